@@ -1,0 +1,18 @@
+//! The `default-prompt` plugin: tdg's built-in prompt builder and answer parser.
+//!
+//! - *prompt*: renders `templates/qa_prompt.jinja` (or the user's template) through
+//!   the host's minijinja, with the chunk, its document, and the user's settings.
+//! - *parser*: recovers question/answer pairs from what real models send (see
+//!   [`parse`]).
+
+wit_bindgen::generate!({
+    world: "prompt-parser-plugin",
+    path: "../../wit",
+});
+
+mod parse;
+mod prompt;
+
+struct DefaultPrompt;
+
+export!(DefaultPrompt);

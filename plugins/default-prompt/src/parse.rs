@@ -1,0 +1,388 @@
+//! The parser role: recover question/answer pairs from what real models send.
+//!
+//! Models wrap JSON in `<think>` blocks, markdown fences and prose; they return an
+//! object holding the list, or objects not wrapped in an array; they leave trailing
+//! commas, raw newlines inside strings and a `}` where a `]` belongs; and they stop
+//! mid-answer at the token limit. [`parse_pairs`] handles each of these:
+//!
+//! 1. thinking blocks and fence lines are removed;
+//! 2. [`extract_json`] finds where the JSON starts, scans it string-aware, cleans what
+//!    it can (control characters in strings, trailing commas, wrong closers) and, when
+//!    the answer was cut off, keeps only the objects that were complete;
+//! 3. the result is parsed strictly, and if that fails by the `llm_json` repair
+//!    grammar (a port of Python's `json_repair`);
+//! 4. [`pairs_from_value`] finds the pairs in whatever shape came back.
+
+use crate::DefaultPrompt;
+use crate::exports::tdg::plugin::parser::{Guest, ParseError};
+use crate::tdg::plugin::types::QaPair;
+use serde_json::Value;
+
+impl Guest for DefaultPrompt {
+    fn parse(response: String, _expected: u32) -> Result<Vec<QaPair>, ParseError> {
+        parse_pairs(&response).map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(question, answer)| QaPair { question, answer })
+                .collect()
+        })
+    }
+}
+
+const EXPECTED_FORM: &str =
+    r#"Respond with only a JSON array of objects like [{"question": "...", "answer": "..."}]."#;
+
+/// Parses a model's answer into trimmed, non-empty `(question, answer)` pairs.
+pub fn parse_pairs(response: &str) -> Result<Vec<(String, String)>, ParseError> {
+    let text = strip_fence_lines(&strip_thinking(response));
+    let Some(json) = extract_json(&text) else {
+        return Err(ParseError::NoJson(format!(
+            "The response holds no JSON. {EXPECTED_FORM}"
+        )));
+    };
+    let value = match serde_json::from_str::<Value>(&json) {
+        Ok(value) => value,
+        Err(_) => llm_json::loads(&json, &Default::default()).map_err(|error| {
+            ParseError::NoJson(format!(
+                "The response's JSON could not be read ({error}). {EXPECTED_FORM}"
+            ))
+        })?,
+    };
+    let mut raw_pairs = Vec::new();
+    pairs_from_value(&value, &mut raw_pairs);
+    if raw_pairs.is_empty() {
+        return Err(ParseError::WrongShape(format!(
+            "The response's JSON holds no objects with \"question\" and \"answer\" fields. {EXPECTED_FORM}"
+        )));
+    }
+    let pairs: Vec<(String, String)> = raw_pairs
+        .into_iter()
+        .map(|(q, a)| (q.trim().to_string(), a.trim().to_string()))
+        .filter(|(q, a)| !q.is_empty() && !a.is_empty())
+        .collect();
+    if pairs.is_empty() {
+        return Err(ParseError::NoPairs(format!(
+            "Every question or answer in the response was empty. {EXPECTED_FORM}"
+        )));
+    }
+    Ok(pairs)
+}
+
+/// Removes `<think>…</think>` (and `<thinking>…</thinking>`) blocks. An unclosed block
+/// means the model was cut off while thinking: everything from it on is dropped.
+fn strip_thinking(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let Some((open_at, tag)) = ["<think>", "<thinking>"]
+            .iter()
+            .filter_map(|tag| rest.find(tag).map(|at| (at, *tag)))
+            .min_by_key(|(at, _)| *at)
+        else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..open_at]);
+        let close = if tag == "<think>" {
+            "</think>"
+        } else {
+            "</thinking>"
+        };
+        match rest[open_at..].find(close) {
+            Some(close_at) => rest = &rest[open_at + close_at + close.len()..],
+            None => return out,
+        }
+    }
+}
+
+/// Drops markdown fence lines (```` ```json ````, ```` ``` ````, `~~~`), keeping what
+/// they enclose.
+fn strip_fence_lines(text: &str) -> String {
+    text.lines()
+        .filter(|line| {
+            let line = line.trim_start();
+            !(line.starts_with("```") || line.starts_with("~~~"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Finds the start of the JSON: a `[` followed by `{`, or a `{` followed by `"`.
+/// Brackets in prose ("see [1]") are passed over.
+fn json_start(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).find(|&at| {
+        let next = bytes[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+        matches!((bytes[at], next), (b'[', Some(b'{')) | (b'{', Some(b'"')))
+    })
+}
+
+/// The cleaned JSON text found in `text`, or `None` when there is none.
+///
+/// Objects that follow one another without an enclosing array are wrapped in one.
+/// When the text ends inside the JSON (cut off at the token limit), the JSON is cut
+/// after the last complete object and closed, so that only complete pairs remain.
+fn extract_json(text: &str) -> Option<String> {
+    let start = json_start(text)?;
+    let mut scan = Scanner::default();
+    let mut values: Vec<String> = Vec::new();
+    let mut rest = &text[start..];
+    loop {
+        let consumed = scan.scan(rest);
+        let truncated = !scan.stack.is_empty();
+        let value = if truncated {
+            scan.cut_and_close()
+        } else {
+            std::mem::take(&mut scan.out)
+        };
+        values.push(value);
+        if truncated {
+            break;
+        }
+        // More top-level objects may follow, separated by commas or blank space.
+        rest = &rest[consumed..];
+        let after = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        if !after.starts_with('{') || !values[0].starts_with('{') {
+            break;
+        }
+        rest = after;
+        scan = Scanner::default();
+    }
+    Some(if values.len() == 1 {
+        values.pop().unwrap_or_default()
+    } else {
+        format!("[{}]", values.join(","))
+    })
+}
+
+/// A string-aware scanner over one JSON value that writes a cleaned copy.
+#[derive(Default)]
+struct Scanner {
+    /// The cleaned text so far.
+    out: String,
+    /// The open brackets, innermost last.
+    stack: Vec<char>,
+    in_string: bool,
+    escaped: bool,
+    /// Where `out` may be cut when the value is truncated: the length after the last
+    /// complete object, with the stack as it was there.
+    last_complete: Option<(usize, Vec<char>)>,
+}
+
+impl Scanner {
+    /// Scans one value from the start of `text`; returns how many bytes it used.
+    /// On return the stack is empty if the value was complete.
+    fn scan(&mut self, text: &str) -> usize {
+        for (at, c) in text.char_indices() {
+            if self.in_string {
+                self.scan_string_char(c);
+                continue;
+            }
+            match c {
+                '"' => {
+                    self.in_string = true;
+                    self.out.push(c);
+                }
+                '[' | '{' => {
+                    self.stack.push(c);
+                    self.out.push(c);
+                }
+                ']' | '}' => {
+                    // Trailing commas before a closer are dropped.
+                    let trimmed = self.out.trim_end().trim_end_matches(',').len();
+                    self.out.truncate(trimmed);
+                    // A `}` where a `]` belongs (or the reverse) closes what is open.
+                    let Some(open) = self.stack.pop() else {
+                        return at;
+                    };
+                    self.out.push(if open == '[' { ']' } else { '}' });
+                    if open == '{' {
+                        self.last_complete = Some((self.out.len(), self.stack.clone()));
+                    }
+                    if self.stack.is_empty() {
+                        return at + c.len_utf8();
+                    }
+                }
+                _ => self.out.push(c),
+            }
+        }
+        text.len()
+    }
+
+    /// Copies one character inside a string, escaping raw control characters.
+    fn scan_string_char(&mut self, c: char) {
+        if self.escaped {
+            self.escaped = false;
+            self.out.push(c);
+            return;
+        }
+        match c {
+            '\\' => {
+                self.escaped = true;
+                self.out.push(c);
+            }
+            '"' => {
+                self.in_string = false;
+                self.out.push(c);
+            }
+            '\n' => self.out.push_str("\\n"),
+            '\r' => self.out.push_str("\\r"),
+            '\t' => self.out.push_str("\\t"),
+            c if (c as u32) < 0x20 => self.out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => self.out.push(c),
+        }
+    }
+
+    /// Cuts a truncated value after its last complete object and closes what was
+    /// open there. With no complete object, returns what was read, for the repair
+    /// grammar to try.
+    fn cut_and_close(&mut self) -> String {
+        let Some((len, stack)) = self.last_complete.take() else {
+            return std::mem::take(&mut self.out);
+        };
+        let mut out = self.out[..len].to_string();
+        for open in stack.iter().rev() {
+            out.push(if *open == '[' { ']' } else { '}' });
+        }
+        out
+    }
+}
+
+/// The field names read as a question, and as an answer (compared case-insensitively).
+const QUESTION_KEYS: [&str; 4] = ["question", "q", "instruction", "prompt"];
+const ANSWER_KEYS: [&str; 4] = ["answer", "a", "response", "output"];
+
+/// Collects every `(question, answer)` found in `value`: in an array of objects, in
+/// an object holding such an array under any key, or in a single object.
+fn pairs_from_value(value: &Value, pairs: &mut Vec<(String, String)>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| pairs_from_value(item, pairs)),
+        Value::Object(fields) => {
+            let field = |names: &[&str]| {
+                fields
+                    .iter()
+                    .find(|(key, _)| names.iter().any(|name| key.eq_ignore_ascii_case(name)))
+                    .and_then(|(_, value)| text_of(value))
+            };
+            match (field(&QUESTION_KEYS), field(&ANSWER_KEYS)) {
+                (Some(question), Some(answer)) => pairs.push((question, answer)),
+                _ => fields
+                    .values()
+                    .filter(|value| value.is_array() || value.is_object())
+                    .for_each(|value| pairs_from_value(value, pairs)),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A field's text: strings as they are, numbers and booleans written out.
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(response: &str) -> Vec<(String, String)> {
+        parse_pairs(response).unwrap_or_else(|e| panic!("{response:?} failed: {e:?}"))
+    }
+
+    fn qa(q: &str, a: &str) -> (String, String) {
+        (q.to_string(), a.to_string())
+    }
+
+    #[test]
+    fn plain_array() {
+        assert_eq!(
+            pairs(r#"[{"question": "Q1", "answer": "A1"}, {"question": "Q2", "answer": "A2"}]"#),
+            vec![qa("Q1", "A1"), qa("Q2", "A2")]
+        );
+    }
+
+    #[test]
+    fn think_block_fence_and_prose() {
+        let response = "<think>I could write [{\"question\": \"no\", \"answer\": \"no\"}]</think>\nSure! Here they are:\n```json\n[{\"question\": \" Q1 \", \"answer\": \"A1\"}]\n```\nHope this helps [1].";
+        assert_eq!(pairs(response), vec![qa("Q1", "A1")]);
+    }
+
+    #[test]
+    fn unclosed_think_block_has_no_json() {
+        assert!(matches!(
+            parse_pairs("<think>[{\"question\": \"x\", \"answer\": \"y\"}]"),
+            Err(ParseError::NoJson(_))
+        ));
+    }
+
+    #[test]
+    fn object_holding_the_list() {
+        assert_eq!(
+            pairs(r#"{"qa_pairs": [{"question": "Q1", "answer": "A1"}]}"#),
+            vec![qa("Q1", "A1")]
+        );
+    }
+
+    #[test]
+    fn objects_not_wrapped_in_an_array() {
+        assert_eq!(
+            pairs(
+                "{\"question\": \"Q1\", \"answer\": \"A1\"},\n{\"question\": \"Q2\", \"answer\": \"A2\"}\n"
+            ),
+            vec![qa("Q1", "A1"), qa("Q2", "A2")]
+        );
+    }
+
+    #[test]
+    fn trailing_commas_raw_newlines_and_wrong_closer() {
+        let response = "[{\"question\": \"Q1\", \"answer\": \"line one\nline two\",}, {\"question\": \"Q2\", \"answer\": \"A2\"},}";
+        assert_eq!(
+            pairs(response),
+            vec![qa("Q1", "line one\nline two"), qa("Q2", "A2")]
+        );
+    }
+
+    #[test]
+    fn truncated_output_keeps_complete_pairs() {
+        let response =
+            r#"[{"question": "Q1", "answer": "A1"}, {"question": "Q2", "answer": "A2 was cut"#;
+        assert_eq!(pairs(response), vec![qa("Q1", "A1")]);
+        let wrapped = r#"{"qa_pairs": [{"question": "Q1", "answer": "A1"}, {"question": "Q2""#;
+        assert_eq!(pairs(wrapped), vec![qa("Q1", "A1")]);
+    }
+
+    #[test]
+    fn missing_commas_are_repaired() {
+        let response = "[{\"question\": \"Q1\", \"answer\": \"A1\"}\n{\"question\": \"Q2\", \"answer\": \"A2\"}]";
+        assert_eq!(pairs(response), vec![qa("Q1", "A1"), qa("Q2", "A2")]);
+    }
+
+    #[test]
+    fn empty_pairs_are_dropped_and_all_empty_is_an_error() {
+        assert_eq!(
+            pairs(r#"[{"question": "  ", "answer": "A"}, {"question": "Q", "answer": "A"}]"#),
+            vec![qa("Q", "A")]
+        );
+        assert!(matches!(
+            parse_pairs(r#"[{"question": "", "answer": ""}]"#),
+            Err(ParseError::NoPairs(_))
+        ));
+    }
+
+    #[test]
+    fn wrong_shape_and_no_json() {
+        assert!(matches!(
+            parse_pairs(r#"{"summary": "no pairs here"}"#),
+            Err(ParseError::WrongShape(_))
+        ));
+        assert!(matches!(
+            parse_pairs("I cannot help with that."),
+            Err(ParseError::NoJson(_))
+        ));
+    }
+}

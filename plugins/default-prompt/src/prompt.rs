@@ -1,0 +1,81 @@
+//! The prompt role: build the system and user messages for one chunk.
+
+use crate::DefaultPrompt;
+use crate::exports::tdg::plugin::prompt::{Guest, PromptRequest};
+use crate::tdg::plugin::host::render_template;
+use crate::tdg::plugin::types::{Message, PluginError};
+
+/// The built-in user prompt, a minijinja template.
+const DEFAULT_TEMPLATE: &str = include_str!("../../../templates/qa_prompt.jinja");
+/// The built-in system message.
+const DEFAULT_SYSTEM_MESSAGE: &str = include_str!("../../../templates/system_message.txt");
+
+/// Parses a JSON object text handed over by the host; anything else becomes `{}`.
+fn json_object(text: &str) -> serde_json::Value {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value @ serde_json::Value::Object(_)) => value,
+        _ => serde_json::Value::Object(Default::default()),
+    }
+}
+
+impl Guest for DefaultPrompt {
+    fn build_prompt(request: PromptRequest) -> Result<Vec<Message>, PluginError> {
+        let PromptRequest {
+            chunk,
+            document,
+            settings,
+        } = request;
+        let vars: serde_json::Map<String, serde_json::Value> = settings
+            .vars
+            .iter()
+            .map(|kv| (kv.key.clone(), serde_json::Value::String(kv.value.clone())))
+            .collect();
+        let context = serde_json::json!({
+            "text": chunk.text,
+            "num_questions": settings.questions_per_chunk,
+            "extra_instructions": settings.extra_instructions.clone().unwrap_or_default(),
+            "chunk": {
+                "id": chunk.id,
+                "position": chunk.position,
+                "index": chunk.index,
+                "start": chunk.start,
+                "end": chunk.end,
+                "metadata": json_object(&chunk.metadata_json),
+            },
+            "document": {
+                "file_name": document.file_name,
+                "source_file": document.source_file,
+                "file_type": document.file_type,
+                "metadata": json_object(&document.metadata_json),
+            },
+            "vars": vars,
+        });
+        let (name, source) = match (&settings.user_template, &settings.user_template_name) {
+            (Some(source), name) => (
+                name.clone().unwrap_or_else(|| "user template".into()),
+                source.as_str(),
+            ),
+            (None, _) => ("templates/qa_prompt.jinja".to_string(), DEFAULT_TEMPLATE),
+        };
+        let user =
+            render_template(&name, source, &context.to_string()).map_err(|error| PluginError {
+                message: match error.line {
+                    Some(line) => format!("template {}:{line}: {}", error.name, error.message),
+                    None => format!("template {}: {}", error.name, error.message),
+                },
+            })?;
+        let system = settings
+            .system_message
+            .unwrap_or_else(|| DEFAULT_SYSTEM_MESSAGE.to_string());
+        Ok(vec![
+            Message {
+                role: "system".into(),
+                content: system,
+            },
+            Message {
+                role: "user".into(),
+                content: user,
+            },
+        ])
+    }
+}

@@ -1,0 +1,115 @@
+//! The command line: every subcommand and flag, with help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::plugin::PluginLimits;
+
+/// Turn chunked documents into question-answer training data.
+///
+/// Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "tdg", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options for every subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More output: -v for debug, -vv for trace. RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// The most memory a plugin may use in one call, in MiB.
+    #[arg(long, global = true, env = "TDG_PLUGIN_MEMORY_MB", value_name = "MIB",
+          default_value_t = PluginLimits::DEFAULT_MEMORY_MIB, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub plugin_memory_mb: u32,
+
+    /// The most time one plugin call may take, in milliseconds.
+    #[arg(long, global = true, env = "TDG_PLUGIN_TIMEOUT_MS", value_name = "MS",
+          default_value_t = PluginLimits::DEFAULT_TIME_MS, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub plugin_timeout_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert Q&A files into training files (Alpaca by default).
+    Convert(ConvertArgs),
+    /// List the built-in plugins, or inspect a plugin component.
+    Plugins(PluginsArgs),
+}
+
+/// `tdg convert INPUT [--output-dir DIR] [--output-file FILE] [--format NAME|PATH.wasm]`
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// A Q&A file (`*_qa.json`) or a directory of them.
+    pub input: PathBuf,
+
+    /// Where to write training files [default: beside the input].
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// The output file name, for a single input file [default: <stem>_trainingdata.jsonl].
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    /// The output format: a built-in plugin's name, or the path to a format component.
+    #[arg(long, value_name = "NAME|PATH.wasm", default_value = "alpaca")]
+    pub format: String,
+
+    /// An option for the format plugin (repeatable).
+    #[arg(long = "format-opt", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub format_options: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginsArgs {
+    #[command(subcommand)]
+    pub command: Option<PluginsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// Say which roles a component fills and which contract version it was built against.
+    Inspect {
+        /// The component file.
+        path: PathBuf,
+    },
+}
+
+/// Parses `KEY=VALUE`.
+pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn key_value_parsing() {
+        assert_eq!(parse_key_value("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_key_value("novalue").is_err());
+        assert!(parse_key_value("=x").is_err());
+    }
+}

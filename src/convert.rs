@@ -1,0 +1,205 @@
+//! `tdg convert`: Q&A files to training files, one record per pair, through a format
+//! plugin (Alpaca by default).
+//!
+//! As in the original tool, INPUT is one `*_qa.json` file or a directory of them, and
+//! each Q&A file `<stem>_qa.json` becomes `<stem><suffix>.<extension>` (for Alpaca
+//! `<stem>_trainingdata.jsonl`). Pairs without a question or an answer are skipped
+//! with a warning; a file that cannot be read is reported and the others go on.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::atomic_file;
+use crate::plugin::{FormatPlugin, PluginError, format, types::KeyValue};
+use crate::pyjson;
+use crate::qa_file::{self, QA_FILE_SUFFIX, TrainingPair};
+
+/// What to convert and where to.
+#[derive(Debug, Clone)]
+pub struct ConvertRequest {
+    /// A Q&A file, or a directory of `*_qa.json` files.
+    pub input: PathBuf,
+    /// Where training files go; by default beside the input.
+    pub output_dir: Option<PathBuf>,
+    /// The output file name, for a single input file (joined to `output_dir`).
+    pub output_file: Option<PathBuf>,
+    /// The format's `--format-opt KEY=VALUE` options.
+    pub format_options: Vec<(String, String)>,
+}
+
+/// The outcome of one input file.
+#[derive(Debug)]
+pub struct ConvertedFile {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub records: usize,
+    pub skipped_pairs: usize,
+}
+
+/// What a conversion did: the files written and the files that failed.
+#[derive(Debug, Default)]
+pub struct ConvertReport {
+    pub converted: Vec<ConvertedFile>,
+    pub failed: Vec<(PathBuf, String)>,
+}
+
+/// Errors that stop a conversion before any file is read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("input {} does not exist: give a *_qa.json file or a directory of them", .0.display())]
+    MissingInput(PathBuf),
+    #[error("cannot list {}: {source}", path.display())]
+    ListDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no *_qa.json files in {}", .0.display())]
+    NoInputs(PathBuf),
+    #[error("--output-file names one output, but {} holds {count} Q&A files: use --output-dir instead", input.display())]
+    OutputFileForMany { input: PathBuf, count: usize },
+}
+
+/// Converts every Q&A file named by `request` with `format`.
+pub fn convert(
+    request: &ConvertRequest,
+    format: &FormatPlugin,
+) -> Result<ConvertReport, ConvertError> {
+    let inputs = list_inputs(&request.input)?;
+    if request.output_file.is_some() && inputs.len() > 1 {
+        return Err(ConvertError::OutputFileForMany {
+            input: request.input.clone(),
+            count: inputs.len(),
+        });
+    }
+    let output_dir = match &request.output_dir {
+        Some(dir) => dir.clone(),
+        None if request.input.is_dir() => request.input.clone(),
+        None => request
+            .input
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    let options: Vec<KeyValue> = request
+        .format_options
+        .iter()
+        .map(|(key, value)| KeyValue {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect();
+    let info = format.info();
+    let mut report = ConvertReport::default();
+    for input in inputs {
+        let output = match &request.output_file {
+            Some(file) => output_dir.join(file),
+            None => output_dir.join(format!(
+                "{}{}.{}",
+                qa_file::stem_of(&input),
+                info.file_suffix,
+                info.extension
+            )),
+        };
+        match convert_file(&input, &output, format, &options) {
+            Ok(converted) => report.converted.push(converted),
+            Err(message) => {
+                tracing::error!("{message}");
+                report.failed.push((input, message));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The Q&A files named by `input`, sorted by name.
+fn list_inputs(input: &Path) -> Result<Vec<PathBuf>, ConvertError> {
+    if input.is_file() {
+        return Ok(vec![input.to_path_buf()]);
+    }
+    if !input.is_dir() {
+        return Err(ConvertError::MissingInput(input.to_path_buf()));
+    }
+    let entries = std::fs::read_dir(input).map_err(|source| ConvertError::ListDir {
+        path: input.into(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file() && path.to_string_lossy().ends_with(QA_FILE_SUFFIX))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(ConvertError::NoInputs(input.to_path_buf()));
+    }
+    Ok(files)
+}
+
+/// Converts one file; the error is a message that names the file.
+fn convert_file(
+    input: &Path,
+    output: &Path,
+    format: &FormatPlugin,
+    options: &[KeyValue],
+) -> Result<ConvertedFile, String> {
+    let pairs = qa_file::read_pairs(input).map_err(|e| e.to_string())?;
+    let mut lines = String::new();
+    let mut records = 0;
+    let mut skipped_pairs = 0;
+    for (index, pair) in pairs.iter().enumerate() {
+        if pair.question.is_empty() || pair.answer.is_empty() {
+            tracing::warn!(
+                "{}: skipping training pair {index}: it has no {}",
+                input.display(),
+                if pair.question.is_empty() {
+                    "question"
+                } else {
+                    "answer"
+                }
+            );
+            skipped_pairs += 1;
+            continue;
+        }
+        let record = format
+            .format_example(&training_example(pair), options)
+            .map_err(|e: PluginError| format!("{}: training pair {index}: {e}", input.display()))?;
+        lines.push_str(&pyjson::to_line(&record));
+        lines.push('\n');
+        records += 1;
+    }
+    if let Some(dir) = output.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    atomic_file::write_with(output, |file| file.write_all(lines.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    tracing::info!(
+        "{} -> {} ({records} records)",
+        input.display(),
+        output.display()
+    );
+    Ok(ConvertedFile {
+        input: input.to_path_buf(),
+        output: output.to_path_buf(),
+        records,
+        skipped_pairs,
+    })
+}
+
+/// The format plugin's view of a pair.
+pub fn training_example(pair: &TrainingPair) -> format::TrainingExample {
+    format::TrainingExample {
+        question: pair.question.clone(),
+        answer: pair.answer.clone(),
+        source_text: pair.source_text.clone(),
+        provenance: format::Provenance {
+            source_file: pair.source_file.clone(),
+            file_name: pair.file_name.clone(),
+            file_type: pair.file_type.clone(),
+            chunk_id: pair.chunk_id.clone(),
+            chunk_index: pair.chunk_index,
+            chunk_start: pair.chunk_start,
+            chunk_end: pair.chunk_end,
+        },
+    }
+}

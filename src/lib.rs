@@ -1,0 +1,30 @@
+//! tdg turns chunked documents into question-answer training data for fine-tuning
+//! language models.
+//!
+//! The host (this crate) loads chunks, calls models, checkpoints and writes files;
+//! prompt building, answer parsing and output formats are WebAssembly components
+//! that fill the roles of the contract in `wit/tdg.wit` ([`plugin`]).
+//!
+//! ```no_run
+//! use tdg::convert::{convert, ConvertRequest};
+//! use tdg::plugin::{PluginHost, PluginSource};
+//!
+//! let host = PluginHost::with_defaults()?;
+//! let alpaca = host.format_plugin(&PluginSource::parse("alpaca")?)?;
+//! let request = ConvertRequest {
+//!     input: "qa_results".into(),
+//!     output_dir: Some("training".into()),
+//!     output_file: None,
+//!     format_options: vec![],
+//! };
+//! let report = convert(&request, &alpaca)?;
+//! println!("{} files converted", report.converted.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod atomic_file;
+pub mod cli;
+pub mod convert;
+pub mod plugin;
+pub mod pyjson;
+pub mod qa_file;

@@ -1,0 +1,14 @@
+//! Host-side bindings generated from `wit/tdg.wit`.
+
+wasmtime::component::bindgen!({
+    path: "wit",
+    world: "tdg-host",
+});
+
+pub use exports::tdg::plugin::{format, parser, prompt};
+pub use tdg::plugin::{host, types};
+
+/// The contract's package name and version, as plugins' exports spell them.
+pub const CONTRACT_PACKAGE: &str = "tdg:plugin";
+/// The version of the contract this host implements.
+pub const CONTRACT_VERSION: &str = "0.1.0";

@@ -1,0 +1,41 @@
+//! The plugins built into tdg: compiled to components by `build.rs` from
+//! `plugins/*` and embedded in the binary.
+
+/// A plugin embedded in the binary.
+#[derive(Debug)]
+pub struct Builtin {
+    /// The name users give to `--format`, `--parser` or `--prompt-plugin`.
+    pub name: &'static str,
+    /// What it does, for `tdg plugins`.
+    pub description: &'static str,
+    /// The component.
+    pub bytes: &'static [u8],
+}
+
+/// Every built-in plugin.
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "default-prompt",
+        description: "the default prompt (templates/qa_prompt.jinja) and a forgiving JSON answer parser",
+        bytes: include_bytes!(concat!(env!("OUT_DIR"), "/default-prompt.wasm")),
+    },
+    Builtin {
+        name: "alpaca",
+        description: "Alpaca training records in one \"text\" field, byte for byte as the original tool wrote them",
+        bytes: include_bytes!(concat!(env!("OUT_DIR"), "/alpaca.wasm")),
+    },
+];
+
+/// The built-in plugin called `name`.
+pub fn find(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|plugin| plugin.name == name)
+}
+
+/// The built-in names, comma-separated, for messages.
+pub fn names() -> String {
+    BUILTINS
+        .iter()
+        .map(|plugin| plugin.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,338 @@
+//! The WebAssembly plugin host.
+//!
+//! Prompt building, answer parsing and output formats are WebAssembly components
+//! that fill the roles of the contract in `wit/tdg.wit`. This module loads them
+//! (built-ins embedded in the binary, or files), checks the roles they fill, and
+//! calls them in a sandbox:
+//!
+//! - one [`PluginHost`] (one wasmtime `Engine`) per process; compiled components are
+//!   cached on disk ([`cache`]);
+//! - each loaded plugin keeps an `InstancePre`; every call gets a fresh instance in a
+//!   fresh store, so a trap, a timeout or running out of memory fails that call alone
+//!   and never the calls after it;
+//! - limits ([`PluginLimits`]) cap memory and time per call ([`sandbox`]).
+
+mod bindings;
+pub mod builtin;
+pub mod cache;
+mod error;
+mod host_api;
+mod roles;
+mod sandbox;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
+use wasmtime::{Config, Engine, Store};
+
+pub use bindings::{CONTRACT_VERSION, format, parser, prompt, types};
+pub use cache::ComponentCache;
+pub use error::{CallFailure, PluginError};
+pub use host_api::render_template;
+pub use roles::{FormatPlugin, ParserPlugin, PromptPlugin, Role};
+pub use sandbox::PluginLimits;
+
+use bindings::CONTRACT_PACKAGE;
+use sandbox::PluginState;
+
+/// How often the epoch advances; the granularity of the per-call time limit.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Where a plugin comes from: a built-in name or a component file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginSource {
+    /// A plugin embedded in tdg, by name (`alpaca`, `default-prompt`).
+    Builtin(&'static str),
+    /// A component file.
+    File(PathBuf),
+}
+
+impl PluginSource {
+    /// Reads a user's `--format`/`--parser`/`--prompt-plugin` value: a path when it
+    /// ends in `.wasm` or holds a path separator, else the name of a built-in.
+    pub fn parse(value: &str) -> Result<Self, PluginError> {
+        if value.ends_with(".wasm")
+            || value.contains(std::path::MAIN_SEPARATOR)
+            || value.contains('/')
+        {
+            return Ok(PluginSource::File(PathBuf::from(value)));
+        }
+        builtin::find(value)
+            .map(|plugin| PluginSource::Builtin(plugin.name))
+            .ok_or_else(|| PluginError::UnknownName {
+                name: value.to_string(),
+                known: builtin::names(),
+            })
+    }
+
+    /// The name used in messages: the built-in's name, or the file's path.
+    pub fn display_name(&self) -> String {
+        match self {
+            PluginSource::Builtin(name) => (*name).to_string(),
+            PluginSource::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// The plugin runtime: one per process.
+#[derive(Clone)]
+pub struct PluginHost {
+    inner: Arc<HostInner>,
+}
+
+struct HostInner {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: ComponentCache,
+    limits: PluginLimits,
+}
+
+impl PluginHost {
+    /// A host with the given limits and compiled-component cache.
+    pub fn new(limits: PluginLimits, cache: ComponentCache) -> Result<Self, PluginError> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(1 << 20);
+        let engine = Engine::new(&config).map_err(PluginError::engine)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(PluginError::engine)?;
+        bindings::host::add_to_linker::<_, HasSelf<PluginState>>(&mut linker, |state| state)
+            .map_err(PluginError::engine)?;
+        spawn_epoch_ticker(&engine);
+        Ok(PluginHost {
+            inner: Arc::new(HostInner {
+                engine,
+                linker,
+                cache,
+                limits,
+            }),
+        })
+    }
+
+    /// A host with default limits and the user's cache.
+    pub fn with_defaults() -> Result<Self, PluginError> {
+        Self::new(PluginLimits::default(), ComponentCache::from_env())
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> PluginLimits {
+        self.inner.limits
+    }
+
+    /// Loads a component from `source` and links it against the host, without yet
+    /// checking any role.
+    pub fn load(&self, source: &PluginSource) -> Result<LoadedPlugin, PluginError> {
+        let name = source.display_name();
+        let bytes: std::borrow::Cow<'static, [u8]> = match source {
+            PluginSource::Builtin(builtin_name) => {
+                let builtin =
+                    builtin::find(builtin_name).ok_or_else(|| PluginError::UnknownName {
+                        name: name.clone(),
+                        known: builtin::names(),
+                    })?;
+                builtin.bytes.into()
+            }
+            PluginSource::File(path) => read_component_file(path)?.into(),
+        };
+        check_is_component(&name, &bytes)?;
+        let component = self
+            .inner
+            .cache
+            .load_or_compile(&self.inner.engine, &bytes)
+            .map_err(|e| PluginError::Compile {
+                name: name.clone(),
+                message: format!("{e:#}"),
+            })?;
+        let exports = export_names(&self.inner.engine, &component);
+        let contract = contract_version(&self.inner.engine, &component);
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| PluginError::Link {
+                name: name.clone(),
+                message: format!("{e:#}"),
+            })?;
+        Ok(LoadedPlugin {
+            host: self.clone(),
+            name,
+            source: source.clone(),
+            pre,
+            exports,
+            contract,
+        })
+    }
+
+    /// Loads `source` and checks that it fills `Role::Prompt`.
+    pub fn prompt_plugin(&self, source: &PluginSource) -> Result<PromptPlugin, PluginError> {
+        PromptPlugin::new(self.load(source)?)
+    }
+
+    /// Loads `source` and checks that it fills `Role::Parser`.
+    pub fn parser_plugin(&self, source: &PluginSource) -> Result<ParserPlugin, PluginError> {
+        ParserPlugin::new(self.load(source)?)
+    }
+
+    /// Loads `source` and checks that it fills `Role::Format`.
+    pub fn format_plugin(&self, source: &PluginSource) -> Result<FormatPlugin, PluginError> {
+        FormatPlugin::new(self.load(source)?)
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] while the engine lives.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = thread::Builder::new()
+        .name("tdg-plugin-clock".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!("could not start the plugin time-limit clock: {error}");
+    }
+}
+
+fn read_component_file(path: &Path) -> Result<Vec<u8>, PluginError> {
+    std::fs::read(path).map_err(|source| PluginError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Rejects files that are not WebAssembly components, saying what they are.
+fn check_is_component(name: &str, bytes: &[u8]) -> Result<(), PluginError> {
+    const MAGIC: &[u8] = b"\0asm";
+    const CORE_VERSION: &[u8] = &[1, 0, 0, 0];
+    if !bytes.starts_with(MAGIC) || bytes.len() < 8 {
+        return Err(PluginError::NotWasm {
+            name: name.to_string(),
+        });
+    }
+    if &bytes[4..8] == CORE_VERSION {
+        return Err(PluginError::CoreModule {
+            name: name.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The names of a component's top-level exports.
+fn export_names(engine: &Engine, component: &Component) -> Vec<String> {
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// The version of the tdg contract a component was built against, read from the
+/// names of its `tdg:plugin/...@VERSION` imports and exports.
+fn contract_version(engine: &Engine, component: &Component) -> Option<String> {
+    let ty = component.component_type();
+    let imports = ty.imports(engine).map(|(name, item)| (name, item));
+    let exports = ty.exports(engine).map(|(name, item)| (name, item));
+    imports
+        .chain(exports)
+        .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
+        .find_map(|(name, _)| {
+            let rest = name.strip_prefix(CONTRACT_PACKAGE)?.strip_prefix('/')?;
+            rest.split_once('@').map(|(_, version)| version.to_string())
+        })
+}
+
+/// A component linked against the host, whose roles are not yet checked.
+pub struct LoadedPlugin {
+    host: PluginHost,
+    name: String,
+    source: PluginSource,
+    pre: InstancePre<PluginState>,
+    exports: Vec<String>,
+    contract: Option<String>,
+}
+
+impl LoadedPlugin {
+    /// The plugin's name in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the plugin came from.
+    pub fn source(&self) -> &PluginSource {
+        &self.source
+    }
+
+    /// The version of the tdg contract the plugin was built against, if it uses it.
+    pub fn contract_version(&self) -> Option<&str> {
+        self.contract.as_deref()
+    }
+
+    /// The component's top-level export names.
+    pub fn exports(&self) -> &[String] {
+        &self.exports
+    }
+
+    /// The roles the plugin fills.
+    pub fn roles(&self) -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|role| role.is_filled_by(&self.pre))
+            .collect()
+    }
+
+    /// Runs `call` on a fresh instance in a fresh store, within the limits. The
+    /// store is dropped afterwards, whatever happened, so nothing carries over.
+    fn call<R>(
+        &self,
+        role: Role,
+        call: impl FnOnce(
+            &mut Store<PluginState>,
+            &wasmtime::component::Instance,
+        ) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
+        let limits = self.host.inner.limits;
+        let mut store = Store::new(
+            &self.host.inner.engine,
+            PluginState::new(&self.name, &limits),
+        );
+        store.limiter(|state| &mut state.limiter);
+        let ticks = limits
+            .time
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        let result = self
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| call(&mut store, &instance));
+        forward_output(&self.name, store.data());
+        result.map_err(|error| {
+            let cause = CallFailure::classify(error, store.data().limiter.exceeded, &limits);
+            PluginError::Call {
+                name: self.name.clone(),
+                role,
+                cause,
+            }
+        })
+    }
+}
+
+/// Copies what the plugin printed into the host's log.
+fn forward_output(plugin: &str, state: &PluginState) {
+    for (stream, pipe) in [("stdout", &state.stdout), ("stderr", &state.stderr)] {
+        let contents = pipe.contents();
+        for line in String::from_utf8_lossy(&contents).lines() {
+            tracing::info!(plugin, stream, "{line}");
+        }
+    }
+}

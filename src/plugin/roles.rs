@@ -1,0 +1,233 @@
+//! The three plugin roles and a typed handle for each: [`PromptPlugin`],
+//! [`ParserPlugin`] and [`FormatPlugin`]. A handle is only made for a component that
+//! exports the role's interface with the contract's types.
+
+use wasmtime::component::InstancePre;
+
+use super::bindings::{format, parser, prompt, types};
+use super::sandbox::PluginState;
+use super::{CONTRACT_PACKAGE, LoadedPlugin, PluginError};
+
+/// A job a plugin can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Builds the chat messages for a chunk.
+    Prompt,
+    /// Turns a model's answer into question/answer pairs.
+    Parser,
+    /// Turns a training example into an output record.
+    Format,
+}
+
+impl Role {
+    /// Every role, in the order of the flow.
+    pub const ALL: [Role; 3] = [Role::Prompt, Role::Parser, Role::Format];
+
+    /// The role's name, as in the WIT interface.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Prompt => "prompt",
+            Role::Parser => "parser",
+            Role::Format => "format",
+        }
+    }
+
+    /// The export a component needs to fill this role.
+    pub fn interface_name(self) -> String {
+        format!(
+            "{CONTRACT_PACKAGE}/{}@{}",
+            self.name(),
+            super::CONTRACT_VERSION
+        )
+    }
+
+    /// The WIT world a plugin targets to fill this role.
+    pub fn world_name(self) -> String {
+        format!("{}-plugin", self.name())
+    }
+
+    pub(crate) fn is_filled_by(self, pre: &InstancePre<PluginState>) -> bool {
+        match self {
+            Role::Prompt => prompt::GuestIndices::new(pre).is_ok(),
+            Role::Parser => parser::GuestIndices::new(pre).is_ok(),
+            Role::Format => format::GuestIndices::new(pre).is_ok(),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Finds a role's exports in `plugin`, and checks their types with one trial
+/// instantiation, so that a wrong plugin is rejected when it is loaded.
+fn check_role<I>(
+    plugin: &LoadedPlugin,
+    role: Role,
+    indices: impl FnOnce(&InstancePre<PluginState>) -> wasmtime::Result<I>,
+    typecheck: impl FnOnce(
+        &I,
+        &mut wasmtime::Store<PluginState>,
+        &wasmtime::component::Instance,
+    ) -> wasmtime::Result<()>,
+) -> Result<I, PluginError> {
+    let indices = indices(&plugin.pre).map_err(|_| PluginError::MissingRole {
+        name: plugin.name.clone(),
+        role,
+        exports: plugin.exports.clone(),
+    })?;
+    let mut shape_error = None;
+    plugin.call(role, |store, instance| {
+        if let Err(error) = typecheck(&indices, store, instance) {
+            shape_error = Some(format!("{error:#}"));
+        }
+        Ok(())
+    })?;
+    match shape_error {
+        Some(message) => Err(PluginError::WrongShape {
+            name: plugin.name.clone(),
+            role,
+            message,
+        }),
+        None => Ok(indices),
+    }
+}
+
+/// A plugin that fills the prompt role.
+pub struct PromptPlugin {
+    plugin: LoadedPlugin,
+    indices: prompt::GuestIndices,
+}
+
+impl PromptPlugin {
+    pub(crate) fn new(plugin: LoadedPlugin) -> Result<Self, PluginError> {
+        let indices = check_role(
+            &plugin,
+            Role::Prompt,
+            prompt::GuestIndices::new,
+            |indices, store, instance| indices.load(store, instance).map(drop),
+        )?;
+        Ok(PromptPlugin { plugin, indices })
+    }
+
+    /// The plugin's name in messages.
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+
+    /// Builds the messages for one chunk.
+    pub fn build_prompt(
+        &self,
+        request: &prompt::PromptRequest,
+    ) -> Result<Vec<types::Message>, PluginError> {
+        let result = self.plugin.call(Role::Prompt, |store, instance| {
+            self.indices
+                .load(&mut *store, instance)?
+                .call_build_prompt(&mut *store, request)
+        })?;
+        result.map_err(|error| PluginError::Reported {
+            name: self.plugin.name.clone(),
+            role: Role::Prompt,
+            message: error.message,
+        })
+    }
+}
+
+/// A plugin that fills the parser role.
+pub struct ParserPlugin {
+    plugin: LoadedPlugin,
+    indices: parser::GuestIndices,
+}
+
+impl ParserPlugin {
+    pub(crate) fn new(plugin: LoadedPlugin) -> Result<Self, PluginError> {
+        let indices = check_role(
+            &plugin,
+            Role::Parser,
+            parser::GuestIndices::new,
+            |indices, store, instance| indices.load(store, instance).map(drop),
+        )?;
+        Ok(ParserPlugin { plugin, indices })
+    }
+
+    /// The plugin's name in messages.
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+
+    /// Parses one model answer. The outer error is the plugin failing; the inner one
+    /// is the plugin's verdict that the answer holds no pairs.
+    pub fn parse(
+        &self,
+        response: &str,
+        expected: u32,
+    ) -> Result<Result<Vec<types::QaPair>, parser::ParseError>, PluginError> {
+        self.plugin.call(Role::Parser, |store, instance| {
+            self.indices
+                .load(&mut *store, instance)?
+                .call_parse(&mut *store, response, expected)
+        })
+    }
+}
+
+/// A plugin that fills the format role.
+pub struct FormatPlugin {
+    plugin: LoadedPlugin,
+    indices: format::GuestIndices,
+    info: format::FormatInfo,
+}
+
+impl FormatPlugin {
+    pub(crate) fn new(plugin: LoadedPlugin) -> Result<Self, PluginError> {
+        let indices = check_role(
+            &plugin,
+            Role::Format,
+            format::GuestIndices::new,
+            |indices, store, instance| indices.load(store, instance).map(drop),
+        )?;
+        let info = plugin.call(Role::Format, |store, instance| {
+            indices.load(&mut *store, instance)?.call_info(&mut *store)
+        })?;
+        Ok(FormatPlugin {
+            plugin,
+            indices,
+            info,
+        })
+    }
+
+    /// The plugin's name in messages.
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+
+    /// How the format names its files, and what it is.
+    pub fn info(&self) -> &format::FormatInfo {
+        &self.info
+    }
+
+    /// Turns one example into one record, checked to be JSON.
+    pub fn format_example(
+        &self,
+        example: &format::TrainingExample,
+        options: &[types::KeyValue],
+    ) -> Result<serde_json::Value, PluginError> {
+        let result = self.plugin.call(Role::Format, |store, instance| {
+            self.indices
+                .load(&mut *store, instance)?
+                .call_format_example(&mut *store, example, options)
+        })?;
+        let text = result.map_err(|error| PluginError::Reported {
+            name: self.plugin.name.clone(),
+            role: Role::Format,
+            message: error.message,
+        })?;
+        serde_json::from_str(&text).map_err(|e| PluginError::BadOutput {
+            name: self.plugin.name.clone(),
+            role: Role::Format,
+            what: "a record",
+            message: e.to_string(),
+        })
+    }
+}

@@ -155,6 +155,20 @@ fn extract_json(text: &str) -> Option<String> {
     })
 }
 
+/// The kinds of token the scanner remembers.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// An opening bracket, a comma or nothing yet: a key or value may follow.
+    #[default]
+    Start,
+    /// A colon: a value follows.
+    Colon,
+    /// An object key.
+    Key,
+    /// A complete value: a comma or a closer should follow.
+    Value,
+}
+
 /// A string-aware scanner over one JSON value that writes a cleaned copy.
 #[derive(Default)]
 struct Scanner {
@@ -163,7 +177,11 @@ struct Scanner {
     /// The open brackets, innermost last.
     stack: Vec<char>,
     in_string: bool,
+    /// Whether the string being read is an object key.
+    string_is_key: bool,
     escaped: bool,
+    /// What the last token outside strings was, to find missing commas.
+    last: Token,
     /// Where `out` may be cut when the value is truncated: the length after the last
     /// complete object, with the stack as it was there.
     last_complete: Option<(usize, Vec<char>)>,
@@ -180,12 +198,25 @@ impl Scanner {
             }
             match c {
                 '"' => {
+                    self.insert_missing_comma();
+                    self.string_is_key =
+                        self.stack.last() == Some(&'{') && self.last == Token::Start;
                     self.in_string = true;
                     self.out.push(c);
                 }
                 '[' | '{' => {
+                    self.insert_missing_comma();
                     self.stack.push(c);
                     self.out.push(c);
+                    self.last = Token::Start;
+                }
+                ',' => {
+                    self.out.push(c);
+                    self.last = Token::Start;
+                }
+                ':' => {
+                    self.out.push(c);
+                    self.last = Token::Colon;
                 }
                 ']' | '}' => {
                     // Trailing commas before a closer are dropped.
@@ -196,6 +227,7 @@ impl Scanner {
                         return at;
                     };
                     self.out.push(if open == '[' { ']' } else { '}' });
+                    self.last = Token::Value;
                     if open == '{' {
                         self.last_complete = Some((self.out.len(), self.stack.clone()));
                     }
@@ -207,6 +239,15 @@ impl Scanner {
             }
         }
         text.len()
+    }
+
+    /// Models forget the comma between two objects, or between two fields: a new
+    /// value or key right after a complete value gets one.
+    fn insert_missing_comma(&mut self) {
+        if self.last == Token::Value && !self.stack.is_empty() {
+            self.out.push(',');
+            self.last = Token::Start;
+        }
     }
 
     /// Copies one character inside a string, escaping raw control characters.
@@ -223,6 +264,11 @@ impl Scanner {
             }
             '"' => {
                 self.in_string = false;
+                self.last = if self.string_is_key {
+                    Token::Key
+                } else {
+                    Token::Value
+                };
                 self.out.push(c);
             }
             '\n' => self.out.push_str("\\n"),

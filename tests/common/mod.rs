@@ -1,0 +1,73 @@
+//! Helpers shared by the integration tests: the tdg binary, test plugins built on
+//! demand, and fixture paths.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The directory of the test fixtures.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// A compiled-component cache shared by the tests, so each plugin compiles once.
+pub fn shared_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("tdg-component-cache")
+}
+
+/// The tdg binary, with the shared cache and no colour.
+pub fn tdg() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tdg"));
+    command
+        .env("TDG_CACHE_DIR", shared_cache_dir())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// Builds the test plugin `tests/plugins/<name>` for wasm32-wasip2 (once per test
+/// process) and returns the component's path.
+pub fn test_plugin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let target_dir = BUILT.get_or_init(|| {
+        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .unwrap()
+            .join("wasm-plugins");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "-p",
+                "tdg-test-plugin-hostile",
+            ])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the test plugins failed");
+        target_dir
+    });
+    let path = target_dir
+        .join("wasm32-wasip2")
+        .join("release")
+        .join(format!("tdg_test_plugin_{}.wasm", name.replace('-', "_")));
+    assert!(path.is_file(), "no test plugin at {}", path.display());
+    path
+}
+
+/// A file's text.
+pub fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}

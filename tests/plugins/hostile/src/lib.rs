@@ -1,0 +1,83 @@
+//! A format plugin that misbehaves on request, to test tdg's sandbox. The example's
+//! question says what to do:
+//!
+//! - `trap`: panic; `loop`: never return; `alloc`: allocate without bound;
+//! - `file`, `env`, `clock`, `network`: try to reach the host's file system,
+//!   environment, clock or network, and report what happened;
+//! - `print`: write to stdout and stderr; anything else: echo the question.
+
+wit_bindgen::generate!({
+    world: "format-plugin",
+    path: "../../../wit",
+});
+
+use exports::tdg::plugin::format::{FormatInfo, Guest, TrainingExample};
+use tdg::plugin::types::{KeyValue, PluginError};
+
+struct Hostile;
+
+fn reported(message: String) -> Result<String, PluginError> {
+    Err(PluginError { message })
+}
+
+impl Guest for Hostile {
+    fn info() -> FormatInfo {
+        FormatInfo {
+            description: "misbehaves on request".into(),
+            file_suffix: "_hostile".into(),
+            extension: "jsonl".into(),
+        }
+    }
+
+    fn format_example(
+        example: TrainingExample,
+        _options: Vec<KeyValue>,
+    ) -> Result<String, PluginError> {
+        match example.question.as_str() {
+            "trap" => panic!("hostile plugin panics on purpose"),
+            "loop" => {
+                let mut counter = 0u64;
+                loop {
+                    counter = std::hint::black_box(counter.wrapping_add(1));
+                }
+            }
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "file" => match std::fs::read_to_string("/etc/passwd") {
+                Ok(text) => Ok(serde_json::json!({ "leaked": text }).to_string()),
+                Err(error) => reported(format!("file denied: {error}")),
+            },
+            "env" => {
+                let count = std::env::vars().count();
+                match std::env::var("HOME") {
+                    Ok(home) => Ok(serde_json::json!({ "leaked": home }).to_string()),
+                    Err(error) => reported(format!("env denied: {count} variables, HOME: {error}")),
+                }
+            }
+            "clock" => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(u64::MAX);
+                Ok(serde_json::json!({ "clock_secs": now }).to_string())
+            }
+            "network" => match std::net::TcpStream::connect(example.answer.as_str()) {
+                Ok(_) => Ok(serde_json::json!({ "leaked": "connected" }).to_string()),
+                Err(error) => reported(format!("network denied: {error}")),
+            },
+            "print" => {
+                println!("hello from the plugin's stdout");
+                eprintln!("hello from the plugin's stderr");
+                Ok(serde_json::json!({ "printed": true }).to_string())
+            }
+            other => Ok(serde_json::json!({ "echo": other }).to_string()),
+        }
+    }
+}
+
+export!(Hostile);

@@ -1,0 +1,78 @@
+//! `tdg plugins` and `tdg plugins inspect`.
+
+mod common;
+
+use common::tdg;
+
+#[test]
+fn lists_the_built_in_plugins_with_their_roles() {
+    let output = tdg().arg("plugins").output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing: {stdout}"))
+            .to_string()
+    };
+    let default_prompt = line("default-prompt");
+    assert!(
+        default_prompt.contains("prompt, parser") && default_prompt.contains("0.1.0"),
+        "{default_prompt}"
+    );
+    let alpaca = line("alpaca");
+    assert!(
+        alpaca.contains("format") && alpaca.contains("0.1.0"),
+        "{alpaca}"
+    );
+}
+
+#[test]
+fn inspect_tells_roles_and_contract_version() {
+    let output = tdg()
+        .args(["plugins", "inspect"])
+        .arg(common::test_plugin("hostile"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("roles:    format\n"), "{stdout}");
+    assert!(stdout.contains("contract: tdg:plugin@0.1.0"), "{stdout}");
+    assert!(stdout.contains("files end in _hostile.jsonl"), "{stdout}");
+}
+
+#[test]
+fn inspect_rejects_a_core_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("core.wasm");
+    std::fs::write(&path, b"\0asm\x01\0\0\0").unwrap();
+    let output = tdg()
+        .args(["plugins", "inspect"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("core WebAssembly module, not a component")
+    );
+}
+
+#[test]
+fn inspect_rejects_a_file_that_is_not_wasm() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.wasm");
+    std::fs::write(&path, "hello").unwrap();
+    let output = tdg()
+        .args(["plugins", "inspect"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a WebAssembly file"));
+}

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::GenerateArgs;
 use crate::plugin::PluginLimits;
 
 /// Turn chunked documents into question-answer training data.
@@ -42,6 +43,15 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Generate question-answer pairs for every chunk file, one Q&A file per document.
+    ///
+    /// Each option can also come from its environment variable (shown below), from
+    /// a TOML config file (--config, or tdg.toml in the working directory; keys are the
+    /// option names with `_` for `-`), or from a .env file in the working directory.
+    /// Precedence: option > environment > config file > default.
+    Generate(Box<GenerateArgs>),
+    /// Combine the Q&A files of a directory into one training_data.json.
+    Combine(CombineArgs),
     /// Convert Q&A files into training files (Alpaca by default).
     Convert(ConvertArgs),
     /// List the built-in plugins, or inspect a plugin component.
@@ -69,6 +79,23 @@ pub struct ConvertArgs {
     /// An option for the format plugin (repeatable).
     #[arg(long = "format-opt", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub format_options: Vec<(String, String)>,
+}
+
+/// `tdg combine --qa-dir DIR --output-file FILE`
+#[derive(Debug, Args)]
+pub struct CombineArgs {
+    /// Input Q&A files directory.
+    #[arg(long, env = "GENERATOR_OUTPUT_DIR", value_name = "DIR")]
+    pub qa_dir: PathBuf,
+
+    /// Output combined training data file.
+    #[arg(
+        long,
+        env = "GENERATOR_OUTPUT_FILE",
+        value_name = "FILE",
+        default_value = "training_data.json"
+    )]
+    pub output_file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -23,8 +23,16 @@
 //! ```
 
 pub mod atomic_file;
+pub mod checkpoint;
+pub mod chunks;
 pub mod cli;
+pub mod combine;
+pub mod config;
 pub mod convert;
+pub mod generate;
 pub mod plugin;
+pub mod prompt;
+pub mod provider;
 pub mod pyjson;
 pub mod qa_file;
+pub mod timestamp;

@@ -1,16 +1,25 @@
 //! The `tdg` binary: parses the command line, sets up logging, runs a subcommand,
-//! and turns the outcome into an exit code (0 ok, 1 failure, 2 usage).
+//! and turns the outcome into an exit code (0 ok, 1 failure, 2 usage, 130 interrupted).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tdg::cli::{Cli, Command, ConvertArgs, GlobalArgs, PluginsArgs, PluginsCommand};
+use tdg::cli::{Cli, CombineArgs, Command, ConvertArgs, GlobalArgs, PluginsArgs, PluginsCommand};
+use tdg::combine::combine;
+use tdg::config::GenerateArgs;
 use tdg::convert::{ConvertRequest, convert};
+use tdg::generate::Generator;
 use tdg::plugin::{ComponentCache, PluginHost, PluginLimits, PluginSource, Role, builtin};
+use tokio_util::sync::CancellationToken;
+
+/// The exit code of an interrupted run.
+const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    // A .env file in the working directory; variables already set win.
+    let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     init_logging(&cli.global);
     match run(cli) {
@@ -48,9 +57,102 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     let host = PluginHost::new(limits, ComponentCache::from_env())?;
     match cli.command {
+        Command::Generate(args) => run_generate(host, *args),
+        Command::Combine(args) => run_combine(args),
         Command::Convert(args) => run_convert(&host, args),
         Command::Plugins(args) => run_plugins(&host, args),
     }
+}
+
+fn run_generate(host: PluginHost, args: GenerateArgs) -> Result<ExitCode> {
+    let working_dir = std::env::current_dir().context("cannot read the working directory")?;
+    let settings = args
+        .with_config_file(&working_dir)?
+        .resolve(|var| std::env::var(var).ok())?;
+    let generator = Generator::builder(
+        &settings.chunks_dir,
+        &settings.qa_dir,
+        settings.model.provider,
+    )
+    .settings(settings)
+    .plugin_host(host)
+    .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        let report = generator.run(cancel).await?;
+        let written = &report.writer;
+        tracing::info!(
+            "{} pairs from {} chunks ({} failed, {} skipped, {} already done) in {} documents; Q&A files in {}",
+            written.pairs,
+            written.chunks_completed,
+            written.chunks_failed,
+            written.chunks_skipped,
+            report.files.chunks_already_done,
+            written.documents_completed,
+            generator.settings().qa_dir.display()
+        );
+        if report.interrupted {
+            tracing::warn!("interrupted: everything finished is saved; run again with --resume to continue");
+            return Ok(ExitCode::from(INTERRUPTED));
+        }
+        let failed_files = report.files.files_failed.len();
+        Ok(if failed_files > 0 || written.chunks_failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    })
+}
+
+/// The first Ctrl+C or SIGTERM stops the run gracefully; a second Ctrl+C exits at
+/// once (everything recorded so far is already durable).
+async fn stop_on_signals(cancel: CancellationToken) {
+    wait_for_stop_signal().await;
+    tracing::warn!("stopping: finishing the requests in flight (Ctrl+C again to quit at once)");
+    cancel.cancel();
+    wait_for_stop_signal().await;
+    std::process::exit(i32::from(INTERRUPTED));
+}
+
+#[cfg(unix)]
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_stop_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn run_combine(args: CombineArgs) -> Result<ExitCode> {
+    let report = combine(&args.qa_dir, &args.output_file)?;
+    tracing::info!(
+        "combined {} pairs from {} documents into {}{}",
+        report.pairs,
+        report.documents,
+        args.output_file.display(),
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} not completed, skipped)", report.skipped.len())
+        }
+    );
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn run_convert(host: &PluginHost, args: ConvertArgs) -> Result<ExitCode> {

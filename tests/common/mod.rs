@@ -2,6 +2,8 @@
 //! demand, and fixture paths.
 #![allow(dead_code)]
 
+pub mod mock_server;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -70,4 +72,26 @@ pub fn test_plugin(name: &str) -> PathBuf {
 pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(path.as_ref())
         .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
+
+/// The tdg binary with an empty environment (no keys or GENERATOR_* settings from
+/// the machine) in the working directory `cwd` (so no stray .env or tdg.toml).
+pub fn tdg_isolated(cwd: &Path) -> Command {
+    let mut command = tdg();
+    command
+        .env_clear()
+        .env("TDG_CACHE_DIR", shared_cache_dir())
+        .env("NO_COLOR", "1")
+        .current_dir(cwd);
+    command
+}
+
+/// The chunk files of the shared corpus.
+pub fn corpus() -> PathBuf {
+    fixtures().join("corpus")
+}
+
+/// Reads a JSON file.
+pub fn read_json(path: impl AsRef<Path>) -> serde_json::Value {
+    serde_json::from_str(&read(path)).expect("valid JSON")
 }

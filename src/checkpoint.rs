@@ -1,0 +1,545 @@
+//! The checkpoint store: every chunk's outcome, durable the moment it is recorded.
+//!
+//! An SQLite database (`.tdg-checkpoint.sqlite3`, WAL journal, full sync) in the Q&A
+//! directory holds, per chunk, its pairs or its failure and cause, the model's raw
+//! response, the prompt, and the settings it was made with. The `_qa.json` files are
+//! views rendered from it ([`CheckpointStore::qa_file_view`]), so they can be
+//! rewritten at any time without losing anything, and a parser can be re-run over the
+//! raw responses without calling the model.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::qa_file::TrainingPair;
+
+/// The store's file name in the Q&A directory.
+pub const STORE_FILE: &str = ".tdg-checkpoint.sqlite3";
+const SCHEMA_VERSION: i64 = 1;
+
+/// How a chunk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkStatus {
+    Completed,
+    Failed,
+    /// Empty text: nothing to ask about.
+    Skipped,
+}
+
+impl ChunkStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChunkStatus::Completed => "completed",
+            ChunkStatus::Failed => "failed",
+            ChunkStatus::Skipped => "skipped",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "completed" => ChunkStatus::Completed,
+            "skipped" => ChunkStatus::Skipped,
+            _ => ChunkStatus::Failed,
+        }
+    }
+}
+
+/// A question/answer pair as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPair {
+    pub question: String,
+    pub answer: String,
+}
+
+/// A document, as registered when its chunks are first queued.
+#[derive(Debug, Clone)]
+pub struct DocumentRecord {
+    pub stem: String,
+    pub chunks_file: PathBuf,
+    pub metadata: Map<String, Value>,
+    pub processing_info: Map<String, Value>,
+    pub total_chunks: u32,
+    /// The original's `qa_generation_info` (provider, model, settings, generated_at).
+    pub generation_info: Map<String, Value>,
+}
+
+/// One chunk's outcome.
+#[derive(Debug, Clone)]
+pub struct ChunkOutcome {
+    pub stem: String,
+    pub position: u32,
+    pub chunk_id: String,
+    pub chunk_index: i64,
+    pub chunk_start: i64,
+    pub chunk_end: i64,
+    pub source_text: String,
+    pub status: ChunkStatus,
+    pub pairs: Vec<StoredPair>,
+    pub error: Option<String>,
+    pub raw_response: Option<String>,
+    /// The messages sent, as JSON.
+    pub prompt: Option<Value>,
+    /// The settings the chunk was made with, as JSON.
+    pub settings: Value,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub duration_ms: u64,
+    pub attempts: u32,
+}
+
+/// Errors of the store, naming its file.
+#[derive(Debug, thiserror::Error)]
+#[error("checkpoint {}: {source}", path.display())]
+pub struct StoreError {
+    pub path: PathBuf,
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+/// The checkpoint database of one Q&A directory.
+pub struct CheckpointStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl CheckpointStore {
+    /// The store's path in `qa_dir`.
+    pub fn path_in(qa_dir: &Path) -> PathBuf {
+        qa_dir.join(STORE_FILE)
+    }
+
+    /// Opens (creating if needed) the store in `qa_dir`.
+    pub fn open(qa_dir: &Path) -> Result<Self, StoreError> {
+        let path = Self::path_in(qa_dir);
+        let fail = |source| StoreError {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(fail)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(fail)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS documents (
+                 stem TEXT PRIMARY KEY,
+                 chunks_file TEXT NOT NULL,
+                 metadata TEXT NOT NULL,
+                 processing_info TEXT NOT NULL,
+                 total_chunks INTEGER NOT NULL,
+                 generation_info TEXT NOT NULL,
+                 completed_at TEXT
+             );
+             CREATE TABLE IF NOT EXISTS settings (
+                 id INTEGER PRIMARY KEY,
+                 json TEXT NOT NULL UNIQUE
+             );
+             CREATE TABLE IF NOT EXISTS chunks (
+                 stem TEXT NOT NULL,
+                 position INTEGER NOT NULL,
+                 chunk_id TEXT NOT NULL,
+                 chunk_index INTEGER NOT NULL,
+                 chunk_start INTEGER NOT NULL,
+                 chunk_end INTEGER NOT NULL,
+                 source_text TEXT NOT NULL,
+                 status TEXT NOT NULL,
+                 pairs TEXT NOT NULL,
+                 error TEXT,
+                 raw_response TEXT,
+                 prompt TEXT,
+                 settings_id INTEGER NOT NULL REFERENCES settings(id),
+                 tokens_in INTEGER NOT NULL,
+                 tokens_out INTEGER NOT NULL,
+                 duration_ms INTEGER NOT NULL,
+                 attempts INTEGER NOT NULL,
+                 finished_at TEXT NOT NULL,
+                 PRIMARY KEY (stem, position)
+             );",
+        )
+        .map_err(fail)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
+            params![SCHEMA_VERSION.to_string()],
+        )
+        .map_err(fail)?;
+        Ok(CheckpointStore { conn, path })
+    }
+
+    fn fail(&self, source: rusqlite::Error) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// How many chunk outcomes and documents the store holds.
+    pub fn counts(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM chunks), (SELECT COUNT(*) FROM documents)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Registers (or updates) a document.
+    pub fn put_document(&self, doc: &DocumentRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO documents (stem, chunks_file, metadata, processing_info, total_chunks, generation_info)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(stem) DO UPDATE SET chunks_file = ?2, metadata = ?3, processing_info = ?4,
+                     total_chunks = ?5, generation_info = ?6, completed_at = NULL",
+                params![
+                    doc.stem,
+                    doc.chunks_file.to_string_lossy(),
+                    Value::Object(doc.metadata.clone()).to_string(),
+                    Value::Object(doc.processing_info.clone()).to_string(),
+                    doc.total_chunks,
+                    Value::Object(doc.generation_info.clone()).to_string(),
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Marks a document finished at `when` (the original's `completion_time`).
+    pub fn mark_document_completed(&self, stem: &str, when: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE documents SET completed_at = ?2 WHERE stem = ?1",
+                params![stem, when],
+            )
+            .map(drop)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The positions of a document's chunks that have an outcome, with it.
+    pub fn chunk_statuses(&self, stem: &str) -> Result<Vec<(u32, ChunkStatus)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT position, status FROM chunks WHERE stem = ?1 ORDER BY position")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map(params![stem], |row| {
+                Ok((
+                    row.get::<_, u32>(0)?,
+                    ChunkStatus::parse(&row.get::<_, String>(1)?),
+                ))
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// Records outcomes in one transaction: all of them are durable when this returns.
+    pub fn record(&mut self, outcomes: &[ChunkOutcome]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let fail = |source| StoreError {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(fail)?;
+        {
+            let mut settings_insert = tx
+                .prepare_cached("INSERT OR IGNORE INTO settings (json) VALUES (?1)")
+                .map_err(fail)?;
+            let mut settings_id = tx
+                .prepare_cached("SELECT id FROM settings WHERE json = ?1")
+                .map_err(fail)?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO chunks (stem, position, chunk_id, chunk_index, chunk_start, chunk_end,
+                         source_text, status, pairs, error, raw_response, prompt, settings_id, tokens_in, tokens_out,
+                         duration_ms, attempts, finished_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                )
+                .map_err(fail)?;
+            let now = crate::timestamp::now();
+            for outcome in outcomes {
+                let settings_json = outcome.settings.to_string();
+                settings_insert
+                    .execute(params![settings_json])
+                    .map_err(fail)?;
+                let id: i64 = settings_id
+                    .query_row(params![settings_json], |row| row.get(0))
+                    .map_err(fail)?;
+                insert
+                    .execute(params![
+                        outcome.stem,
+                        outcome.position,
+                        outcome.chunk_id,
+                        outcome.chunk_index,
+                        outcome.chunk_start,
+                        outcome.chunk_end,
+                        outcome.source_text,
+                        outcome.status.as_str(),
+                        serde_json::to_string(&outcome.pairs).expect("pairs serialize"),
+                        outcome.error,
+                        outcome.raw_response,
+                        outcome.prompt.as_ref().map(Value::to_string),
+                        id,
+                        outcome.tokens_in as i64,
+                        outcome.tokens_out as i64,
+                        outcome.duration_ms as i64,
+                        outcome.attempts,
+                        now,
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// The stems of every registered document, sorted.
+    pub fn document_stems(&self) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT stem FROM documents ORDER BY stem")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([], |row| row.get(0))
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// The `_qa.json` view of a document, in the original tool's layout and key
+    /// order, with the given `status`; `None` if the document is unknown.
+    pub fn qa_file_view(&self, stem: &str, status: &str) -> Result<Option<Value>, StoreError> {
+        let doc = self
+            .conn
+            .query_row(
+                "SELECT metadata, processing_info, total_chunks, generation_info, completed_at
+                 FROM documents WHERE stem = ?1",
+                params![stem],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, u32>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, Option<String>>(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        let Some((metadata, processing_info, total_chunks, generation_info, completed_at)) = doc
+        else {
+            return Ok(None);
+        };
+        let metadata: Map<String, Value> = serde_json::from_str(&metadata).unwrap_or_default();
+        let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!({}));
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT position, chunk_id, chunk_index, chunk_start, chunk_end, source_text, status, pairs
+                 FROM chunks WHERE stem = ?1 ORDER BY position",
+            )
+            .map_err(|e| self.fail(e))?;
+        let mut rows = statement.query(params![stem]).map_err(|e| self.fail(e))?;
+        let text = |key: &str| {
+            metadata
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut training_pairs = Vec::new();
+        let mut completed = Vec::new();
+        let mut failed = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
+            let position: u32 = row.get(0).map_err(|e| self.fail(e))?;
+            let status: String = row.get(6).map_err(|e| self.fail(e))?;
+            match ChunkStatus::parse(&status) {
+                ChunkStatus::Completed => completed.push(position),
+                ChunkStatus::Failed => {
+                    failed.push(position);
+                    continue;
+                }
+                ChunkStatus::Skipped => continue,
+            }
+            let pairs: Vec<StoredPair> =
+                serde_json::from_str(&row.get::<_, String>(7).map_err(|e| self.fail(e))?)
+                    .unwrap_or_default();
+            let source_text: String = row.get(5).map_err(|e| self.fail(e))?;
+            for pair in pairs {
+                training_pairs.push(TrainingPair {
+                    question: pair.question,
+                    answer: pair.answer,
+                    source_file: text("source_file"),
+                    file_name: text("file_name"),
+                    file_type: text("file_type"),
+                    chunk_id: row.get(1).map_err(|e| self.fail(e))?,
+                    chunk_index: row.get(2).map_err(|e| self.fail(e))?,
+                    chunk_start: row.get(3).map_err(|e| self.fail(e))?,
+                    chunk_end: row.get(4).map_err(|e| self.fail(e))?,
+                    source_text: source_text.clone(),
+                });
+            }
+        }
+        let summary = json!({
+            "total_chunks": total_chunks,
+            "completed_chunks": completed.len(),
+            "failed_chunks": failed.len(),
+            "total_qa_pairs": training_pairs.len(),
+        });
+        let mut view = Map::new();
+        view.insert("metadata".into(), Value::Object(metadata.clone()));
+        view.insert("processing_info".into(), parse(&processing_info));
+        view.insert("qa_generation_info".into(), parse(&generation_info));
+        view.insert("chunks".into(), json!([]));
+        view.insert(
+            "training_pairs".into(),
+            serde_json::to_value(&training_pairs).expect("pairs serialize"),
+        );
+        view.insert("status".into(), json!(status));
+        view.insert("completed_chunks".into(), json!(completed));
+        view.insert("failed_chunks".into(), json!(failed));
+        if let Some(when) = completed_at.filter(|_| status == "completed") {
+            view.insert("completion_time".into(), json!(when));
+        }
+        view.insert("summary".into(), summary);
+        Ok(Some(Value::Object(view)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(
+        stem: &str,
+        position: u32,
+        status: ChunkStatus,
+        pairs: &[(&str, &str)],
+    ) -> ChunkOutcome {
+        ChunkOutcome {
+            stem: stem.into(),
+            position,
+            chunk_id: format!("0_{position}"),
+            chunk_index: position as i64,
+            chunk_start: 0,
+            chunk_end: 10,
+            source_text: format!("text {position}"),
+            status,
+            pairs: pairs
+                .iter()
+                .map(|(q, a)| StoredPair {
+                    question: q.to_string(),
+                    answer: a.to_string(),
+                })
+                .collect(),
+            error: (status == ChunkStatus::Failed).then(|| "no JSON".to_string()),
+            raw_response: Some("raw".into()),
+            prompt: None,
+            settings: json!({"model": "m"}),
+            tokens_in: 1,
+            tokens_out: 2,
+            duration_ms: 3,
+            attempts: 1,
+        }
+    }
+
+    fn document(stem: &str, total: u32) -> DocumentRecord {
+        let mut metadata = Map::new();
+        metadata.insert("file_name".into(), json!(format!("{stem}.txt")));
+        DocumentRecord {
+            stem: stem.into(),
+            chunks_file: PathBuf::from(format!("{stem}_chunks.json")),
+            metadata,
+            processing_info: Map::new(),
+            total_chunks: total,
+            generation_info: Map::new(),
+        }
+    }
+
+    #[test]
+    fn outcomes_survive_reopening_and_render_in_position_order() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut store = CheckpointStore::open(dir.path()).unwrap();
+            store.put_document(&document("doc", 4)).unwrap();
+            store
+                .record(&[
+                    outcome("doc", 2, ChunkStatus::Completed, &[("q2", "a2")]),
+                    outcome(
+                        "doc",
+                        0,
+                        ChunkStatus::Completed,
+                        &[("q0", "a0"), ("q0b", "a0b")],
+                    ),
+                    outcome("doc", 1, ChunkStatus::Failed, &[]),
+                    outcome("doc", 3, ChunkStatus::Skipped, &[]),
+                ])
+                .unwrap();
+        }
+        let store = CheckpointStore::open(dir.path()).unwrap();
+        assert_eq!(store.counts().unwrap(), (4, 1));
+        let view = store.qa_file_view("doc", "in_progress").unwrap().unwrap();
+        let keys: Vec<&str> = view
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "metadata",
+                "processing_info",
+                "qa_generation_info",
+                "chunks",
+                "training_pairs",
+                "status",
+                "completed_chunks",
+                "failed_chunks",
+                "summary"
+            ]
+        );
+        let questions: Vec<&str> = view["training_pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["question"].as_str().unwrap())
+            .collect();
+        assert_eq!(questions, ["q0", "q0b", "q2"]);
+        assert_eq!(view["training_pairs"][0]["file_name"], "doc.txt");
+        assert_eq!(view["training_pairs"][2]["source_text"], "text 2");
+        assert_eq!(view["completed_chunks"], json!([0, 2]));
+        assert_eq!(view["failed_chunks"], json!([1]));
+        assert_eq!(
+            view["summary"],
+            json!({"total_chunks": 4, "completed_chunks": 2, "failed_chunks": 1, "total_qa_pairs": 3})
+        );
+    }
+
+    #[test]
+    fn a_retried_chunk_replaces_its_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = CheckpointStore::open(dir.path()).unwrap();
+        store.put_document(&document("doc", 1)).unwrap();
+        store
+            .record(&[outcome("doc", 0, ChunkStatus::Failed, &[])])
+            .unwrap();
+        store
+            .record(&[outcome("doc", 0, ChunkStatus::Completed, &[("q", "a")])])
+            .unwrap();
+        assert_eq!(
+            store.chunk_statuses("doc").unwrap(),
+            [(0, ChunkStatus::Completed)]
+        );
+        store
+            .mark_document_completed("doc", "2026-01-01T00:00:00.000000")
+            .unwrap();
+        let view = store.qa_file_view("doc", "completed").unwrap().unwrap();
+        assert_eq!(view["completion_time"], "2026-01-01T00:00:00.000000");
+        assert_eq!(view["summary"]["total_qa_pairs"], 1);
+    }
+}

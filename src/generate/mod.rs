@@ -1,0 +1,493 @@
+//! `generate`: chunk files to per-document Q&A files.
+//!
+//! The stages, each in its own module: load chunks ([`crate::chunks`]) → build the
+//! prompt ([`crate::prompt`]) → call the model ([`crate::provider`]) → parse (a
+//! parser plugin) → checkpoint ([`crate::checkpoint`]) → write outputs ([`writer`]).
+//! [`pipeline`] runs them concurrently.
+//!
+//! ```no_run
+//! use tdg::generate::{Generator, settings::ProviderKind};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let report = Generator::builder("data/chunks", "data/qa_results", ProviderKind::OpenAi)
+//!     .model("gpt-4o-mini")
+//!     .api_key(std::env::var("OPENAI_API_KEY")?)
+//!     .questions_per_chunk(5)
+//!     .temperature(0.3)
+//!     .resume(true)
+//!     .build()?
+//!     .run(Default::default())
+//!     .await?;
+//! println!("{} pairs from {} documents", report.writer.pairs, report.writer.documents_completed);
+//! # Ok(()) }
+//! ```
+
+pub mod pipeline;
+pub mod settings;
+pub mod writer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::{Mutex, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::checkpoint::{CheckpointStore, ChunkStatus, DocumentRecord, STORE_FILE};
+use crate::chunks::{self, ChunkFile};
+use crate::plugin::{PluginError, PluginHost};
+use crate::prompt::PromptBuilder;
+use crate::provider::{ModelClient, ModelError};
+use crate::qa_file::QA_FILE_SUFFIX;
+use crate::{atomic_file, pyjson, timestamp};
+use pipeline::{PlannedDocument, ProducerReport, Stop, WorkerContext};
+use settings::{ApiKey, GenerateSettings, ProviderKind};
+use writer::{WriterMessage, WriterReport};
+
+/// The run summary's file name in the Q&A directory.
+pub const SUMMARY_FILE: &str = "qa_generation_summary.json";
+
+/// Why a run could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("the chunks directory {} does not exist: give --chunks-dir (or GENERATOR_PROCESS_DIR)", .0.display())]
+    NoChunksDir(PathBuf),
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no *_chunks.json files in {}", .0.display())]
+    NoChunkFiles(PathBuf),
+    #[error(
+        "{} already holds a run ({what}). Use --resume to continue it, or --overwrite to start again from nothing",
+        qa_dir.display()
+    )]
+    ExistingRun { qa_dir: PathBuf, what: String },
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error("{0}")]
+    Store(String),
+    #[error("the prompt for chunk {position} of {} cannot be built: {source}", file.display())]
+    Prompt {
+        file: PathBuf,
+        position: u32,
+        source: PluginError,
+    },
+    #[error("the run stopped: {0}")]
+    Model(ModelError),
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub files: ProducerReport,
+    pub writer: WriterReport,
+    /// Set when the run was interrupted (Ctrl+C, SIGTERM).
+    pub interrupted: bool,
+}
+
+/// A configured generation run.
+pub struct Generator {
+    settings: GenerateSettings,
+    host: PluginHost,
+}
+
+/// Builds a [`Generator`] with the original tool's defaults.
+pub struct GeneratorBuilder {
+    settings: GenerateSettings,
+    host: Option<PluginHost>,
+}
+
+impl GeneratorBuilder {
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.settings.model.model = model.into();
+        self
+    }
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.settings.model.api_key = Some(ApiKey::new(key));
+        self
+    }
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.model.base_url = url.into();
+        self
+    }
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.settings.model.temperature = temperature;
+        self
+    }
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.settings.model.max_tokens = max_tokens;
+        self
+    }
+    pub fn questions_per_chunk(mut self, questions: u32) -> Self {
+        self.settings.prompt.questions_per_chunk = questions;
+        self
+    }
+    pub fn extra_instructions(mut self, text: impl Into<String>) -> Self {
+        self.settings.prompt.extra_instructions = Some(text.into());
+        self
+    }
+    pub fn system_message(mut self, text: impl Into<String>) -> Self {
+        self.settings.prompt.system_message = Some(text.into());
+        self
+    }
+    /// A minijinja template replacing the default user prompt.
+    pub fn template(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        self.settings.prompt.template = Some((name.into(), source.into()));
+        self
+    }
+    pub fn var(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.prompt.vars.push((key.into(), value.into()));
+        self
+    }
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.settings.concurrency = concurrency.max(1);
+        self
+    }
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.settings.resume = resume;
+        self
+    }
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.settings.overwrite = overwrite;
+        self
+    }
+    /// Replaces every setting at once.
+    pub fn settings(mut self, settings: GenerateSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+    /// Uses an existing plugin host (its limits and cache).
+    pub fn plugin_host(mut self, host: PluginHost) -> Self {
+        self.host = Some(host);
+        self
+    }
+    pub fn build(self) -> Result<Generator, GenerateError> {
+        let host = match self.host {
+            Some(host) => host,
+            None => PluginHost::with_defaults()?,
+        };
+        Ok(Generator {
+            settings: self.settings,
+            host,
+        })
+    }
+}
+
+impl Generator {
+    /// A builder with the original tool's defaults for `provider`.
+    pub fn builder(
+        chunks_dir: impl Into<PathBuf>,
+        qa_dir: impl Into<PathBuf>,
+        provider: ProviderKind,
+    ) -> GeneratorBuilder {
+        GeneratorBuilder {
+            settings: GenerateSettings::new(chunks_dir, qa_dir, provider),
+            host: None,
+        }
+    }
+
+    /// The settings of this run.
+    pub fn settings(&self) -> &GenerateSettings {
+        &self.settings
+    }
+
+    /// Runs until every chunk has an outcome, a permanent error stops the run, or
+    /// `cancel` is triggered (then in-flight requests get a short grace, everything
+    /// is persisted, and unfinished documents are written as `interrupted`).
+    pub async fn run(&self, cancel: CancellationToken) -> Result<RunReport, GenerateError> {
+        let settings = &self.settings;
+        if !settings.chunks_dir.is_dir() {
+            return Err(GenerateError::NoChunksDir(settings.chunks_dir.clone()));
+        }
+        let files =
+            chunks::list_chunk_files(&settings.chunks_dir).map_err(|source| GenerateError::Io {
+                path: settings.chunks_dir.clone(),
+                source,
+            })?;
+        if files.is_empty() {
+            return Err(GenerateError::NoChunkFiles(settings.chunks_dir.clone()));
+        }
+        std::fs::create_dir_all(&settings.qa_dir).map_err(|source| GenerateError::Io {
+            path: settings.qa_dir.clone(),
+            source,
+        })?;
+
+        let prompt = PromptBuilder::new(
+            self.host.prompt_plugin(&settings.prompt.prompt_plugin)?,
+            &settings.prompt,
+        );
+        let parser = self.host.parser_plugin(&settings.prompt.parser)?;
+        check_prompt(&prompt, &files)?;
+        prepare_qa_dir(settings)?;
+        let store = CheckpointStore::open(&settings.qa_dir)
+            .map_err(|e| GenerateError::Store(e.to_string()))?;
+        let client = ModelClient::new(settings.model.clone(), settings.concurrency)
+            .map_err(GenerateError::Model)?;
+        tracing::info!(
+            "generating with {} model {} at {} ({} at a time)",
+            settings.model.provider,
+            settings.model.model,
+            client.endpoint(),
+            settings.concurrency
+        );
+
+        // Resume: read what is done before the writer takes the store.
+        let done = if settings.resume {
+            done_chunks(&store)?
+        } else {
+            Default::default()
+        };
+        let (writer_tx, writer_rx) = std::sync::mpsc::channel();
+        let writer_cancel = cancel.clone();
+        let fatal = Arc::new(std::sync::Mutex::new(None::<String>));
+        let fatal_slot = fatal.clone();
+        let qa_dir = settings.qa_dir.clone();
+        let writer_thread = std::thread::Builder::new()
+            .name("tdg-writer".into())
+            .spawn(move || {
+                writer::run(store, qa_dir, writer_rx, |message| {
+                    *fatal_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(message);
+                    writer_cancel.cancel();
+                })
+            })
+            .map_err(|source| GenerateError::Io {
+                path: settings.qa_dir.clone(),
+                source,
+            })?;
+
+        let context = Arc::new(WorkerContext {
+            prompt,
+            parser,
+            client,
+            settings_json: chunk_settings_json(settings),
+            questions: settings.prompt.questions_per_chunk,
+            parse_retries: settings.prompt.parse_retries,
+            grace: Duration::from_secs(5),
+        });
+        let (queue_tx, queue_rx) = mpsc::channel(settings.concurrency * 2);
+        let queue_rx = Arc::new(Mutex::new(queue_rx));
+        let workers: Vec<_> = (0..settings.concurrency)
+            .map(|_| {
+                tokio::spawn(pipeline::worker(
+                    context.clone(),
+                    queue_rx.clone(),
+                    writer_tx.clone(),
+                    cancel.clone(),
+                ))
+            })
+            .collect();
+        let generation_info = generation_info(settings);
+        let plan = move |file: ChunkFile| plan_document(file, &done, &generation_info);
+        let files_report =
+            pipeline::produce(files, plan, writer_tx.clone(), queue_tx, cancel.clone()).await;
+
+        let mut stop = None;
+        for worker in workers {
+            if let Ok(Some(Stop::Model(error))) = worker.await {
+                stop.get_or_insert(error);
+            }
+        }
+        let store_error = fatal.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let interrupted = cancel.is_cancelled() && stop.is_none() && store_error.is_none();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let _ = writer_tx.send(WriterMessage::Finish {
+            interrupted: cancel.is_cancelled(),
+            done: done_tx,
+        });
+        let writer_report = done_rx.recv().unwrap_or_default();
+        let _ = writer_thread.join();
+
+        write_summary(settings, &files_report, &writer_report);
+        if let Some(message) = store_error {
+            return Err(GenerateError::Store(message));
+        }
+        if let Some(error) = stop {
+            return Err(GenerateError::Model(error));
+        }
+        Ok(RunReport {
+            files: files_report,
+            writer: writer_report,
+            interrupted,
+        })
+    }
+}
+
+/// Builds the prompt for the first chunk with text, so that a broken template is
+/// reported, with its file and line, before any model is called.
+fn check_prompt(prompt: &PromptBuilder, files: &[PathBuf]) -> Result<(), GenerateError> {
+    for path in files {
+        let Ok(file) = chunks::load_chunk_file(path) else {
+            continue;
+        };
+        if let Some(chunk) = file.chunks.iter().find(|c| !c.text.trim().is_empty()) {
+            return prompt
+                .build(&file, chunk)
+                .map(drop)
+                .map_err(|source| GenerateError::Prompt {
+                    file: path.clone(),
+                    position: chunk.position,
+                    source,
+                });
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to overwrite an existing run silently; with `--overwrite`, clears it.
+fn prepare_qa_dir(settings: &GenerateSettings) -> Result<(), GenerateError> {
+    let store_path = CheckpointStore::path_in(&settings.qa_dir);
+    let qa_files: Vec<String> = std::fs::read_dir(&settings.qa_dir)
+        .map_err(|source| GenerateError::Io {
+            path: settings.qa_dir.clone(),
+            source,
+        })?
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(QA_FILE_SUFFIX))
+        .collect();
+    let has_store = store_path.exists();
+    if settings.resume || (!has_store && qa_files.is_empty()) {
+        return Ok(());
+    }
+    if settings.overwrite {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(settings.qa_dir.join(format!("{STORE_FILE}{suffix}")));
+        }
+        let _ = std::fs::remove_file(settings.qa_dir.join(writer::FAILURE_LOG));
+        for name in &qa_files {
+            let _ = std::fs::remove_file(settings.qa_dir.join(name));
+        }
+        return Ok(());
+    }
+    let what = if has_store {
+        match CheckpointStore::open(&settings.qa_dir).and_then(|s| s.counts()) {
+            Ok((chunks, documents)) => {
+                format!("{chunks} chunks of {documents} documents in its checkpoint")
+            }
+            Err(_) => "a checkpoint".into(),
+        }
+    } else {
+        format!("{} Q&A files", qa_files.len())
+    };
+    Err(GenerateError::ExistingRun {
+        qa_dir: settings.qa_dir.clone(),
+        what,
+    })
+}
+
+type DoneChunks = std::collections::HashMap<String, std::collections::HashSet<u32>>;
+
+/// The chunks that already have a final outcome, per document. Failed chunks are
+/// not done: a resume asks again.
+fn done_chunks(store: &CheckpointStore) -> Result<DoneChunks, GenerateError> {
+    let mut done = DoneChunks::new();
+    for stem in store
+        .document_stems()
+        .map_err(|e| GenerateError::Store(e.to_string()))?
+    {
+        let statuses = store
+            .chunk_statuses(&stem)
+            .map_err(|e| GenerateError::Store(e.to_string()))?;
+        let finished = statuses
+            .into_iter()
+            .filter(|(_, status)| *status != ChunkStatus::Failed)
+            .map(|(p, _)| p);
+        done.insert(stem, finished.collect());
+    }
+    Ok(done)
+}
+
+/// Decides which chunks of a file still need work, and describes it for the store.
+fn plan_document(
+    file: ChunkFile,
+    done: &DoneChunks,
+    generation_info: &Map<String, Value>,
+) -> Result<(PlannedDocument, WriterMessage), String> {
+    let finished = done.get(&file.stem);
+    let pending: Vec<usize> = (0..file.chunks.len())
+        .filter(|&index| finished.is_none_or(|set| !set.contains(&(index as u32))))
+        .collect();
+    let mut generation_info = generation_info.clone();
+    generation_info.insert("generated_at".into(), json!(timestamp::now()));
+    let record = DocumentRecord {
+        stem: file.stem.clone(),
+        chunks_file: file.path.clone(),
+        metadata: file.metadata.clone(),
+        processing_info: file.processing_info.clone(),
+        total_chunks: file.chunks.len() as u32,
+        generation_info,
+    };
+    let message = WriterMessage::Document {
+        record,
+        pending: pending.len(),
+    };
+    Ok((
+        PlannedDocument {
+            doc: Arc::new(file),
+            pending,
+        },
+        message,
+    ))
+}
+
+/// The original's `qa_generation_info`, without `generated_at`.
+fn generation_info(settings: &GenerateSettings) -> Map<String, Value> {
+    let mut info = Map::new();
+    info.insert("provider".into(), json!(settings.model.provider.name()));
+    info.insert("model".into(), json!(settings.model.model));
+    info.insert(
+        "questions_per_chunk".into(),
+        json!(settings.prompt.questions_per_chunk),
+    );
+    info.insert("temperature".into(), json!(settings.model.temperature));
+    info.insert("max_tokens".into(), json!(settings.model.max_tokens));
+    info
+}
+
+/// The settings a chunk records it was made with (never the key).
+fn chunk_settings_json(settings: &GenerateSettings) -> Value {
+    let model = &settings.model;
+    let prompt = &settings.prompt;
+    json!({
+        "provider": model.provider.name(),
+        "model": model.model,
+        "base_url": model.base_url,
+        "temperature": model.temperature,
+        "max_tokens": model.max_tokens,
+        "structured": model.structured,
+        "ollama": {
+            "top_k": model.ollama.top_k,
+            "top_p": model.ollama.top_p,
+            "repeat_penalty": model.ollama.repeat_penalty,
+            "num_predict": model.ollama.num_predict,
+            "stop": model.ollama.stop,
+        },
+        "questions_per_chunk": prompt.questions_per_chunk,
+        "system_message": prompt.system_message,
+        "extra_instructions": prompt.extra_instructions,
+        "template": prompt.template.as_ref().map(|(name, _)| name),
+        "vars": prompt.vars,
+        "prompt_plugin": prompt.prompt_plugin.display_name(),
+        "parser": prompt.parser.display_name(),
+    })
+}
+
+/// Writes `qa_generation_summary.json`, as the original did.
+fn write_summary(settings: &GenerateSettings, files: &ProducerReport, writer: &WriterReport) {
+    let summary = json!({
+        "total_files": files.files_seen,
+        "successful_files": files.files_loaded,
+        "failed_files": files.files_failed.len(),
+        "qa_files_created": writer.qa_files,
+        "qa_directory": settings.qa_dir.to_string_lossy(),
+        "processed_at": timestamp::now(),
+    });
+    let path = settings.qa_dir.join(SUMMARY_FILE);
+    if let Err(error) = atomic_file::write_with(&path, |file| pyjson::write_pretty(file, &summary))
+    {
+        tracing::error!("cannot write {}: {error}", path.display());
+    }
+}

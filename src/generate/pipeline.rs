@@ -1,0 +1,273 @@
+//! The flow of one run: a producer loads chunk files one at a time and queues their
+//! pending chunks; `concurrency` workers each take a chunk, build its prompt, call
+//! the model, parse the answer (asking again when it holds no pair) and hand the
+//! outcome to the writer.
+//!
+//! Memory is bounded by the queue, not by the corpus: the producer loads the next
+//! file only when the queue has room, and a document is freed when its last chunk is
+//! done.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::writer::WriterMessage;
+use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
+use crate::chunks::{ChunkFile, ChunkFileError};
+use crate::plugin::{ParserPlugin, parser::ParseError};
+use crate::prompt::PromptBuilder;
+use crate::provider::{Message, ModelClient, ModelError};
+
+/// One chunk to process.
+pub struct Job {
+    pub doc: Arc<ChunkFile>,
+    pub index: usize,
+}
+
+/// What the workers share.
+pub struct WorkerContext {
+    pub prompt: PromptBuilder,
+    pub parser: ParserPlugin,
+    pub client: ModelClient,
+    /// The settings each chunk records, as JSON.
+    pub settings_json: Value,
+    pub questions: u32,
+    pub parse_retries: u32,
+    /// How long a request in flight may go on after Ctrl+C.
+    pub grace: Duration,
+}
+
+/// Why a worker stopped the run.
+pub enum Stop {
+    Model(ModelError),
+}
+
+/// Runs one worker until the queue is empty or the run is cancelled. Returns the
+/// error that must stop the run, if one happened.
+pub async fn worker(
+    context: Arc<WorkerContext>,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    writer: std::sync::mpsc::Sender<WriterMessage>,
+    cancel: CancellationToken,
+) -> Option<Stop> {
+    loop {
+        let job = {
+            let mut queue = queue.lock().await;
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return None,
+                job = queue.recv() => job,
+            }
+        };
+        let Some(job) = job else { return None };
+        let work = process(&context, &job);
+        let result = tokio::select! {
+            result = work => result,
+            _ = async { cancel.cancelled().await; tokio::time::sleep(context.grace).await } => return None,
+        };
+        match result {
+            Ok(outcome) => {
+                if writer
+                    .send(WriterMessage::Outcome(Box::new(outcome)))
+                    .is_err()
+                {
+                    return None;
+                }
+            }
+            Err(stop) => {
+                cancel.cancel();
+                return Some(stop);
+            }
+        }
+    }
+}
+
+/// Processes one chunk into its outcome, or the error that stops the run.
+async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Stop> {
+    let chunk = &job.doc.chunks[job.index];
+    let started = Instant::now();
+    let mut outcome = ChunkOutcome {
+        stem: job.doc.stem.clone(),
+        position: chunk.position,
+        chunk_id: chunk.chunk_id.clone(),
+        chunk_index: chunk.chunk_index,
+        chunk_start: chunk.start_char,
+        chunk_end: chunk.end_char,
+        source_text: chunk.text.clone(),
+        status: ChunkStatus::Failed,
+        pairs: Vec::new(),
+        error: None,
+        raw_response: None,
+        prompt: None,
+        settings: context.settings_json.clone(),
+        tokens_in: 0,
+        tokens_out: 0,
+        duration_ms: 0,
+        attempts: 0,
+    };
+    if chunk.text.trim().is_empty() {
+        outcome.status = ChunkStatus::Skipped;
+        return Ok(outcome);
+    }
+    let mut messages = match context.prompt.build(&job.doc, chunk) {
+        Ok(messages) => messages,
+        Err(error) => {
+            outcome.error = Some(error.to_string());
+            return Ok(finish(outcome, started));
+        }
+    };
+    outcome.prompt = Some(json!(messages));
+    for attempt in 0..=context.parse_retries {
+        outcome.attempts = attempt + 1;
+        let response = match context.client.chat(&messages).await {
+            Ok(response) => response,
+            Err(error) if error.stops_run() => return Err(Stop::Model(error)),
+            Err(error) => {
+                outcome.error = Some(error.to_string());
+                return Ok(finish(outcome, started));
+            }
+        };
+        outcome.tokens_in += response.tokens_in;
+        outcome.tokens_out += response.tokens_out;
+        outcome.raw_response = Some(response.text.clone());
+        match context.parser.parse(&response.text, context.questions) {
+            Ok(Ok(pairs)) => {
+                outcome.status = ChunkStatus::Completed;
+                outcome.error = None;
+                outcome.pairs = pairs
+                    .into_iter()
+                    .map(|pair| StoredPair {
+                        question: pair.question,
+                        answer: pair.answer,
+                    })
+                    .collect();
+                return Ok(finish(outcome, started));
+            }
+            Ok(Err(verdict)) => {
+                let reason = verdict_text(&verdict);
+                outcome.error = Some(format!("the answer held no usable pair: {reason}"));
+                messages.push(Message {
+                    role: "assistant".into(),
+                    content: response.text,
+                });
+                messages.push(Message {
+                    role: "user".into(),
+                    content: format!(
+                        "Your answer could not be used: {reason} Reply again with only a JSON array of {} objects, each with a \"question\" and an \"answer\" field.",
+                        context.questions
+                    ),
+                });
+            }
+            Err(plugin_error) => {
+                outcome.error = Some(plugin_error.to_string());
+                return Ok(finish(outcome, started));
+            }
+        }
+    }
+    Ok(finish(outcome, started))
+}
+
+fn finish(mut outcome: ChunkOutcome, started: Instant) -> ChunkOutcome {
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+fn verdict_text(verdict: &ParseError) -> &str {
+    match verdict {
+        ParseError::NoJson(text) | ParseError::WrongShape(text) | ParseError::NoPairs(text) => text,
+    }
+}
+
+/// What the producer saw of the chunk files.
+#[derive(Debug, Default)]
+pub struct ProducerReport {
+    pub files_seen: usize,
+    pub files_loaded: usize,
+    /// Files that could not be read, with why.
+    pub files_failed: Vec<String>,
+    /// Files skipped because they are not ready.
+    pub files_not_ready: Vec<String>,
+    pub chunks_queued: u64,
+    pub chunks_already_done: u64,
+}
+
+/// A loaded file, and which of its chunks still need work.
+pub struct PlannedDocument {
+    pub doc: Arc<ChunkFile>,
+    pub pending: Vec<usize>,
+}
+
+/// Loads each chunk file, registers it with the writer, and queues its pending
+/// chunks. `plan` decides which chunks are pending (for resume) and describes the
+/// document for the store.
+pub async fn produce(
+    files: Vec<std::path::PathBuf>,
+    mut plan: impl FnMut(ChunkFile) -> Result<(PlannedDocument, WriterMessage), String>,
+    writer: std::sync::mpsc::Sender<WriterMessage>,
+    queue: mpsc::Sender<Job>,
+    cancel: CancellationToken,
+) -> ProducerReport {
+    let mut report = ProducerReport {
+        files_seen: files.len(),
+        ..Default::default()
+    };
+    for path in files {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let loaded = tokio::task::spawn_blocking({
+            let path = path.clone();
+            move || crate::chunks::load_chunk_file(&path)
+        })
+        .await
+        .unwrap_or_else(|panic| {
+            Err(ChunkFileError::Read {
+                path: path.clone(),
+                source: std::io::Error::other(panic.to_string()),
+            })
+        });
+        let file = match loaded {
+            Ok(file) => file,
+            Err(error @ ChunkFileError::NotReady { .. }) => {
+                tracing::warn!("{error}");
+                report.files_not_ready.push(error.to_string());
+                continue;
+            }
+            Err(error) => {
+                tracing::error!("{error}");
+                report.files_failed.push(error.to_string());
+                continue;
+            }
+        };
+        let total = file.chunks.len();
+        let (planned, register) = match plan(file) {
+            Ok(planned) => planned,
+            Err(message) => {
+                tracing::error!("{message}");
+                report.files_failed.push(message);
+                continue;
+            }
+        };
+        report.files_loaded += 1;
+        report.chunks_already_done += (total - planned.pending.len()) as u64;
+        if writer.send(register).is_err() {
+            break;
+        }
+        for index in planned.pending {
+            let job = Job {
+                doc: planned.doc.clone(),
+                index,
+            };
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return report,
+                sent = queue.send(job) => if sent.is_err() { return report },
+            }
+            report.chunks_queued += 1;
+        }
+    }
+    report
+}

@@ -1,0 +1,230 @@
+//! Everything that shapes a generation run, as the library API takes it. The command
+//! line, the environment and `tdg.toml` are resolved into these by [`crate::config`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::plugin::PluginSource;
+use crate::provider::RetryPolicy;
+
+/// The model APIs tdg speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenAI Chat Completions, and every OpenAI-compatible server (vLLM, llama.cpp, LM Studio).
+    OpenAi,
+    /// Anthropic's Messages API.
+    Claude,
+    /// Google's Gemini `generateContent`.
+    Gemini,
+    /// Ollama's native `/api/chat`.
+    Local,
+}
+
+impl ProviderKind {
+    /// Reads a provider name, with the aliases `anthropic` and `ollama`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "openai" => Some(ProviderKind::OpenAi),
+            "claude" | "anthropic" => Some(ProviderKind::Claude),
+            "gemini" | "google" => Some(ProviderKind::Gemini),
+            "local" | "ollama" => Some(ProviderKind::Local),
+            _ => None,
+        }
+    }
+
+    /// The name the original tool wrote in `qa_generation_info.provider`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Claude => "claude",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::Local => "local",
+        }
+    }
+
+    /// The model used when none is given.
+    pub fn default_model(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "gpt-4o-mini",
+            ProviderKind::Claude => "claude-sonnet-4-5",
+            ProviderKind::Gemini => "gemini-2.5-flash",
+            ProviderKind::Local => "qwen3:14b",
+        }
+    }
+
+    /// The API's address when no base URL is given.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "https://api.openai.com",
+            ProviderKind::Claude => "https://api.anthropic.com",
+            ProviderKind::Gemini => "https://generativelanguage.googleapis.com",
+            ProviderKind::Local => "http://localhost:11434",
+        }
+    }
+
+    /// The environment variables an API key is read from, in order.
+    pub fn key_variables(self) -> &'static [&'static str] {
+        match self {
+            ProviderKind::OpenAi => &["OPENAI_API_KEY"],
+            ProviderKind::Claude => &["ANTHROPIC_API_KEY"],
+            ProviderKind::Gemini => &["GOOGLE_API_KEY", "GEMINI_API_KEY"],
+            ProviderKind::Local => &[],
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An API key. It never appears in `Debug` output, logs or files.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    /// The key itself, for a request header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `text` with every occurrence of the key replaced, for messages built from
+    /// what a server said.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.len() < 4 {
+            text.to_string()
+        } else {
+            text.replace(&self.0, "[REDACTED]")
+        }
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([REDACTED])")
+    }
+}
+
+/// Ollama's sampling options (`--ollama-*`, `OLLAMA_*`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OllamaOptions {
+    pub top_k: Option<u32>,
+    pub top_p: Option<f64>,
+    pub repeat_penalty: Option<f64>,
+    pub num_predict: Option<i32>,
+    pub stop: Vec<String>,
+}
+
+/// How to reach and drive the model.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
+    pub provider: ProviderKind,
+    pub model: String,
+    /// The API's base URL (without `/v1/...`).
+    pub base_url: String,
+    pub api_key: Option<ApiKey>,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    pub ollama: OllamaOptions,
+    /// Ask for JSON-schema-constrained output where the provider supports it.
+    pub structured: bool,
+    /// The most time one request may take.
+    pub request_timeout: Duration,
+    /// How transient failures (429, 5xx, timeouts, resets) are retried.
+    pub retry: RetryPolicy,
+}
+
+/// How prompts are built and answers parsed.
+#[derive(Debug, Clone)]
+pub struct PromptSettings {
+    pub questions_per_chunk: u32,
+    pub system_message: Option<String>,
+    pub extra_instructions: Option<String>,
+    /// A user template replacing the default prompt: (file name, source).
+    pub template: Option<(String, String)>,
+    pub vars: Vec<(String, String)>,
+    pub prompt_plugin: PluginSource,
+    pub parser: PluginSource,
+    /// How often a chunk whose answer held no pair is asked again.
+    pub parse_retries: u32,
+}
+
+/// A whole generation run.
+#[derive(Debug, Clone)]
+pub struct GenerateSettings {
+    pub chunks_dir: PathBuf,
+    pub qa_dir: PathBuf,
+    pub model: ModelSettings,
+    pub prompt: PromptSettings,
+    /// Continue a run in `qa_dir`.
+    pub resume: bool,
+    /// Replace a run in `qa_dir`.
+    pub overwrite: bool,
+    /// How many chunks are in flight at once.
+    pub concurrency: usize,
+}
+
+impl GenerateSettings {
+    /// Settings with the original tool's defaults, for the library builder.
+    pub fn new(
+        chunks_dir: impl Into<PathBuf>,
+        qa_dir: impl Into<PathBuf>,
+        provider: ProviderKind,
+    ) -> Self {
+        GenerateSettings {
+            chunks_dir: chunks_dir.into(),
+            qa_dir: qa_dir.into(),
+            model: ModelSettings {
+                provider,
+                model: provider.default_model().to_string(),
+                base_url: provider.default_base_url().to_string(),
+                api_key: None,
+                temperature: 0.7,
+                max_tokens: 2000,
+                ollama: OllamaOptions::default(),
+                structured: false,
+                request_timeout: Duration::from_secs(300),
+                retry: RetryPolicy::default(),
+            },
+            prompt: PromptSettings {
+                questions_per_chunk: 3,
+                system_message: None,
+                extra_instructions: None,
+                template: None,
+                vars: Vec::new(),
+                prompt_plugin: PluginSource::Builtin("default-prompt"),
+                parser: PluginSource::Builtin("default-prompt"),
+                parse_retries: 1,
+            },
+            resume: false,
+            overwrite: false,
+            concurrency: 16,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_aliases() {
+        assert_eq!(ProviderKind::parse("Anthropic"), Some(ProviderKind::Claude));
+        assert_eq!(ProviderKind::parse("ollama"), Some(ProviderKind::Local));
+        assert_eq!(ProviderKind::parse("gpt"), None);
+    }
+
+    #[test]
+    fn keys_stay_secret() {
+        let key = ApiKey::new("sk-very-secret");
+        assert_eq!(format!("{key:?}"), "ApiKey([REDACTED])");
+        assert_eq!(key.redact("bad key sk-very-secret!"), "bad key [REDACTED]!");
+    }
+}

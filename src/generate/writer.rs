@@ -1,0 +1,281 @@
+//! The writer: one thread that owns the checkpoint store and the output files.
+//!
+//! Workers send it chunk outcomes; it records them in batches (one transaction for
+//! whatever has arrived, so the disk sync is shared), appends failures to the failure
+//! log, and rewrites a document's `_qa.json` view when the document is finished, every
+//! few seconds while it is in progress, and when the run ends.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::checkpoint::{CheckpointStore, ChunkOutcome, ChunkStatus, DocumentRecord, StoreError};
+use crate::qa_file::QA_FILE_SUFFIX;
+use crate::{atomic_file, pyjson, timestamp};
+
+/// The failure log's file name in the Q&A directory.
+pub const FAILURE_LOG: &str = "qa_generation_failures.jsonl";
+/// How often in-progress documents' views are rewritten.
+const VIEW_INTERVAL: Duration = Duration::from_secs(5);
+/// The most outcomes recorded in one transaction.
+const BATCH: usize = 512;
+
+/// What the writer is told.
+pub enum WriterMessage {
+    /// A document whose `pending` chunks are about to be queued.
+    Document {
+        record: DocumentRecord,
+        pending: usize,
+    },
+    /// A chunk's outcome.
+    Outcome(Box<ChunkOutcome>),
+    /// The run is over (`interrupted` if it stopped early): write the final views.
+    Finish {
+        interrupted: bool,
+        done: Sender<WriterReport>,
+    },
+}
+
+/// What the writer did.
+#[derive(Debug, Default, Clone)]
+pub struct WriterReport {
+    /// The Q&A files written, by name.
+    pub qa_files: Vec<String>,
+    /// Documents all of whose chunks have an outcome.
+    pub documents_completed: usize,
+    pub chunks_completed: u64,
+    pub chunks_failed: u64,
+    pub chunks_skipped: u64,
+    pub pairs: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// Set if the writer could not record: the run must stop.
+    pub error: Option<String>,
+}
+
+struct Writer {
+    store: CheckpointStore,
+    qa_dir: PathBuf,
+    failure_log: Option<File>,
+    /// Outcomes still expected, per document.
+    pending: HashMap<String, usize>,
+    /// Documents with outcomes not yet in their view.
+    dirty: BTreeSet<String>,
+    report: WriterReport,
+}
+
+/// Runs the writer until it is told to finish; `on_error` is called once if the
+/// store cannot be written, so the run can stop.
+pub fn run(
+    store: CheckpointStore,
+    qa_dir: PathBuf,
+    inbox: Receiver<WriterMessage>,
+    on_error: impl Fn(String),
+) {
+    let mut writer = Writer {
+        store,
+        failure_log: None,
+        qa_dir,
+        pending: HashMap::new(),
+        dirty: BTreeSet::new(),
+        report: WriterReport::default(),
+    };
+    let mut last_views = Instant::now();
+    let mut batch: Vec<ChunkOutcome> = Vec::new();
+    loop {
+        let first = match inbox.recv_timeout(VIEW_INTERVAL) {
+            Ok(message) => Some(message),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut finish = None;
+        for message in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| inbox.try_recv().ok()))
+        {
+            match message {
+                WriterMessage::Outcome(outcome) => {
+                    batch.push(*outcome);
+                    if batch.len() >= BATCH {
+                        writer.record(&mut batch, &on_error);
+                    }
+                }
+                WriterMessage::Document { record, pending } => {
+                    writer.record(&mut batch, &on_error);
+                    writer.register(record, pending, &on_error);
+                }
+                WriterMessage::Finish { interrupted, done } => {
+                    finish = Some((interrupted, done));
+                    break;
+                }
+            }
+        }
+        writer.record(&mut batch, &on_error);
+        if let Some((interrupted, done)) = finish {
+            writer.finish(interrupted);
+            let _ = done.send(writer.report);
+            return;
+        }
+        if last_views.elapsed() >= VIEW_INTERVAL {
+            writer.write_dirty_views("in_progress");
+            last_views = Instant::now();
+        }
+    }
+}
+
+impl Writer {
+    fn fail(&mut self, message: String, on_error: &impl Fn(String)) {
+        tracing::error!("{message}");
+        if self.report.error.is_none() {
+            self.report.error = Some(message.clone());
+            on_error(message);
+        }
+    }
+
+    fn register(&mut self, record: DocumentRecord, pending: usize, on_error: &impl Fn(String)) {
+        let stem = record.stem.clone();
+        if let Err(error) = self.store.put_document(&record) {
+            return self.fail(error.to_string(), on_error);
+        }
+        if pending == 0 {
+            self.complete(&stem);
+        } else {
+            self.pending.insert(stem, pending);
+        }
+    }
+
+    fn record(&mut self, batch: &mut Vec<ChunkOutcome>, on_error: &impl Fn(String)) {
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(error) = self.store.record(batch) {
+            batch.clear();
+            return self.fail(disk_hint(error), on_error);
+        }
+        for outcome in batch.drain(..) {
+            self.count(&outcome);
+            if outcome.status == ChunkStatus::Failed {
+                self.log_failure(&outcome);
+            }
+            self.dirty.insert(outcome.stem.clone());
+            let finished = match self.pending.get_mut(&outcome.stem) {
+                Some(left) => {
+                    *left = left.saturating_sub(1);
+                    *left == 0
+                }
+                None => false,
+            };
+            if finished {
+                self.pending.remove(&outcome.stem);
+                self.complete(&outcome.stem);
+            }
+        }
+    }
+
+    fn count(&mut self, outcome: &ChunkOutcome) {
+        let report = &mut self.report;
+        match outcome.status {
+            ChunkStatus::Completed => report.chunks_completed += 1,
+            ChunkStatus::Failed => report.chunks_failed += 1,
+            ChunkStatus::Skipped => report.chunks_skipped += 1,
+        }
+        report.pairs += outcome.pairs.len() as u64;
+        report.tokens_in += outcome.tokens_in;
+        report.tokens_out += outcome.tokens_out;
+    }
+
+    /// A document has an outcome for every chunk: stamp it and write its final view.
+    fn complete(&mut self, stem: &str) {
+        if let Err(error) = self.store.mark_document_completed(stem, &timestamp::now()) {
+            tracing::error!("{error}");
+        }
+        self.report.documents_completed += 1;
+        self.write_view(stem, "completed");
+        self.dirty.remove(stem);
+    }
+
+    fn write_dirty_views(&mut self, status: &str) {
+        for stem in std::mem::take(&mut self.dirty) {
+            if self.pending.contains_key(&stem) {
+                self.write_view(&stem, status);
+            }
+        }
+    }
+
+    fn finish(&mut self, interrupted: bool) {
+        let status = if interrupted {
+            "interrupted"
+        } else {
+            "in_progress"
+        };
+        let unfinished: Vec<String> = self.pending.keys().cloned().collect();
+        for stem in unfinished {
+            self.write_view(&stem, status);
+        }
+        if let Some(log) = &mut self.failure_log {
+            let _ = log.sync_all();
+        }
+    }
+
+    /// Writes a document's view atomically; failures are logged, never fatal, since
+    /// the store still holds everything and the view can be written again.
+    fn write_view(&mut self, stem: &str, status: &str) {
+        let view = match self.store.qa_file_view(stem, status) {
+            Ok(Some(view)) => view,
+            Ok(None) => return,
+            Err(error) => return tracing::error!("{error}"),
+        };
+        let name = format!("{stem}{QA_FILE_SUFFIX}");
+        let path = self.qa_dir.join(&name);
+        match atomic_file::write_with(&path, |file| pyjson::write_pretty(file, &view)) {
+            Ok(()) => {
+                if !self.report.qa_files.contains(&name) {
+                    self.report.qa_files.push(name);
+                }
+            }
+            Err(error) => tracing::error!("cannot write {}: {error}", path.display()),
+        }
+    }
+
+    /// Appends a failed chunk's prompt, raw response and error to the failure log.
+    fn log_failure(&mut self, outcome: &ChunkOutcome) {
+        if self.failure_log.is_none() {
+            let path = self.qa_dir.join(FAILURE_LOG);
+            match OpenOptions::new().create(true).append(true).open(&path) {
+                Ok(file) => self.failure_log = Some(file),
+                Err(error) => {
+                    return tracing::warn!(
+                        "cannot open the failure log {}: {error}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        let line = json!({
+            "document": outcome.stem,
+            "chunk_position": outcome.position,
+            "chunk_id": outcome.chunk_id,
+            "error": outcome.error,
+            "prompt": outcome.prompt,
+            "raw_response": outcome.raw_response,
+            "attempts": outcome.attempts,
+            "failed_at": timestamp::now(),
+        });
+        if let Some(log) = &mut self.failure_log {
+            let _ = writeln!(log, "{}", pyjson::to_line(&line));
+        }
+    }
+}
+
+/// Adds what to do when the store cannot be written.
+fn disk_hint(error: StoreError) -> String {
+    format!(
+        "{error}. Nothing recorded before this is lost; free disk space or fix the permissions of {}, then run again with --resume",
+        error.path.parent().unwrap_or(Path::new(".")).display()
+    )
+}

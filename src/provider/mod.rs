@@ -1,0 +1,331 @@
+//! Calling the model: one HTTP dialect per provider ([`openai`], [`claude`],
+//! [`gemini`], [`ollama`]) behind one [`ModelClient`], with retries.
+//!
+//! Transient faults (429, 500, 502, 503, 504, 529, timeouts, connection resets,
+//! truncated bodies) are retried with exponential backoff and jitter, honouring
+//! `Retry-After` and the providers' rate-limit reset headers. Permanent errors (a
+//! refused key, an unknown model, an invalid request) and a server that stays
+//! unreachable stop the run: asking again for every chunk would only fail again.
+
+mod claude;
+mod gemini;
+mod ollama;
+mod openai;
+mod retry;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::generate::settings::{ModelSettings, ProviderKind};
+pub use retry::RetryPolicy;
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Message {
+    pub role: String,
+    pub content: String,
+}
+
+/// What the model answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatResponse {
+    pub text: String,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+}
+
+/// One HTTP request in a provider's dialect.
+struct HttpCall {
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: Value,
+}
+
+/// Why the model gave no answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ModelError {
+    /// A fault that may pass: retried, and if it persists the chunk fails.
+    #[error("{url}: {reason}")]
+    Transient {
+        url: String,
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+
+    /// The server cannot be reached.
+    #[error(
+        "cannot reach the model server at {url}: {reason}. Check that the server is running and that --base-url (or OLLAMA_BASE_URL) points at it"
+    )]
+    Unreachable { url: String, reason: String },
+
+    /// The server refused the request in a way that asking again will not fix.
+    #[error("{url} answered HTTP {status}: {message}. {hint}")]
+    Permanent {
+        url: String,
+        status: u16,
+        message: String,
+        hint: String,
+    },
+
+    /// The server answered 200, but not in its API's shape.
+    #[error("{url} answered in an unexpected shape: {reason}")]
+    BadAnswer { url: String, reason: String },
+}
+
+impl ModelError {
+    /// Whether asking again may help.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ModelError::Transient { .. } | ModelError::Unreachable { .. }
+        )
+    }
+
+    /// Whether the whole run must stop (every other chunk would fail the same way).
+    pub fn stops_run(&self) -> bool {
+        matches!(
+            self,
+            ModelError::Permanent { .. } | ModelError::Unreachable { .. }
+        )
+    }
+}
+
+/// The JSON schema of the answer asked for with `--structured`.
+pub fn qa_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "qa_pairs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
+                    "required": ["question", "answer"],
+                    "additionalProperties": false,
+                },
+            },
+        },
+        "required": ["qa_pairs"],
+        "additionalProperties": false,
+    })
+}
+
+/// A client for one model on one server.
+#[derive(Clone)]
+pub struct ModelClient {
+    settings: ModelSettings,
+    http: reqwest::Client,
+}
+
+impl ModelClient {
+    /// A client for `settings`, sized for `concurrency` requests at once.
+    pub fn new(settings: ModelSettings, concurrency: usize) -> Result<Self, ModelError> {
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(concurrency.max(1))
+            .user_agent(concat!("tdg/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ModelError::Unreachable {
+                url: settings.base_url.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(ModelClient { settings, http })
+    }
+
+    /// The settings this client sends with.
+    pub fn settings(&self) -> &ModelSettings {
+        &self.settings
+    }
+
+    /// The URL requests go to.
+    pub fn endpoint(&self) -> String {
+        self.url(&self.call(&[], false).path)
+    }
+
+    /// Asks the model, retrying transient faults.
+    pub async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        let mut attempt = 0;
+        loop {
+            match self.chat_once(messages).await {
+                Err(error) if error.is_transient() && attempt < self.settings.retry.max_retries => {
+                    let retry_after = match &error {
+                        ModelError::Transient { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    let wait = self.settings.retry.delay(attempt, retry_after);
+                    tracing::debug!(
+                        "{error}; retrying in {wait:?} (attempt {} of {})",
+                        attempt + 1,
+                        self.settings.retry.max_retries
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn call(&self, messages: &[Message], structured: bool) -> HttpCall {
+        match self.settings.provider {
+            ProviderKind::OpenAi => openai::request(&self.settings, messages, structured),
+            ProviderKind::Claude => claude::request(&self.settings, messages),
+            ProviderKind::Gemini => gemini::request(&self.settings, messages, structured),
+            ProviderKind::Local => ollama::request(&self.settings, messages, structured),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.base_url.trim_end_matches('/'))
+    }
+
+    /// One request, no retries.
+    async fn chat_once(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        let call = self.call(messages, self.settings.structured);
+        let url = self.url(&call.path);
+        let mut request = self.http.post(&url).json(&call.body);
+        for (name, value) in &call.headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(|e| self.send_error(&url, e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry::retry_after(response.headers());
+        let body = response.bytes().await.map_err(|e| ModelError::Transient {
+            url: url.clone(),
+            reason: format!("the answer was cut off: {e}"),
+            retry_after: None,
+        })?;
+        if !(200..300).contains(&status) {
+            return Err(self.status_error(&url, status, &body, retry_after));
+        }
+        let json: Value = serde_json::from_slice(&body).map_err(|e| ModelError::Transient {
+            url: url.clone(),
+            reason: format!("the answer is not complete JSON ({e})"),
+            retry_after: None,
+        })?;
+        let parsed = match self.settings.provider {
+            ProviderKind::OpenAi => openai::response(&json),
+            ProviderKind::Claude => claude::response(&json),
+            ProviderKind::Gemini => gemini::response(&json),
+            ProviderKind::Local => ollama::response(&json),
+        };
+        parsed.map_err(|reason| ModelError::BadAnswer {
+            url,
+            reason: reason.to_string(),
+        })
+    }
+
+    fn send_error(&self, url: &str, error: reqwest::Error) -> ModelError {
+        let reason = self.redact(&error_chain(&error));
+        if error.is_connect() {
+            ModelError::Unreachable {
+                url: url.to_string(),
+                reason,
+            }
+        } else if error.is_timeout() {
+            ModelError::Transient {
+                url: url.to_string(),
+                reason: format!(
+                    "no answer within {:?} (--request-timeout)",
+                    self.settings.request_timeout
+                ),
+                retry_after: None,
+            }
+        } else {
+            ModelError::Transient {
+                url: url.to_string(),
+                reason,
+                retry_after: None,
+            }
+        }
+    }
+
+    fn status_error(
+        &self,
+        url: &str,
+        status: u16,
+        body: &[u8],
+        retry_after: Option<Duration>,
+    ) -> ModelError {
+        let message = self.redact(&server_message(body));
+        match status {
+            408 | 409 | 425 | 429 | 500..=599 => ModelError::Transient {
+                url: url.to_string(),
+                reason: format!("HTTP {status}: {message}"),
+                retry_after,
+            },
+            401 | 403 => ModelError::Permanent {
+                url: url.to_string(),
+                status,
+                message,
+                hint: match self.settings.provider.key_variables() {
+                    [] => "Check --api-key.".to_string(),
+                    vars => format!("Check the API key in {} or --api-key.", vars.join(" / ")),
+                },
+            },
+            404 => ModelError::Permanent {
+                url: url.to_string(),
+                status,
+                message,
+                hint: format!(
+                    "Check that the model `{}` exists on this server (--model) and that --base-url is the API's base address.",
+                    self.settings.model
+                ),
+            },
+            _ => ModelError::Permanent {
+                url: url.to_string(),
+                status,
+                message,
+                hint: "The server rejected the request; check --model and the generation settings."
+                    .into(),
+            },
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match &self.settings.api_key {
+            Some(key) => key.redact(text),
+            None => text.to_string(),
+        }
+    }
+}
+
+/// rustls needs a process-wide crypto provider; tdg uses ring.
+fn install_tls_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// An error with its causes, which reqwest keeps in the chain.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The server's own words from an error body: `error.message`, `error`, or the text.
+fn server_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let from_json = serde_json::from_str::<Value>(&text).ok().and_then(|json| {
+        json.pointer("/error/message")
+            .or_else(|| json.get("error"))
+            .or_else(|| json.get("message"))
+            .and_then(|v| v.as_str().map(str::to_string))
+    });
+    let message = from_json.unwrap_or_else(|| text.trim().to_string());
+    let mut short: String = message.chars().take(500).collect();
+    if short.is_empty() {
+        short = "(no message)".into();
+    }
+    short
+}

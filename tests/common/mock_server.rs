@@ -1,0 +1,501 @@
+//! A mock model server on 127.0.0.1 that speaks OpenAI, Claude, Gemini and Ollama.
+//!
+//! It checks each request's headers and body shape the way the real APIs would
+//! (rejecting a bad one with 400, a bad key with 401, an unknown model with 404),
+//! records every request, and answers like a model: with question/answer pairs
+//! made deterministically from the chunk text in the prompt, so runs compare
+//! exactly. Markers in a chunk's text ask for messy answers:
+//!
+//! - `MOCK-FENCED`: prose and a markdown fence around the JSON;
+//! - `MOCK-THINK`: a `<think>` block first;
+//! - `MOCK-WRAPPED`: `{"qa_pairs": [...]}`;
+//! - `MOCK-TRUNCATED`: cut off inside the last pair;
+//! - `MOCK-GARBAGE-ONCE`: no JSON the first time, pairs when asked again;
+//! - `MOCK-GARBAGE`: never any JSON.
+//!
+//! Faults can be queued: each request takes the next one (a status code with an
+//! optional `Retry-After`).
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// A request the server received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// A fault to answer with instead of a model answer.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+impl Fault {
+    pub fn status(status: u16) -> Self {
+        Fault {
+            status,
+            retry_after: None,
+            body: json!({"error": {"message": format!("mock fault {status}")}}).to_string(),
+        }
+    }
+    pub fn rate_limited(retry_after: &str) -> Self {
+        Fault {
+            retry_after: Some(retry_after.into()),
+            ..Fault::status(429)
+        }
+    }
+}
+
+#[derive(Default)]
+struct MockState {
+    key: Option<String>,
+    models: Option<Vec<String>>,
+    requests: Mutex<Vec<Recorded>>,
+    faults: Mutex<VecDeque<Fault>>,
+}
+
+/// A running mock server; it stops when dropped.
+pub struct MockServer {
+    pub url: String,
+    state: Arc<MockState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// A server that accepts any key and any model.
+    pub fn start() -> Self {
+        Self::start_with(None, None)
+    }
+
+    /// A server that requires `key` and knows only `models` (when given).
+    pub fn start_with(key: Option<&str>, models: Option<&[&str]>) -> Self {
+        let state = Arc::new(MockState {
+            key: key.map(str::to_string),
+            models: models.map(|m| m.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        });
+        let app = Router::new()
+            .route("/v1/chat/completions", post(openai))
+            .route("/v1/messages", post(claude))
+            .route("/v1beta/models/{model_action}", post(gemini))
+            .route("/api/chat", post(ollama))
+            .route("/api/tags", get(tags))
+            .with_state(state.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        MockServer {
+            url,
+            state,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
+    }
+
+    /// Queues faults for the next requests, in order.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.state.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// How many model requests (not model listings) arrived.
+    pub fn request_count(&self) -> usize {
+        self.state
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path != "/api/tags")
+            .count()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn reject(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"message": message.into()}})),
+    )
+        .into_response()
+}
+
+/// Records the request, then checks the key and model and takes a queued fault.
+fn admit(
+    state: &MockState,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    key: Option<&str>,
+    model: Option<&str>,
+) -> Result<Value, Response> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        reject(
+            StatusCode::BAD_REQUEST,
+            format!("mock: body is not JSON: {e}"),
+        )
+    })?;
+    state.requests.lock().unwrap().push(Recorded {
+        path: path.into(),
+        headers: headers.clone(),
+        body: body.clone(),
+    });
+    if let Some(fault) = state.faults.lock().unwrap().pop_front() {
+        let mut response =
+            (StatusCode::from_u16(fault.status).unwrap(), fault.body).into_response();
+        if let Some(after) = fault.retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", after.parse().unwrap());
+        }
+        return Err(response);
+    }
+    if let Some(expected) = &state.key {
+        if key != Some(expected.as_str()) {
+            return Err(reject(StatusCode::UNAUTHORIZED, "mock: invalid API key"));
+        }
+    }
+    if let (Some(models), Some(model)) = (&state.models, model) {
+        if !models.iter().any(|m| m == model) {
+            return Err(reject(
+                StatusCode::NOT_FOUND,
+                format!("model '{model}' not found"),
+            ));
+        }
+    }
+    Ok(body)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn require(condition: bool, what: &str) -> Result<(), Response> {
+    if condition {
+        Ok(())
+    } else {
+        Err(reject(StatusCode::BAD_REQUEST, format!("mock: {what}")))
+    }
+}
+
+/// Checks `[{"role", "content"}]`, and returns the user turns and the turn count.
+fn chat_messages(
+    messages: Option<&Value>,
+    allow_system: bool,
+) -> Result<(Vec<String>, usize), Response> {
+    let list = messages
+        .and_then(Value::as_array)
+        .ok_or_else(|| reject(StatusCode::BAD_REQUEST, "mock: no messages"))?;
+    let mut user = Vec::new();
+    for message in list {
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let content = message.get("content").and_then(Value::as_str);
+        require(content.is_some(), "a message has no string content")?;
+        require(
+            matches!(role, "user" | "assistant") || (allow_system && role == "system"),
+            &format!("bad role `{role}`"),
+        )?;
+        if role == "user" {
+            user.push(content.unwrap().to_string());
+        }
+    }
+    Ok((user, list.len()))
+}
+
+async fn openai(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let bearer = header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
+    let model = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["model"].as_str().map(str::to_string));
+    let result = (|| {
+        let body = admit(
+            &state,
+            "/v1/chat/completions",
+            &headers,
+            &body,
+            bearer,
+            model.as_deref(),
+        )?;
+        require(body["model"].is_string(), "model missing")?;
+        require(
+            body["temperature"].is_number() && body["max_tokens"].is_number(),
+            "temperature or max_tokens missing",
+        )?;
+        let (user, turns) = chat_messages(body.get("messages"), true)?;
+        let text = answer(&user, turns);
+        Ok(axum::Json(json!({
+            "id": "chatcmpl-mock", "object": "chat.completion", "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn claude(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let key = header(&headers, "x-api-key").map(str::to_string);
+    let model = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["model"].as_str().map(str::to_string));
+    let result = (|| {
+        let body = admit(
+            &state,
+            "/v1/messages",
+            &headers,
+            &body,
+            key.as_deref(),
+            model.as_deref(),
+        )?;
+        require(
+            header(&headers, "anthropic-version").is_some(),
+            "anthropic-version header missing",
+        )?;
+        require(body["max_tokens"].is_number(), "max_tokens is required")?;
+        require(
+            body["system"].is_string(),
+            "the system prompt must be a top-level string",
+        )?;
+        let (user, turns) = chat_messages(body.get("messages"), false)?;
+        let text = answer(&user, turns);
+        Ok(axum::Json(json!({
+            "id": "msg_mock", "type": "message", "role": "assistant", "model": body["model"],
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 100, "output_tokens": 50},
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn gemini(
+    State(state): State<Arc<MockState>>,
+    Path(model_action): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let key = header(&headers, "x-goog-api-key").map(str::to_string);
+    let Some(model) = model_action.strip_suffix(":generateContent") else {
+        return reject(StatusCode::NOT_FOUND, "mock: unknown method");
+    };
+    let result = (|| {
+        let body = admit(
+            &state,
+            &format!("/v1beta/models/{model_action}"),
+            &headers,
+            &body,
+            key.as_deref(),
+            Some(model),
+        )?;
+        require(
+            body.pointer("/systemInstruction/parts/0/text").is_some(),
+            "systemInstruction missing",
+        )?;
+        require(
+            body.pointer("/generationConfig/temperature").is_some(),
+            "generationConfig.temperature missing",
+        )?;
+        require(
+            body.pointer("/generationConfig/maxOutputTokens").is_some(),
+            "generationConfig.maxOutputTokens missing",
+        )?;
+        let contents = body["contents"]
+            .as_array()
+            .ok_or_else(|| reject(StatusCode::BAD_REQUEST, "mock: no contents"))?;
+        let mut user = Vec::new();
+        for content in contents {
+            let role = content["role"].as_str().unwrap_or_default();
+            require(role == "user" || role == "model", "bad role")?;
+            let text = content.pointer("/parts/0/text").and_then(Value::as_str);
+            require(text.is_some(), "a content has no parts[0].text")?;
+            if role == "user" {
+                user.push(text.unwrap().to_string());
+            }
+        }
+        let text = answer(&user, contents.len() + 1);
+        Ok(axum::Json(json!({
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 50},
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let model = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["model"].as_str().map(str::to_string));
+    let result = (|| {
+        let body = admit(
+            &state,
+            "/api/chat",
+            &headers,
+            &body,
+            state.key.as_deref(),
+            model.as_deref(),
+        )?;
+        require(body["stream"] == json!(false), "stream must be false")?;
+        require(
+            body.pointer("/options/temperature").is_some(),
+            "options.temperature missing",
+        )?;
+        require(
+            body.pointer("/options/num_predict").is_some(),
+            "options.num_predict missing",
+        )?;
+        let (user, turns) = chat_messages(body.get("messages"), true)?;
+        let text = answer(&user, turns);
+        Ok(axum::Json(json!({
+            "model": body["model"], "created_at": "2026-11-24T00:00:00Z",
+            "message": {"role": "assistant", "content": text},
+            "done": true, "prompt_eval_count": 100, "eval_count": 50,
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn tags(State(state): State<Arc<MockState>>) -> Response {
+    let models = state.models.clone().unwrap_or_default();
+    axum::Json(json!({"models": models.iter().map(|m| json!({"name": m, "model": m})).collect::<Vec<_>>()})).into_response()
+}
+
+/// The chunk text of a prompt: between the default template's `"""` lines, or the
+/// whole first user message.
+pub fn chunk_text(prompt: &str) -> String {
+    let mut parts = prompt.split("\"\"\"\n");
+    match (parts.next(), parts.next()) {
+        (Some(_), Some(inner)) => inner
+            .trim_end_matches('\n')
+            .trim_end_matches("\"\"\"")
+            .trim_end()
+            .to_string(),
+        _ => prompt.to_string(),
+    }
+}
+
+/// The number of questions asked for ("Generate N ...").
+fn asked_for(prompt: &str) -> usize {
+    prompt
+        .split_whitespace()
+        .skip_while(|word| *word != "Generate")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3)
+}
+
+/// The pairs the mock makes for a chunk: deterministic in its text.
+pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| w.chars().all(char::is_alphanumeric) && w.len() > 3)
+        .collect();
+    let summary: String = text
+        .split_whitespace()
+        .take(12)
+        .collect::<Vec<_>>()
+        .join(" ");
+    (0..count)
+        .map(|i| {
+            let topic = words
+                .get(i * 7 % words.len().max(1))
+                .copied()
+                .unwrap_or("this");
+            (
+                format!("What does the passage say about {topic} (point {})?", i + 1),
+                format!("It says: {summary}"),
+            )
+        })
+        .collect()
+}
+
+/// The answer for a conversation whose user turns are `user` (`turns` messages).
+fn answer(user: &[String], turns: usize) -> String {
+    let prompt = user.first().map(String::as_str).unwrap_or_default();
+    let text = chunk_text(prompt);
+    let pairs = pairs_for(&text, asked_for(prompt));
+    let array = serde_json::to_string_pretty(
+        &pairs
+            .iter()
+            .map(|(q, a)| json!({"question": q, "answer": a}))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let asked_again = turns > 2;
+    if text.contains("MOCK-GARBAGE-ONCE") && !asked_again
+        || text.contains("MOCK-GARBAGE") && !text.contains("MOCK-GARBAGE-ONCE")
+    {
+        return "I am sorry, but I would rather talk about the weather.".into();
+    }
+    if text.contains("MOCK-FENCED") {
+        return format!(
+            "Sure! Here are the pairs:\n```json\n{array}\n```\nLet me know if you need more."
+        );
+    }
+    if text.contains("MOCK-THINK") {
+        return format!(
+            "<think>\nThe user wants [{{\"question\": \"not this\"}}]. Let me write them.\n</think>\n{array}"
+        );
+    }
+    if text.contains("MOCK-WRAPPED") {
+        return json!({"qa_pairs": pairs.iter().map(|(q, a)| json!({"question": q, "answer": a})).collect::<Vec<_>>()}).to_string();
+    }
+    if text.contains("MOCK-TRUNCATED") {
+        let cut = array
+            .rfind("\"answer\"")
+            .map(|at| at + 14)
+            .unwrap_or(array.len());
+        return array[..cut].to_string();
+    }
+    array
+}

@@ -421,7 +421,7 @@ fn plan_document(
         generation_info,
     };
     let message = WriterMessage::Document {
-        record,
+        record: Box::new(record),
         pending: pending.len(),
     };
     Ok((

@@ -62,7 +62,7 @@ pub async fn worker(
                 job = queue.recv() => job,
             }
         };
-        let Some(job) = job else { return None };
+        let job = job?;
         let work = process(&context, &job);
         let result = tokio::select! {
             result = work => result,

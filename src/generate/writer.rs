@@ -29,7 +29,7 @@ const BATCH: usize = 512;
 pub enum WriterMessage {
     /// A document whose `pending` chunks are about to be queued.
     Document {
-        record: DocumentRecord,
+        record: Box<DocumentRecord>,
         pending: usize,
     },
     /// A chunk's outcome.
@@ -107,7 +107,7 @@ pub fn run(
                 }
                 WriterMessage::Document { record, pending } => {
                     writer.record(&mut batch, &on_error);
-                    writer.register(record, pending, &on_error);
+                    writer.register(*record, pending, &on_error);
                 }
                 WriterMessage::Finish { interrupted, done } => {
                     finish = Some((interrupted, done));

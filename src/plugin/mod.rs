@@ -238,8 +238,8 @@ fn export_names(engine: &Engine, component: &Component) -> Vec<String> {
 /// names of its `tdg:plugin/...@VERSION` imports and exports.
 fn contract_version(engine: &Engine, component: &Component) -> Option<String> {
     let ty = component.component_type();
-    let imports = ty.imports(engine).map(|(name, item)| (name, item));
-    let exports = ty.exports(engine).map(|(name, item)| (name, item));
+    let imports = ty.imports(engine);
+    let exports = ty.exports(engine);
     imports
         .chain(exports)
         .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))

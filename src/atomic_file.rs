@@ -5,6 +5,23 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+const TEMP_PREFIX: &str = ".tdg-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes temporary files a killed process left in `dir` (they were never renamed
+/// into place, so they hold nothing anyone needs).
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `path` atomically: the content goes to a temporary file in the same
 /// directory, which is flushed to disk and renamed over `path`, and the directory is
 /// then flushed so the rename itself is durable.
@@ -17,8 +34,8 @@ pub fn write_with(
         _ => Path::new("."),
     };
     let temp = tempfile::Builder::new()
-        .prefix(".tdg-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)?;
     let (file, temp_path) = temp.into_parts();
     let mut writer = BufWriter::new(file);

@@ -174,6 +174,12 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resume: Option<bool>,
 
+    /// With --resume: leave failed chunks failed instead of asking for them again.
+    #[arg(long, env = "GENERATOR_SKIP_FAILED", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Processing")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_failed: Option<bool>,
+
     /// Discard an existing run in the Q&A directory and start again.
     #[arg(long, env = "GENERATOR_OVERWRITE", num_args = 0..=1, require_equals = true, default_missing_value = "true",
           value_parser = BoolishValueParser::new(), help_heading = "Processing")]
@@ -478,6 +484,7 @@ impl GenerateArgs {
         }
         settings.resume = self.resume.unwrap_or(false);
         settings.overwrite = self.overwrite.unwrap_or(false);
+        settings.skip_failed = self.skip_failed.unwrap_or(false);
         if let Some(concurrency) = self.concurrency {
             if concurrency == 0 {
                 return Err(ConfigError::Invalid {

@@ -25,10 +25,24 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            tracing::error!("{error:#}");
+            tracing::error!("{}", render_error(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line. Most of tdg's messages already name their
+/// cause; a cause is added only when the text does not hold it yet.
+fn render_error(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn init_logging(global: &GlobalArgs) {

@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod legacy;
 pub mod pipeline;
 pub mod settings;
 pub mod writer;
@@ -55,6 +56,11 @@ pub enum GenerateError {
     NoChunksDir(PathBuf),
     #[error("cannot read {}: {source}", path.display())]
     Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot create the Q&A directory {}: {source}. Check the path and its permissions", path.display())]
+    CreateQaDir {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -210,10 +216,11 @@ impl Generator {
         if files.is_empty() {
             return Err(GenerateError::NoChunkFiles(settings.chunks_dir.clone()));
         }
-        std::fs::create_dir_all(&settings.qa_dir).map_err(|source| GenerateError::Io {
+        std::fs::create_dir_all(&settings.qa_dir).map_err(|source| GenerateError::CreateQaDir {
             path: settings.qa_dir.clone(),
             source,
         })?;
+        atomic_file::remove_stale_temporaries(&settings.qa_dir);
 
         let prompt = PromptBuilder::new(
             self.host.prompt_plugin(&settings.prompt.prompt_plugin)?,
@@ -234,9 +241,12 @@ impl Generator {
             settings.concurrency
         );
 
-        // Resume: read what is done before the writer takes the store.
+        // Resume: import what the original tool left half-done, then read what is
+        // done, before the writer takes the store.
+        let mut store = store;
         let done = if settings.resume {
-            done_chunks(&store)?
+            legacy::import_original_runs(&mut store, &settings.qa_dir, &files);
+            done_chunks(&store, settings.skip_failed)?
         } else {
             Default::default()
         };
@@ -381,8 +391,8 @@ fn prepare_qa_dir(settings: &GenerateSettings) -> Result<(), GenerateError> {
 type DoneChunks = std::collections::HashMap<String, std::collections::HashSet<u32>>;
 
 /// The chunks that already have a final outcome, per document. Failed chunks are
-/// not done: a resume asks again.
-fn done_chunks(store: &CheckpointStore) -> Result<DoneChunks, GenerateError> {
+/// not done, unless `skip_failed`: a resume asks again.
+fn done_chunks(store: &CheckpointStore, skip_failed: bool) -> Result<DoneChunks, GenerateError> {
     let mut done = DoneChunks::new();
     for stem in store
         .document_stems()
@@ -393,7 +403,7 @@ fn done_chunks(store: &CheckpointStore) -> Result<DoneChunks, GenerateError> {
             .map_err(|e| GenerateError::Store(e.to_string()))?;
         let finished = statuses
             .into_iter()
-            .filter(|(_, status)| *status != ChunkStatus::Failed)
+            .filter(|(_, status)| skip_failed || *status != ChunkStatus::Failed)
             .map(|(p, _)| p);
         done.insert(stem, finished.collect());
     }

@@ -167,6 +167,8 @@ pub struct GenerateSettings {
     pub resume: bool,
     /// Replace a run in `qa_dir`.
     pub overwrite: bool,
+    /// On resume, leave failed chunks failed instead of retrying them.
+    pub skip_failed: bool,
     /// How many chunks are in flight at once.
     pub concurrency: usize,
 }
@@ -205,6 +207,7 @@ impl GenerateSettings {
             },
             resume: false,
             overwrite: false,
+            skip_failed: false,
             concurrency: 16,
         }
     }

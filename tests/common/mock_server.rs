@@ -40,24 +40,29 @@ pub struct Recorded {
 
 /// A fault to answer with instead of a model answer.
 #[derive(Debug, Clone)]
-pub struct Fault {
-    pub status: u16,
-    pub retry_after: Option<String>,
-    pub body: String,
+pub enum Fault {
+    /// An error status, with an optional `Retry-After`.
+    Status {
+        status: u16,
+        retry_after: Option<String>,
+    },
+    /// A 200 whose body stops halfway: the connection breaks mid-answer.
+    CutOff,
+    /// An answer that comes only after this long.
+    Slow(std::time::Duration),
 }
 
 impl Fault {
     pub fn status(status: u16) -> Self {
-        Fault {
+        Fault::Status {
             status,
             retry_after: None,
-            body: json!({"error": {"message": format!("mock fault {status}")}}).to_string(),
         }
     }
     pub fn rate_limited(retry_after: &str) -> Self {
-        Fault {
+        Fault::Status {
+            status: 429,
             retry_after: Some(retry_after.into()),
-            ..Fault::status(429)
         }
     }
 }
@@ -68,6 +73,10 @@ struct MockState {
     models: Option<Vec<String>>,
     requests: Mutex<Vec<Recorded>>,
     faults: Mutex<VecDeque<Fault>>,
+    /// How long every answer takes.
+    latency: Mutex<Option<std::time::Duration>>,
+    /// One request in this many fails with a 429 or a 500 (0: never).
+    fail_one_in: std::sync::atomic::AtomicU64,
 }
 
 /// A running mock server; it stops when dropped.
@@ -126,6 +135,19 @@ impl MockServer {
         }
     }
 
+    /// Makes every answer take `latency`.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        *self.state.latency.lock().unwrap() = Some(latency);
+    }
+
+    /// Makes one request in `n` (pseudo-randomly, but the same way every run) fail
+    /// with a 429 or a 500.
+    pub fn fail_one_in(&self, n: u64) {
+        self.state
+            .fail_one_in
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Queues faults for the next requests, in order.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.state.faults.lock().unwrap().extend(faults);
@@ -167,14 +189,13 @@ fn reject(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// Records the request, then checks the key and model and takes a queued fault.
-fn admit(
+/// Records the request, waits out the latency, and answers with a fault if one is
+/// due; else hands back the body.
+async fn receive(
     state: &MockState,
     path: &str,
     headers: &HeaderMap,
     body: &Bytes,
-    key: Option<&str>,
-    model: Option<&str>,
 ) -> Result<Value, Response> {
     let body: Value = serde_json::from_slice(body).map_err(|e| {
         reject(
@@ -182,21 +203,72 @@ fn admit(
             format!("mock: body is not JSON: {e}"),
         )
     })?;
-    state.requests.lock().unwrap().push(Recorded {
-        path: path.into(),
-        headers: headers.clone(),
-        body: body.clone(),
-    });
-    if let Some(fault) = state.faults.lock().unwrap().pop_front() {
-        let mut response =
-            (StatusCode::from_u16(fault.status).unwrap(), fault.body).into_response();
-        if let Some(after) = fault.retry_after {
-            response
-                .headers_mut()
-                .insert("retry-after", after.parse().unwrap());
-        }
-        return Err(response);
+    let number = {
+        let mut requests = state.requests.lock().unwrap();
+        requests.push(Recorded {
+            path: path.into(),
+            headers: headers.clone(),
+            body: body.clone(),
+        });
+        requests.len() as u64
+    };
+    let latency = *state.latency.lock().unwrap();
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
     }
+    let queued = state.faults.lock().unwrap().pop_front();
+    let one_in = state.fail_one_in.load(std::sync::atomic::Ordering::SeqCst);
+    let random = (one_in > 0 && scramble(number).is_multiple_of(one_in)).then(|| {
+        if number.is_multiple_of(2) {
+            Fault::rate_limited("0")
+        } else {
+            Fault::status(500)
+        }
+    });
+    match queued.or(random) {
+        None => Ok(body),
+        Some(Fault::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            Ok(body)
+        }
+        Some(Fault::CutOff) => {
+            let half: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(
+                b"{\"choices\": [{\"message\": {\"content\": \"[{",
+            ));
+            let broken = Err(std::io::Error::other("mock: connection broken"));
+            let stream = futures_util::stream::iter([half, broken]);
+            Err(Response::builder()
+                .status(200)
+                .body(axum::body::Body::from_stream(stream))
+                .unwrap())
+        }
+        Some(Fault::Status {
+            status,
+            retry_after,
+        }) => {
+            let mut response = reject(
+                StatusCode::from_u16(status).unwrap(),
+                format!("mock fault {status}"),
+            );
+            if let Some(after) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", after.parse().unwrap());
+            }
+            Err(response)
+        }
+    }
+}
+
+/// Mixes the bits of a request number, for faults that look random.
+fn scramble(n: u64) -> u64 {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 31;
+    x.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 7
+}
+
+/// Checks the key and the model as the real APIs do.
+fn check_access(state: &MockState, key: Option<&str>, model: Option<&str>) -> Result<(), Response> {
     if let Some(expected) = &state.key
         && key != Some(expected.as_str())
     {
@@ -210,7 +282,7 @@ fn admit(
             format!("model '{model}' not found"),
         ));
     }
-    Ok(body)
+    Ok(())
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -257,15 +329,12 @@ async fn openai(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
     let model = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|b| b["model"].as_str().map(str::to_string));
+    let body = match receive(&state, "/v1/chat/completions", &headers, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let result = (|| {
-        let body = admit(
-            &state,
-            "/v1/chat/completions",
-            &headers,
-            &body,
-            bearer,
-            model.as_deref(),
-        )?;
+        check_access(&state, bearer, model.as_deref())?;
         require(body["model"].is_string(), "model missing")?;
         require(
             body["temperature"].is_number() && body["max_tokens"].is_number(),
@@ -288,15 +357,12 @@ async fn claude(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
     let model = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|b| b["model"].as_str().map(str::to_string));
+    let body = match receive(&state, "/v1/messages", &headers, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let result = (|| {
-        let body = admit(
-            &state,
-            "/v1/messages",
-            &headers,
-            &body,
-            key.as_deref(),
-            model.as_deref(),
-        )?;
+        check_access(&state, key.as_deref(), model.as_deref())?;
         require(
             header(&headers, "anthropic-version").is_some(),
             "anthropic-version header missing",
@@ -329,15 +395,19 @@ async fn gemini(
     let Some(model) = model_action.strip_suffix(":generateContent") else {
         return reject(StatusCode::NOT_FOUND, "mock: unknown method");
     };
+    let body = match receive(
+        &state,
+        &format!("/v1beta/models/{model_action}"),
+        &headers,
+        &body,
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let result = (|| {
-        let body = admit(
-            &state,
-            &format!("/v1beta/models/{model_action}"),
-            &headers,
-            &body,
-            key.as_deref(),
-            Some(model),
-        )?;
+        check_access(&state, key.as_deref(), Some(model))?;
         require(
             body.pointer("/systemInstruction/parts/0/text").is_some(),
             "systemInstruction missing",
@@ -377,15 +447,12 @@ async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
     let model = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|b| b["model"].as_str().map(str::to_string));
+    let body = match receive(&state, "/api/chat", &headers, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let result = (|| {
-        let body = admit(
-            &state,
-            "/api/chat",
-            &headers,
-            &body,
-            state.key.as_deref(),
-            model.as_deref(),
-        )?;
+        check_access(&state, state.key.as_deref(), model.as_deref())?;
         require(body["stream"] == json!(false), "stream must be false")?;
         require(
             body.pointer("/options/temperature").is_some(),

@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::cli::parse_key_value;
 use crate::generate::settings::{ApiKey, GenerateSettings, ProviderKind};
 use crate::plugin::{PluginError, PluginSource};
+use crate::provider::RateCaps;
 
 /// The config file read when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "tdg.toml";
@@ -63,15 +64,16 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
 
-    /// The API's base URL, for any provider (an OpenAI-compatible server, a proxy, a test server).
+    /// The API's base URL, for any provider (an OpenAI-compatible server, a proxy). Repeat it, or separate URLs with commas, to spread requests over several servers of the same model, weighted by how fast each answers.
     #[arg(
         long,
         env = "GENERATOR_BASE_URL",
         value_name = "URL",
+        value_delimiter = ',',
         help_heading = "Model"
     )]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub base_url: Vec<String>,
 
     /// LLM temperature (0.0-1.0) [default: 0.7].
     #[arg(long, env = "GENERATOR_TEMPERATURE", help_heading = "Model")]
@@ -185,6 +187,26 @@ pub struct GenerateArgs {
           value_parser = BoolishValueParser::new(), help_heading = "Processing")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overwrite: Option<bool>,
+
+    /// At most this many requests a minute (a provider's quota).
+    #[arg(
+        long,
+        env = "GENERATOR_REQUESTS_PER_MINUTE",
+        value_name = "N",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_per_minute: Option<u32>,
+
+    /// At most this many tokens (prompt and answer) a minute.
+    #[arg(
+        long,
+        env = "GENERATOR_TOKENS_PER_MINUTE",
+        value_name = "N",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_minute: Option<u64>,
 
     /// Chunks in flight at once [default: 16].
     #[arg(
@@ -394,10 +416,10 @@ impl GenerateArgs {
         if let Some(name) = self.model {
             model.model = name;
         }
-        model.base_url = match (self.base_url, self.ollama_base_url, provider) {
-            (Some(url), _, _) => url,
-            (None, Some(url), ProviderKind::Local) => url,
-            _ => provider.default_base_url().to_string(),
+        model.base_urls = match (self.base_url, self.ollama_base_url, provider) {
+            (urls, _, _) if !urls.is_empty() => urls,
+            (_, Some(url), ProviderKind::Local) => vec![url],
+            _ => vec![provider.default_base_url().to_string()],
         };
         let key = self.api_key.or_else(|| {
             provider
@@ -405,7 +427,10 @@ impl GenerateArgs {
                 .iter()
                 .find_map(|var| env(var).filter(|k| !k.is_empty()))
         });
-        let official = model.base_url.trim_end_matches('/') == provider.default_base_url();
+        let official = model
+            .base_urls
+            .iter()
+            .any(|url| url.trim_end_matches('/') == provider.default_base_url());
         match key {
             Some(key) => model.api_key = Some(ApiKey::new(key)),
             None if official && !provider.key_variables().is_empty() => {
@@ -444,6 +469,10 @@ impl GenerateArgs {
         if let Some(base) = self.retry_base_ms {
             model.retry.base = Duration::from_millis(base);
         }
+        model.rate_caps = RateCaps {
+            requests_per_minute: self.requests_per_minute.filter(|&n| n > 0),
+            tokens_per_minute: self.tokens_per_minute.filter(|&n| n > 0),
+        };
         model.ollama.top_k = self.ollama_top_k;
         model.ollama.top_p = self.ollama_top_p;
         model.ollama.repeat_penalty = self.ollama_repeat_penalty;
@@ -517,7 +546,7 @@ mod tests {
         assert_eq!(settings.prompt.questions_per_chunk, 3);
         assert_eq!(settings.model.temperature, 0.7);
         assert_eq!(settings.model.max_tokens, 2000);
-        assert_eq!(settings.model.base_url, "http://localhost:11434");
+        assert_eq!(settings.model.base_urls, ["http://localhost:11434"]);
     }
 
     #[test]
@@ -581,17 +610,17 @@ mod tests {
     fn a_custom_base_url_needs_no_key_and_overrides_ollama_base_url() {
         let mut cli = args("c");
         cli.provider = Some("openai".into());
-        cli.base_url = Some("http://127.0.0.1:8080".into());
+        cli.base_url = vec!["http://127.0.0.1:8080".into()];
         assert!(cli.resolve(|_| None).unwrap().model.api_key.is_none());
         let mut local = args("c");
         local.ollama_base_url = Some("http://gpu-box:11434".into());
         assert_eq!(
-            local.clone().resolve(|_| None).unwrap().model.base_url,
+            local.clone().resolve(|_| None).unwrap().model.base_urls[0],
             "http://gpu-box:11434"
         );
-        local.base_url = Some("http://127.0.0.1:9".into());
+        local.base_url = vec!["http://127.0.0.1:9".into()];
         assert_eq!(
-            local.resolve(|_| None).unwrap().model.base_url,
+            local.resolve(|_| None).unwrap().model.base_urls[0],
             "http://127.0.0.1:9"
         );
     }

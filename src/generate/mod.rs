@@ -116,7 +116,7 @@ impl GeneratorBuilder {
         self
     }
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.settings.model.base_url = url.into();
+        self.settings.model.base_urls = vec![url.into()];
         self
     }
     pub fn temperature(mut self, temperature: f64) -> Self {
@@ -464,7 +464,7 @@ fn chunk_settings_json(settings: &GenerateSettings) -> Value {
     json!({
         "provider": model.provider.name(),
         "model": model.model,
-        "base_url": model.base_url,
+        "base_urls": model.base_urls,
         "temperature": model.temperature,
         "max_tokens": model.max_tokens,
         "structured": model.structured,

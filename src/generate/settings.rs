@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::plugin::PluginSource;
-use crate::provider::RetryPolicy;
+use crate::provider::{RateCaps, RetryPolicy};
 
 /// The model APIs tdg speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -127,8 +127,8 @@ pub struct OllamaOptions {
 pub struct ModelSettings {
     pub provider: ProviderKind,
     pub model: String,
-    /// The API's base URL (without `/v1/...`).
-    pub base_url: String,
+    /// The API's base URLs (without `/v1/...`): one server, or a fleet.
+    pub base_urls: Vec<String>,
     pub api_key: Option<ApiKey>,
     pub temperature: f64,
     pub max_tokens: u32,
@@ -139,6 +139,8 @@ pub struct ModelSettings {
     pub request_timeout: Duration,
     /// How transient failures (429, 5xx, timeouts, resets) are retried.
     pub retry: RetryPolicy,
+    /// `--requests-per-minute` and `--tokens-per-minute`.
+    pub rate_caps: RateCaps,
 }
 
 /// How prompts are built and answers parsed.
@@ -186,7 +188,7 @@ impl GenerateSettings {
             model: ModelSettings {
                 provider,
                 model: provider.default_model().to_string(),
-                base_url: provider.default_base_url().to_string(),
+                base_urls: vec![provider.default_base_url().to_string()],
                 api_key: None,
                 temperature: 0.7,
                 max_tokens: 2000,
@@ -194,6 +196,7 @@ impl GenerateSettings {
                 structured: false,
                 request_timeout: Duration::from_secs(300),
                 retry: RetryPolicy::default(),
+                rate_caps: RateCaps::default(),
             },
             prompt: PromptSettings {
                 questions_per_chunk: 3,

@@ -8,17 +8,22 @@
 //! unreachable stop the run: asking again for every chunk would only fail again.
 
 mod claude;
+mod fleet;
 mod gemini;
 mod ollama;
 mod openai;
 mod retry;
+mod throttle;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::generate::settings::{ModelSettings, ProviderKind};
+pub use fleet::Fleet;
 pub use retry::RetryPolicy;
+pub use throttle::{RateCaps, Throttle};
 
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,6 +54,8 @@ pub enum ModelError {
     #[error("{url}: {reason}")]
     Transient {
         url: String,
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
         reason: String,
         retry_after: Option<Duration>,
     },
@@ -111,11 +118,13 @@ pub fn qa_schema() -> Value {
     })
 }
 
-/// A client for one model on one server.
+/// A client for one model on one or more servers, shared by every worker.
 #[derive(Clone)]
 pub struct ModelClient {
     settings: ModelSettings,
     http: reqwest::Client,
+    throttle: Arc<Throttle>,
+    fleet: Arc<Fleet>,
 }
 
 impl ModelClient {
@@ -129,10 +138,21 @@ impl ModelClient {
             .user_agent(concat!("tdg/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ModelError::Unreachable {
-                url: settings.base_url.clone(),
+                url: settings.base_urls.join(", "),
                 reason: e.to_string(),
             })?;
-        Ok(ModelClient { settings, http })
+        let throttle = Arc::new(Throttle::new(
+            concurrency,
+            settings.rate_caps,
+            settings.max_tokens,
+        ));
+        let fleet = Arc::new(Fleet::new(&settings.base_urls));
+        Ok(ModelClient {
+            settings,
+            http,
+            throttle,
+            fleet,
+        })
     }
 
     /// The settings this client sends with.
@@ -140,17 +160,59 @@ impl ModelClient {
         &self.settings
     }
 
-    /// The URL requests go to.
+    /// The URL requests go to (the first server's).
     pub fn endpoint(&self) -> String {
-        self.url(&self.call(&[], false).path)
+        format!("{}{}", self.fleet.primary(), self.call(&[], false).path)
     }
 
-    /// Asks the model, retrying transient faults.
+    /// The shared throttle, for reports.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
+    /// Asks the model. Waits for the throttle, picks a server, and retries
+    /// transient faults; a 429 slows everyone down and is asked again without
+    /// counting as a failed attempt, so a rate-limited run pauses instead of
+    /// failing chunks.
     pub async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        let prompt_chars = messages.iter().map(|m| m.content.len()).sum();
         let mut attempt = 0;
+        let mut rate_limited = 0u32;
         loop {
-            match self.chat_once(messages).await {
+            let permit = self.throttle.acquire(prompt_chars).await;
+            let (pick, base) = self.fleet.pick();
+            let started = Instant::now();
+            let result = self.chat_once(&base, messages).await;
+            let elapsed = started.elapsed();
+            let reachable = !matches!(result, Err(ModelError::Unreachable { .. }));
+            self.fleet.finish(pick, elapsed, reachable);
+            match result {
+                Ok((response, exhausted)) => {
+                    let used = response.tokens_in + response.tokens_out;
+                    self.throttle.on_success(&permit, used, response.tokens_out);
+                    if let Some(wait) = exhausted {
+                        self.throttle.pause_for(wait);
+                    }
+                    return Ok(response);
+                }
+                Err(ModelError::Transient {
+                    status: Some(429),
+                    retry_after,
+                    url,
+                    ..
+                }) => {
+                    drop(permit);
+                    self.throttle.on_rate_limited(retry_after, elapsed);
+                    rate_limited += 1;
+                    if rate_limited.is_multiple_of(20) {
+                        tracing::warn!(
+                            "{url} keeps answering 429 (rate limited): pausing and asking again ({} requests in flight at most)",
+                            self.throttle.limit()
+                        );
+                    }
+                }
                 Err(error) if error.is_transient() && attempt < self.settings.retry.max_retries => {
+                    drop(permit);
                     let retry_after = match &error {
                         ModelError::Transient { retry_after, .. } => *retry_after,
                         _ => None,
@@ -164,7 +226,7 @@ impl ModelClient {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                result => return result,
+                Err(error) => return Err(error),
             }
         }
     }
@@ -178,14 +240,15 @@ impl ModelClient {
         }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.settings.base_url.trim_end_matches('/'))
-    }
-
-    /// One request, no retries.
-    async fn chat_once(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+    /// One request to the server at `base`, no retries. Also says how long to
+    /// pause if the answer's rate-limit headers say nothing is left.
+    async fn chat_once(
+        &self,
+        base: &str,
+        messages: &[Message],
+    ) -> Result<(ChatResponse, Option<Duration>), ModelError> {
         let call = self.call(messages, self.settings.structured);
-        let url = self.url(&call.path);
+        let url = format!("{base}{}", call.path);
         let mut request = self.http.post(&url).json(&call.body);
         for (name, value) in &call.headers {
             request = request.header(*name, value);
@@ -193,9 +256,11 @@ impl ModelClient {
         let response = request.send().await.map_err(|e| self.send_error(&url, e))?;
         let status = response.status().as_u16();
         let retry_after = retry::retry_after(response.headers());
+        let exhausted = retry::exhausted_for(response.headers());
         let body = response.bytes().await.map_err(|e| ModelError::Transient {
             url: url.clone(),
-            reason: format!("the answer was cut off: {e}"),
+            status: None,
+            reason: format!("the answer was cut off: {}", error_chain(&e)),
             retry_after: None,
         })?;
         if !(200..300).contains(&status) {
@@ -203,6 +268,7 @@ impl ModelClient {
         }
         let json: Value = serde_json::from_slice(&body).map_err(|e| ModelError::Transient {
             url: url.clone(),
+            status: None,
             reason: format!("the answer is not complete JSON ({e})"),
             retry_after: None,
         })?;
@@ -212,10 +278,12 @@ impl ModelClient {
             ProviderKind::Gemini => gemini::response(&json),
             ProviderKind::Local => ollama::response(&json),
         };
-        parsed.map_err(|reason| ModelError::BadAnswer {
-            url,
-            reason: reason.to_string(),
-        })
+        parsed
+            .map(|response| (response, exhausted))
+            .map_err(|reason| ModelError::BadAnswer {
+                url,
+                reason: reason.to_string(),
+            })
     }
 
     fn send_error(&self, url: &str, error: reqwest::Error) -> ModelError {
@@ -228,6 +296,7 @@ impl ModelClient {
         } else if error.is_timeout() {
             ModelError::Transient {
                 url: url.to_string(),
+                status: None,
                 reason: format!(
                     "no answer within {:?} (--request-timeout)",
                     self.settings.request_timeout
@@ -237,6 +306,7 @@ impl ModelClient {
         } else {
             ModelError::Transient {
                 url: url.to_string(),
+                status: None,
                 reason,
                 retry_after: None,
             }
@@ -254,6 +324,7 @@ impl ModelClient {
         match status {
             408 | 409 | 425 | 429 | 500..=599 => ModelError::Transient {
                 url: url.to_string(),
+                status: Some(status),
                 reason: format!("HTTP {status}: {message}"),
                 retry_after,
             },

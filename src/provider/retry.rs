@@ -73,6 +73,55 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     openai.chain(anthropic).max()
 }
 
+/// When a successful answer's rate-limit headers say nothing is left (a
+/// `*-remaining-*` of 0), how long until the matching reset.
+pub fn exhausted_for(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let empty = |name: &str| {
+        text(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .is_some_and(|left| left <= 0.0)
+    };
+    let openai = [
+        (
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ),
+        ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+    ]
+    .into_iter()
+    .filter(|(remaining, _)| empty(remaining))
+    .filter_map(|(_, reset)| text(reset).and_then(parse_go_duration));
+    let anthropic = [
+        (
+            "anthropic-ratelimit-requests-remaining",
+            "anthropic-ratelimit-requests-reset",
+        ),
+        (
+            "anthropic-ratelimit-tokens-remaining",
+            "anthropic-ratelimit-tokens-reset",
+        ),
+        (
+            "anthropic-ratelimit-input-tokens-remaining",
+            "anthropic-ratelimit-input-tokens-reset",
+        ),
+        (
+            "anthropic-ratelimit-output-tokens-remaining",
+            "anthropic-ratelimit-output-tokens-reset",
+        ),
+    ]
+    .into_iter()
+    .filter(|(remaining, _)| empty(remaining))
+    .filter_map(|(_, reset)| text(reset).and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok()))
+    .map(|date| until(date.with_timezone(&chrono::Utc)));
+    openai.chain(anthropic).max()
+}
+
 fn until(date: chrono::DateTime<chrono::Utc>) -> Duration {
     (date - chrono::Utc::now())
         .to_std()
@@ -166,6 +215,27 @@ mod tests {
         );
 
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn exhausted_limits_pause_until_the_reset() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-ratelimit-remaining-requests",
+            HeaderValue::from_static("0"),
+        );
+        headers.insert("x-ratelimit-reset-requests", HeaderValue::from_static("2s"));
+        headers.insert(
+            "x-ratelimit-remaining-tokens",
+            HeaderValue::from_static("5000"),
+        );
+        headers.insert("x-ratelimit-reset-tokens", HeaderValue::from_static("30s"));
+        assert_eq!(exhausted_for(&headers), Some(Duration::from_secs(2)));
+        headers.insert(
+            "x-ratelimit-remaining-requests",
+            HeaderValue::from_static("7"),
+        );
+        assert_eq!(exhausted_for(&headers), None);
     }
 
     #[test]

@@ -1,0 +1,634 @@
+//! A mock model server on 127.0.0.1 that speaks OpenAI, Claude, Gemini and Ollama.
+//!
+//! It checks each request's headers and body shape the way the real APIs would
+//! (rejecting a bad one with 400, a bad key with 401, an unknown model with 404),
+//! records every request, and answers like a model: with question/answer pairs
+//! made deterministically from the chunk text in the prompt, so runs compare
+//! exactly. Markers in a chunk's text ask for messy answers:
+//!
+//! - `MOCK-FENCED`: prose and a markdown fence around the JSON;
+//! - `MOCK-THINK`: a `<think>` block first;
+//! - `MOCK-WRAPPED`: `{"qa_pairs": [...]}`;
+//! - `MOCK-TRUNCATED`: cut off inside the last pair;
+//! - `MOCK-GARBAGE-ONCE`: no JSON the first time, pairs when asked again;
+//! - `MOCK-GARBAGE`: never any JSON.
+//!
+//! Faults can be queued (each request takes the next one), or drawn at a rate; a
+//! capacity makes the server answer 429 past that many requests in flight, and a
+//! latency makes every answer take that long. `src/main.rs` runs it standalone.
+// Handlers return axum responses as errors, the framework's idiom.
+#![allow(clippy::result_large_err)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// A request the server received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// A fault to answer with instead of a model answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// An error status, with an optional `Retry-After`.
+    Status {
+        status: u16,
+        retry_after: Option<String>,
+    },
+    /// A 200 whose body stops halfway: the connection breaks mid-answer.
+    CutOff,
+    /// An answer that comes only after this long.
+    Slow(std::time::Duration),
+}
+
+impl Fault {
+    pub fn status(status: u16) -> Self {
+        Fault::Status {
+            status,
+            retry_after: None,
+        }
+    }
+    pub fn rate_limited(retry_after: &str) -> Self {
+        Fault::Status {
+            status: 429,
+            retry_after: Some(retry_after.into()),
+        }
+    }
+}
+
+#[derive(Default)]
+struct MockState {
+    key: Option<String>,
+    models: Option<Vec<String>>,
+    requests: Mutex<Vec<Recorded>>,
+    faults: Mutex<VecDeque<Fault>>,
+    /// How long every answer takes.
+    latency: Mutex<Option<std::time::Duration>>,
+    /// One request in this many fails with a 429 or a 500 (0: never).
+    fail_one_in: std::sync::atomic::AtomicU64,
+    /// Whether requests are kept for `requests()` (off for long benchmarks).
+    not_recording: std::sync::atomic::AtomicBool,
+    /// How many requests arrived (model requests only).
+    served: std::sync::atomic::AtomicU64,
+    /// The most requests served at once; more get 429 (0: no limit).
+    capacity: std::sync::atomic::AtomicUsize,
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// How many requests were turned away for capacity.
+    rejected: std::sync::atomic::AtomicU64,
+    /// When the first model request arrived.
+    first_request: std::sync::OnceLock<std::time::Instant>,
+}
+
+/// A running mock server; it stops when dropped.
+pub struct MockServer {
+    pub url: String,
+    state: Arc<MockState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// A server that accepts any key and any model.
+    pub fn start() -> Self {
+        Self::start_with(None, None)
+    }
+
+    /// A server that requires `key` and knows only `models` (when given).
+    pub fn start_with(key: Option<&str>, models: Option<&[&str]>) -> Self {
+        let state = Arc::new(MockState {
+            key: key.map(str::to_string),
+            models: models.map(|m| m.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        });
+        let app = Router::new()
+            .route("/v1/chat/completions", post(openai))
+            .route("/v1/messages", post(claude))
+            .route("/v1beta/models/{model_action}", post(gemini))
+            .route("/api/chat", post(ollama))
+            .route("/api/tags", get(tags))
+            .with_state(state.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        MockServer {
+            url,
+            state,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
+    }
+
+    /// Makes every answer take `latency`.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        *self.state.latency.lock().unwrap() = Some(latency);
+    }
+
+    /// Makes one request in `n` (pseudo-randomly, but the same way every run) fail
+    /// with a 429 or a 500.
+    pub fn fail_one_in(&self, n: u64) {
+        self.state
+            .fail_one_in
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Stops keeping requests (`requests()` stays empty; counts still work).
+    pub fn stop_recording(&self) {
+        self.state
+            .not_recording
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Serves at most `capacity` requests at once; more get 429 with `Retry-After: 0.05`.
+    pub fn set_capacity(&self, capacity: usize) {
+        self.state
+            .capacity
+            .store(capacity, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many requests were turned away because the server was at capacity.
+    pub fn rejected_for_capacity(&self) -> u64 {
+        self.state
+            .rejected
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// When the first model request arrived.
+    pub fn first_request_at(&self) -> Option<std::time::Instant> {
+        self.state.first_request.get().copied()
+    }
+
+    /// Queues faults for the next requests, in order.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.state.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// How many model requests (not model listings) arrived.
+    pub fn request_count(&self) -> usize {
+        self.state
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path != "/api/tags")
+            .count()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn reject(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"message": message.into()}})),
+    )
+        .into_response()
+}
+
+/// Records the request, waits out the latency, and answers with a fault if one is
+/// due; else hands back the body.
+async fn receive(
+    state: &MockState,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Value, Response> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        reject(
+            StatusCode::BAD_REQUEST,
+            format!("mock: body is not JSON: {e}"),
+        )
+    })?;
+    use std::sync::atomic::Ordering::SeqCst;
+    state.first_request.get_or_init(std::time::Instant::now);
+    let number = state.served.fetch_add(1, SeqCst) + 1;
+    if !state.not_recording.load(SeqCst) {
+        state.requests.lock().unwrap().push(Recorded {
+            path: path.into(),
+            headers: headers.clone(),
+            body: body.clone(),
+        });
+    }
+    let capacity = state.capacity.load(SeqCst);
+    let _slot = InFlight::enter(&state.in_flight);
+    if capacity > 0 && state.in_flight.load(SeqCst) > capacity {
+        state.rejected.fetch_add(1, SeqCst);
+        let mut response = reject(StatusCode::TOO_MANY_REQUESTS, "mock: at capacity");
+        response
+            .headers_mut()
+            .insert("retry-after", "0.05".parse().unwrap());
+        return Err(response);
+    }
+    let latency = *state.latency.lock().unwrap();
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
+    }
+    let queued = state.faults.lock().unwrap().pop_front();
+    let one_in = state.fail_one_in.load(std::sync::atomic::Ordering::SeqCst);
+    let random = (one_in > 0 && scramble(number).is_multiple_of(one_in)).then(|| {
+        if number.is_multiple_of(2) {
+            Fault::rate_limited("0")
+        } else {
+            Fault::status(500)
+        }
+    });
+    match queued.or(random) {
+        None => Ok(body),
+        Some(Fault::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            Ok(body)
+        }
+        Some(Fault::CutOff) => {
+            let half: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(
+                b"{\"choices\": [{\"message\": {\"content\": \"[{",
+            ));
+            let broken = Err(std::io::Error::other("mock: connection broken"));
+            let stream = futures_util::stream::iter([half, broken]);
+            Err(Response::builder()
+                .status(200)
+                .body(axum::body::Body::from_stream(stream))
+                .unwrap())
+        }
+        Some(Fault::Status {
+            status,
+            retry_after,
+        }) => {
+            let mut response = reject(
+                StatusCode::from_u16(status).unwrap(),
+                format!("mock fault {status}"),
+            );
+            if let Some(after) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", after.parse().unwrap());
+            }
+            Err(response)
+        }
+    }
+}
+
+/// Counts a request in flight until dropped.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Mixes the bits of a request number, for faults that look random.
+fn scramble(n: u64) -> u64 {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 31;
+    x.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 7
+}
+
+/// Checks the key and the model as the real APIs do.
+fn check_access(state: &MockState, key: Option<&str>, model: Option<&str>) -> Result<(), Response> {
+    if let Some(expected) = &state.key
+        && key != Some(expected.as_str())
+    {
+        return Err(reject(StatusCode::UNAUTHORIZED, "mock: invalid API key"));
+    }
+    if let (Some(models), Some(model)) = (&state.models, model)
+        && !models.iter().any(|m| m == model)
+    {
+        return Err(reject(
+            StatusCode::NOT_FOUND,
+            format!("model '{model}' not found"),
+        ));
+    }
+    Ok(())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn require(condition: bool, what: &str) -> Result<(), Response> {
+    if condition {
+        Ok(())
+    } else {
+        Err(reject(StatusCode::BAD_REQUEST, format!("mock: {what}")))
+    }
+}
+
+/// Checks `[{"role", "content"}]`, and returns the user turns and the turn count.
+fn chat_messages(
+    messages: Option<&Value>,
+    allow_system: bool,
+) -> Result<(Vec<String>, usize), Response> {
+    let list = messages
+        .and_then(Value::as_array)
+        .ok_or_else(|| reject(StatusCode::BAD_REQUEST, "mock: no messages"))?;
+    let mut user = Vec::new();
+    for message in list {
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let content = message.get("content").and_then(Value::as_str);
+        require(content.is_some(), "a message has no string content")?;
+        require(
+            matches!(role, "user" | "assistant") || (allow_system && role == "system"),
+            &format!("bad role `{role}`"),
+        )?;
+        if role == "user" {
+            user.push(content.unwrap().to_string());
+        }
+    }
+    Ok((user, list.len()))
+}
+
+async fn openai(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let bearer = header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
+    let model = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["model"].as_str().map(str::to_string));
+    let body = match receive(&state, "/v1/chat/completions", &headers, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let result = (|| {
+        check_access(&state, bearer, model.as_deref())?;
+        require(body["model"].is_string(), "model missing")?;
+        require(
+            body["temperature"].is_number() && body["max_tokens"].is_number(),
+            "temperature or max_tokens missing",
+        )?;
+        let (user, turns) = chat_messages(body.get("messages"), true)?;
+        let text = answer(&user, turns);
+        Ok(axum::Json(json!({
+            "id": "chatcmpl-mock", "object": "chat.completion", "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn claude(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let key = header(&headers, "x-api-key").map(str::to_string);
+    let model = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["model"].as_str().map(str::to_string));
+    let body = match receive(&state, "/v1/messages", &headers, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let result = (|| {
+        check_access(&state, key.as_deref(), model.as_deref())?;
+        require(
+            header(&headers, "anthropic-version").is_some(),
+            "anthropic-version header missing",
+        )?;
+        require(body["max_tokens"].is_number(), "max_tokens is required")?;
+        require(
+            body["system"].is_string(),
+            "the system prompt must be a top-level string",
+        )?;
+        let (user, turns) = chat_messages(body.get("messages"), false)?;
+        let text = answer(&user, turns);
+        Ok(axum::Json(json!({
+            "id": "msg_mock", "type": "message", "role": "assistant", "model": body["model"],
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 100, "output_tokens": 50},
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn gemini(
+    State(state): State<Arc<MockState>>,
+    Path(model_action): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let key = header(&headers, "x-goog-api-key").map(str::to_string);
+    let Some(model) = model_action.strip_suffix(":generateContent") else {
+        return reject(StatusCode::NOT_FOUND, "mock: unknown method");
+    };
+    let body = match receive(
+        &state,
+        &format!("/v1beta/models/{model_action}"),
+        &headers,
+        &body,
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let result = (|| {
+        check_access(&state, key.as_deref(), Some(model))?;
+        require(
+            body.pointer("/systemInstruction/parts/0/text").is_some(),
+            "systemInstruction missing",
+        )?;
+        require(
+            body.pointer("/generationConfig/temperature").is_some(),
+            "generationConfig.temperature missing",
+        )?;
+        require(
+            body.pointer("/generationConfig/maxOutputTokens").is_some(),
+            "generationConfig.maxOutputTokens missing",
+        )?;
+        let contents = body["contents"]
+            .as_array()
+            .ok_or_else(|| reject(StatusCode::BAD_REQUEST, "mock: no contents"))?;
+        let mut user = Vec::new();
+        for content in contents {
+            let role = content["role"].as_str().unwrap_or_default();
+            require(role == "user" || role == "model", "bad role")?;
+            let text = content.pointer("/parts/0/text").and_then(Value::as_str);
+            require(text.is_some(), "a content has no parts[0].text")?;
+            if role == "user" {
+                user.push(text.unwrap().to_string());
+            }
+        }
+        let text = answer(&user, contents.len() + 1);
+        Ok(axum::Json(json!({
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 50},
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let model = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["model"].as_str().map(str::to_string));
+    let body = match receive(&state, "/api/chat", &headers, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let result = (|| {
+        check_access(&state, state.key.as_deref(), model.as_deref())?;
+        require(body["stream"] == json!(false), "stream must be false")?;
+        require(
+            body.pointer("/options/temperature").is_some(),
+            "options.temperature missing",
+        )?;
+        require(
+            body.pointer("/options/num_predict").is_some(),
+            "options.num_predict missing",
+        )?;
+        let (user, turns) = chat_messages(body.get("messages"), true)?;
+        let text = answer(&user, turns);
+        Ok(axum::Json(json!({
+            "model": body["model"], "created_at": "2026-11-24T00:00:00Z",
+            "message": {"role": "assistant", "content": text},
+            "done": true, "prompt_eval_count": 100, "eval_count": 50,
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+async fn tags(State(state): State<Arc<MockState>>) -> Response {
+    let models = state.models.clone().unwrap_or_default();
+    axum::Json(json!({"models": models.iter().map(|m| json!({"name": m, "model": m})).collect::<Vec<_>>()})).into_response()
+}
+
+/// The chunk text of a prompt: between the default template's `"""` lines, or the
+/// whole first user message.
+pub fn chunk_text(prompt: &str) -> String {
+    let mut parts = prompt.split("\"\"\"\n");
+    match (parts.next(), parts.next()) {
+        (Some(_), Some(inner)) => inner
+            .trim_end_matches('\n')
+            .trim_end_matches("\"\"\"")
+            .trim_end()
+            .to_string(),
+        _ => prompt.to_string(),
+    }
+}
+
+/// The number of questions asked for ("Generate N ...").
+fn asked_for(prompt: &str) -> usize {
+    prompt
+        .split_whitespace()
+        .skip_while(|word| *word != "Generate")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3)
+}
+
+/// The pairs the mock makes for a chunk: deterministic in its text.
+pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| w.chars().all(char::is_alphanumeric) && w.len() > 3)
+        .collect();
+    let summary: String = text
+        .split_whitespace()
+        .take(12)
+        .collect::<Vec<_>>()
+        .join(" ");
+    (0..count)
+        .map(|i| {
+            let topic = words
+                .get(i * 7 % words.len().max(1))
+                .copied()
+                .unwrap_or("this");
+            (
+                format!("What does the passage say about {topic} (point {})?", i + 1),
+                format!("It says: {summary}"),
+            )
+        })
+        .collect()
+}
+
+/// The answer for a conversation whose user turns are `user` (`turns` messages).
+fn answer(user: &[String], turns: usize) -> String {
+    let prompt = user.first().map(String::as_str).unwrap_or_default();
+    let text = chunk_text(prompt);
+    let pairs = pairs_for(&text, asked_for(prompt));
+    let array = serde_json::to_string_pretty(
+        &pairs
+            .iter()
+            .map(|(q, a)| json!({"question": q, "answer": a}))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let asked_again = turns > 2;
+    if text.contains("MOCK-GARBAGE-ONCE") && !asked_again
+        || text.contains("MOCK-GARBAGE") && !text.contains("MOCK-GARBAGE-ONCE")
+    {
+        return "I am sorry, but I would rather talk about the weather.".into();
+    }
+    if text.contains("MOCK-FENCED") {
+        return format!(
+            "Sure! Here are the pairs:\n```json\n{array}\n```\nLet me know if you need more."
+        );
+    }
+    if text.contains("MOCK-THINK") {
+        return format!(
+            "<think>\nThe user wants [{{\"question\": \"not this\"}}]. Let me write them.\n</think>\n{array}"
+        );
+    }
+    if text.contains("MOCK-WRAPPED") {
+        return json!({"qa_pairs": pairs.iter().map(|(q, a)| json!({"question": q, "answer": a})).collect::<Vec<_>>()}).to_string();
+    }
+    if text.contains("MOCK-TRUNCATED") {
+        let cut = array
+            .rfind("\"answer\"")
+            .map(|at| at + 14)
+            .unwrap_or(array.len());
+        return array[..cut].to_string();
+    }
+    array
+}

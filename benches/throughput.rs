@@ -22,12 +22,19 @@ use tdg_mock_server::MockServer;
 const CHUNKS_PER_DOCUMENT: usize = 100;
 
 fn main() {
-    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let wants = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let work = tempfile::tempdir().expect("a temporary directory");
     let cache = work.path().join("cache");
     // Warm the compiled-plugin cache, as any second run finds it.
-    let status = tdg(&cache).arg("plugins").stdout(Stdio::null()).status().unwrap();
+    let status = tdg(&cache)
+        .arg("plugins")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(status.success());
 
     if wants("a") {
@@ -59,8 +66,16 @@ fn main() {
             let chunks = corpus(work.path(), &format!("c{count}"), count);
             let server = MockServer::start();
             server.stop_recording();
-            let peak = peak_rss_kib(&cache, &server, &chunks, &work.path().join(format!("qa-c{count}")));
-            println!("(c) peak RSS at {count} chunks: {:.1} MiB", peak as f64 / 1024.0);
+            let peak = peak_rss_kib(
+                &cache,
+                &server,
+                &chunks,
+                &work.path().join(format!("qa-c{count}")),
+            );
+            println!(
+                "(c) peak RSS at {count} chunks: {:.1} MiB",
+                peak as f64 / 1024.0
+            );
         }
     }
     if wants("d") {
@@ -71,7 +86,9 @@ fn main() {
             server.stop_recording();
             let qa_dir = work.path().join(format!("qa-d{round}"));
             let started = Instant::now();
-            let mut child = generate(&cache, &server, &chunks, &qa_dir, 16).spawn().unwrap();
+            let mut child = generate(&cache, &server, &chunks, &qa_dir, 16)
+                .spawn()
+                .unwrap();
             while server.first_request_at().is_none() {
                 std::thread::sleep(Duration::from_micros(200));
             }
@@ -95,10 +112,23 @@ fn tdg(cache: &Path) -> Command {
     command
 }
 
-fn generate(cache: &Path, server: &MockServer, chunks: &Path, qa_dir: &Path, concurrency: usize) -> Command {
+fn generate(
+    cache: &Path,
+    server: &MockServer,
+    chunks: &Path,
+    qa_dir: &Path,
+    concurrency: usize,
+) -> Command {
     let mut command = tdg(cache);
     command
-        .args(["generate", "--provider", "openai", "--base-url", &server.url, "--concurrency"])
+        .args([
+            "generate",
+            "--provider",
+            "openai",
+            "--base-url",
+            &server.url,
+            "--concurrency",
+        ])
         .arg(concurrency.to_string())
         .arg("--chunks-dir")
         .arg(chunks)
@@ -109,9 +139,17 @@ fn generate(cache: &Path, server: &MockServer, chunks: &Path, qa_dir: &Path, con
 }
 
 /// Runs a whole generation and returns its wall time.
-fn run(cache: &Path, server: &MockServer, chunks: &Path, qa_dir: &Path, concurrency: usize) -> Duration {
+fn run(
+    cache: &Path,
+    server: &MockServer,
+    chunks: &Path,
+    qa_dir: &Path,
+    concurrency: usize,
+) -> Duration {
     let started = Instant::now();
-    let status = generate(cache, server, chunks, qa_dir, concurrency).status().unwrap();
+    let status = generate(cache, server, chunks, qa_dir, concurrency)
+        .status()
+        .unwrap();
     let elapsed = started.elapsed();
     assert!(status.success(), "generate failed");
     elapsed
@@ -121,16 +159,31 @@ fn run(cache: &Path, server: &MockServer, chunks: &Path, qa_dir: &Path, concurre
 fn peak_rss_kib(cache: &Path, server: &MockServer, chunks: &Path, qa_dir: &Path) -> u64 {
     let inner = generate(cache, server, chunks, qa_dir, 64);
     let mut command = Command::new("/usr/bin/time");
-    command.arg("-f").arg("%M").arg(inner.get_program()).args(inner.get_args());
+    command
+        .arg("-f")
+        .arg("%M")
+        .arg(inner.get_program())
+        .args(inner.get_args());
     for (key, value) in inner.get_envs() {
         if let Some(value) = value {
             command.env(key, value);
         }
     }
-    let output = command.stdout(Stdio::null()).output().expect("/usr/bin/time runs (apt-get install time)");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = command
+        .stdout(Stdio::null())
+        .output()
+        .expect("/usr/bin/time runs (apt-get install time)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    stderr.lines().last().and_then(|line| line.trim().parse().ok()).expect("time prints the peak RSS")
+    stderr
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .expect("time prints the peak RSS")
 }
 
 /// A corpus of `chunks` chunks, in documents of 100, under `root/name`.
@@ -156,7 +209,11 @@ fn corpus(root: &Path, name: &str, chunks: usize) -> PathBuf {
             })
             .collect();
         let doc = json!({"status": "completed", "metadata": {"file_name": format!("doc{document}.txt")}, "chunks": list});
-        std::fs::write(dir.join(format!("doc{document:05}_chunks.json")), doc.to_string()).unwrap();
+        std::fs::write(
+            dir.join(format!("doc{document:05}_chunks.json")),
+            doc.to_string(),
+        )
+        .unwrap();
         left -= count;
         document += 1;
     }

@@ -50,6 +50,19 @@ pub enum Command {
     /// option names with `_` for `-`), or from a .env file in the working directory.
     /// Precedence: option > environment > config file > default.
     Generate(Box<GenerateArgs>),
+    /// Print the exact messages generate would send for one chunk, and call no model.
+    ///
+    /// Takes generate's options (template, variables, system message, ...), so a
+    /// template can be tried before a run.
+    Prompt(Box<PromptArgs>),
+    /// Show, per document and in total, chunks done, failed and skipped, pairs, success
+    /// rate, tokens, time per chunk, and the most common causes of failure.
+    Stats(StatsArgs),
+    /// Print a shell completion script: `tdg completions bash > /etc/bash_completion.d/tdg`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Combine the Q&A files of a directory into one training_data.json.
     Combine(CombineArgs),
     /// Convert Q&A files into training files (Alpaca by default).
@@ -79,6 +92,37 @@ pub struct ConvertArgs {
     /// An option for the format plugin (repeatable).
     #[arg(long = "format-opt", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub format_options: Vec<(String, String)>,
+}
+
+/// `tdg prompt --chunks-dir DIR [--file NAME] [--chunk N]`
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// The chunk file: its name or stem [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub file: Option<String>,
+
+    /// The chunk's position in the file [default: the first with text].
+    #[arg(long, value_name = "N")]
+    pub chunk: Option<u32>,
+
+    /// Print the messages as JSON, as they are sent.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub generate: GenerateArgs,
+}
+
+/// `tdg stats QA_DIR [--json]`
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// The Q&A directory.
+    #[arg(value_name = "QA_DIR")]
+    pub qa_dir: PathBuf,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tdg combine --qa-dir DIR --output-file FILE`

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cli::parse_key_value;
-use crate::generate::settings::{ApiKey, GenerateSettings, ProviderKind};
+use crate::generate::settings::{ApiKey, CostSettings, GenerateSettings, ProviderKind};
 use crate::plugin::{PluginError, PluginSource};
 use crate::provider::RateCaps;
 
@@ -309,10 +309,64 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ollama_stop: Vec<String>,
 
+    /// US dollars per million input tokens, for cost estimates and --max-cost.
+    #[arg(
+        long,
+        env = "GENERATOR_PRICE_IN",
+        value_name = "USD",
+        help_heading = "Cost"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_in: Option<f64>,
+
+    /// US dollars per million output tokens, for cost estimates and --max-cost.
+    #[arg(
+        long,
+        env = "GENERATOR_PRICE_OUT",
+        value_name = "USD",
+        help_heading = "Cost"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_out: Option<f64>,
+
+    /// Stop the run cleanly, as if by Ctrl+C, once the estimated spend reaches this many US dollars.
+    #[arg(
+        long,
+        env = "GENERATOR_MAX_COST",
+        value_name = "USD",
+        help_heading = "Cost"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<f64>,
+
+    /// Count documents, chunks and tokens, estimate the cost, and call no model.
+    #[arg(long, help_heading = "Cost")]
+    #[serde(skip)]
+    pub dry_run: bool,
+
+    /// Seconds between progress lines when stderr is not a terminal [default: 10].
+    #[arg(
+        long,
+        env = "GENERATOR_PROGRESS_INTERVAL",
+        value_name = "SECONDS",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress_interval: Option<f64>,
+
     /// Config file [default: tdg.toml in the working directory, if present].
     #[arg(long, env = "TDG_CONFIG", value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
+}
+
+/// What the settings are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// A real run: everything must be there.
+    Generate,
+    /// Previewing prompts or estimating: no model is called.
+    Preview,
 }
 
 /// Why the settings cannot be resolved.
@@ -396,6 +450,24 @@ impl GenerateArgs {
         self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<GenerateSettings, ConfigError> {
+        self.resolve_for(env, Purpose::Generate)
+    }
+
+    /// Resolves the settings for looking at prompts only: no Q&A directory or API
+    /// key is needed.
+    pub fn resolve_for_preview(
+        mut self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<GenerateSettings, ConfigError> {
+        self.qa_dir.get_or_insert_with(|| PathBuf::from("."));
+        self.resolve_for(env, Purpose::Preview)
+    }
+
+    fn resolve_for(
+        self,
+        env: impl Fn(&str) -> Option<String>,
+        purpose: Purpose,
+    ) -> Result<GenerateSettings, ConfigError> {
         let chunks_dir = self.chunks_dir.clone().ok_or(ConfigError::Missing {
             what: "the chunks directory",
             flag: "--chunks-dir",
@@ -433,7 +505,10 @@ impl GenerateArgs {
             .any(|url| url.trim_end_matches('/') == provider.default_base_url());
         match key {
             Some(key) => model.api_key = Some(ApiKey::new(key)),
-            None if official && !provider.key_variables().is_empty() => {
+            None if official
+                && !provider.key_variables().is_empty()
+                && purpose == Purpose::Generate =>
+            {
                 return Err(ConfigError::MissingKey {
                     provider,
                     variables: provider.key_variables().join(" or "),
@@ -511,6 +586,30 @@ impl GenerateArgs {
         if let Some(retries) = self.parse_retries {
             prompt.parse_retries = retries;
         }
+        for (flag, value) in [
+            ("price-in", self.price_in),
+            ("price-out", self.price_out),
+            ("max-cost", self.max_cost),
+        ] {
+            if value.is_some_and(|v| !(v >= 0.0 && v.is_finite())) {
+                return Err(ConfigError::Invalid {
+                    flag,
+                    rule: "a positive number of US dollars",
+                });
+            }
+            let _ = flag;
+        }
+        if self.max_cost.is_some() && self.price_in.is_none() && self.price_out.is_none() {
+            return Err(ConfigError::Invalid {
+                flag: "max-cost",
+                rule: "given with --price-in and --price-out",
+            });
+        }
+        settings.cost = CostSettings {
+            price_in: self.price_in,
+            price_out: self.price_out,
+            max_cost: self.max_cost,
+        };
         settings.resume = self.resume.unwrap_or(false);
         settings.overwrite = self.overwrite.unwrap_or(false);
         settings.skip_failed = self.skip_failed.unwrap_or(false);

@@ -6,12 +6,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tdg::cli::{Cli, CombineArgs, Command, ConvertArgs, GlobalArgs, PluginsArgs, PluginsCommand};
+use tdg::cli::{
+    Cli, CombineArgs, Command, ConvertArgs, GlobalArgs, PluginsArgs, PluginsCommand, PromptArgs,
+    StatsArgs,
+};
 use tdg::combine::combine;
 use tdg::config::GenerateArgs;
 use tdg::convert::{ConvertRequest, convert};
 use tdg::generate::Generator;
 use tdg::plugin::{ComponentCache, PluginHost, PluginLimits, PluginSource, Role, builtin};
+use tdg::progress::ProgressMode;
+use tdg::prompt::PromptBuilder;
 use tokio_util::sync::CancellationToken;
 
 /// The exit code of an interrupted run.
@@ -71,18 +76,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     let host = PluginHost::new(limits, ComponentCache::from_env())?;
     match cli.command {
-        Command::Generate(args) => run_generate(host, *args),
+        Command::Generate(args) => run_generate(host, *args, &cli.global),
+        Command::Prompt(args) => run_prompt(&host, *args),
+        Command::Stats(args) => run_stats(args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "tdg",
+                &mut script,
+            );
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Combine(args) => run_combine(args),
         Command::Convert(args) => run_convert(&host, args),
         Command::Plugins(args) => run_plugins(&host, args),
     }
 }
 
-fn run_generate(host: PluginHost, args: GenerateArgs) -> Result<ExitCode> {
+fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let working_dir = std::env::current_dir().context("cannot read the working directory")?;
-    let settings = args
-        .with_config_file(&working_dir)?
-        .resolve(|var| std::env::var(var).ok())?;
+    let dry_run = args.dry_run;
+    let interval = args.progress_interval;
+    let args = args.with_config_file(&working_dir)?;
+    if dry_run {
+        let settings = args.resolve_for_preview(|var| std::env::var(var).ok())?;
+        let estimate = tdg::estimate::estimate(&settings, &host)?;
+        print!("{}", tdg::estimate::render(&estimate, &settings));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = args.resolve(|var| std::env::var(var).ok())?;
+    let progress = if global.quiet {
+        ProgressMode::Off
+    } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ProgressMode::Bar
+    } else {
+        ProgressMode::Lines(Duration::from_secs_f64(
+            interval.filter(|s| *s > 0.0).unwrap_or(10.0),
+        ))
+    };
     let generator = Generator::builder(
         &settings.chunks_dir,
         &settings.qa_dir,
@@ -90,6 +125,7 @@ fn run_generate(host: PluginHost, args: GenerateArgs) -> Result<ExitCode> {
     )
     .settings(settings)
     .plugin_host(host)
+    .progress(progress)
     .build()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -98,17 +134,30 @@ fn run_generate(host: PluginHost, args: GenerateArgs) -> Result<ExitCode> {
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
         let report = generator.run(cancel).await?;
+        let settings = generator.settings();
         let written = &report.writer;
+        if let Ok(stats) = tdg::stats::collect(&settings.qa_dir) {
+            eprint!("{}", tdg::stats::render(&stats));
+        }
+        let cost = settings.cost.cost(written.tokens_in, written.tokens_out).map(|c| format!(", about ${c:.4}")).unwrap_or_default();
         tracing::info!(
-            "{} pairs from {} chunks ({} failed, {} skipped, {} already done) in {} documents; Q&A files in {}",
+            "{} pairs from {} chunks ({} failed, {} skipped, {} already done) in {} documents; tokens {} in / {} out{cost}; Q&A files in {}",
             written.pairs,
             written.chunks_completed,
             written.chunks_failed,
             written.chunks_skipped,
             report.files.chunks_already_done,
             written.documents_completed,
-            generator.settings().qa_dir.display()
+            written.tokens_in,
+            written.tokens_out,
+            settings.qa_dir.display()
         );
+        if let Some(spent) = report.budget_reached {
+            tracing::warn!(
+                "stopped at the --max-cost cap (about ${spent:.4} spent): everything finished is saved; raise --max-cost and run again with --resume to continue"
+            );
+            return Ok(ExitCode::from(INTERRUPTED));
+        }
         if report.interrupted {
             tracing::warn!("interrupted: everything finished is saved; run again with --resume to continue");
             return Ok(ExitCode::from(INTERRUPTED));
@@ -116,6 +165,40 @@ fn run_generate(host: PluginHost, args: GenerateArgs) -> Result<ExitCode> {
         let failed_files = report.files.files_failed.len();
         Ok(if failed_files > 0 || written.chunks_failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
     })
+}
+
+fn run_prompt(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
+    let working_dir = std::env::current_dir().context("cannot read the working directory")?;
+    let settings = args
+        .generate
+        .with_config_file(&working_dir)?
+        .resolve_for_preview(|var| std::env::var(var).ok())?;
+    let builder = PromptBuilder::new(
+        host.prompt_plugin(&settings.prompt.prompt_plugin)?,
+        &settings.prompt,
+    );
+    let preview = tdg::prompt::preview(
+        &builder,
+        &settings.chunks_dir,
+        args.file.as_deref(),
+        args.chunk,
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&preview.messages)?);
+    } else {
+        print!("{}", tdg::prompt::render_preview(&preview));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_stats(args: StatsArgs) -> Result<ExitCode> {
+    let stats = tdg::stats::collect(&args.qa_dir)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+    } else {
+        print!("{}", tdg::stats::render(&stats));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The first Ctrl+C or SIGTERM stops the run gracefully; a second Ctrl+C exits at

@@ -68,3 +68,104 @@ impl PromptBuilder {
             .collect())
     }
 }
+
+/// Why a prompt cannot be previewed.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("cannot read {}: {source}", path.display())]
+    List {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "no chunk file matches `{0}` in the chunks directory: give a file name or stem, such as GPL-3 or GPL-3_chunks.json"
+    )]
+    NoSuchFile(String),
+    #[error("no *_chunks.json files in {}", .0.display())]
+    NoFiles(std::path::PathBuf),
+    #[error("{file} has {count} chunks: --chunk takes a position from 0 to {}", count.saturating_sub(1))]
+    NoSuchChunk { file: String, count: usize },
+    #[error("{0} has no chunk with text")]
+    NoText(String),
+    #[error(transparent)]
+    Chunks(#[from] crate::chunks::ChunkFileError),
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+/// A previewed prompt: where it comes from, and the messages.
+pub struct Preview {
+    pub file: String,
+    pub position: u32,
+    pub chunk_id: String,
+    pub messages: Vec<Message>,
+}
+
+/// Builds the exact messages `generate` would send for one chunk: of the file
+/// `file` (a name or stem; by default the first), at position `chunk` (by default the
+/// first with text).
+pub fn preview(
+    builder: &PromptBuilder,
+    chunks_dir: &std::path::Path,
+    file: Option<&str>,
+    chunk: Option<u32>,
+) -> Result<Preview, PreviewError> {
+    let files =
+        crate::chunks::list_chunk_files(chunks_dir).map_err(|source| PreviewError::List {
+            path: chunks_dir.to_path_buf(),
+            source,
+        })?;
+    let path = match file {
+        Some(wanted) => files
+            .iter()
+            .find(|path| {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                name == wanted || crate::chunks::stem_of(path) == wanted
+            })
+            .ok_or_else(|| PreviewError::NoSuchFile(wanted.to_string()))?,
+        None => files
+            .first()
+            .ok_or_else(|| PreviewError::NoFiles(chunks_dir.to_path_buf()))?,
+    };
+    let doc = crate::chunks::load_chunk_file(path)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let chunk = match chunk {
+        Some(position) => doc
+            .chunks
+            .get(position as usize)
+            .ok_or(PreviewError::NoSuchChunk {
+                file: name.clone(),
+                count: doc.chunks.len(),
+            })?,
+        None => doc
+            .chunks
+            .iter()
+            .find(|c| !c.text.trim().is_empty())
+            .ok_or_else(|| PreviewError::NoText(name.clone()))?,
+    };
+    let messages = builder.build(&doc, chunk)?;
+    Ok(Preview {
+        file: name,
+        position: chunk.position,
+        chunk_id: chunk.chunk_id.clone(),
+        messages,
+    })
+}
+
+/// A preview as text: a heading per message, then its content exactly.
+pub fn render_preview(preview: &Preview) -> String {
+    let mut out = format!(
+        "# {} · chunk {} (id {})\n",
+        preview.file, preview.position, preview.chunk_id
+    );
+    for message in &preview.messages {
+        out.push_str(&format!("\n## {}\n{}\n", message.role, message.content));
+    }
+    out
+}

@@ -14,8 +14,14 @@ use serde_json::json;
 fn corpus(root: &Path, chunks: usize) -> PathBuf {
     let dir = root.join("chunks");
     std::fs::create_dir_all(&dir).unwrap();
-    let list: Vec<_> = (0..chunks).map(|c| json!({"text": format!("Chunk {c}: kites ride the wind above the dunes.")})).collect();
-    std::fs::write(dir.join("doc_chunks.json"), json!({"status": "completed", "chunks": list}).to_string()).unwrap();
+    let list: Vec<_> = (0..chunks)
+        .map(|c| json!({"text": format!("Chunk {c}: kites ride the wind above the dunes.")}))
+        .collect();
+    std::fs::write(
+        dir.join("doc_chunks.json"),
+        json!({"status": "completed", "chunks": list}).to_string(),
+    )
+    .unwrap();
     dir
 }
 
@@ -25,7 +31,14 @@ fn generate(urls: &[&str], chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Outp
     for url in urls {
         command.args(["--base-url", url]);
     }
-    command.arg("--chunks-dir").arg(chunks).arg("--qa-dir").arg(qa_dir).args(extra).output().unwrap()
+    command
+        .arg("--chunks-dir")
+        .arg(chunks)
+        .arg("--qa-dir")
+        .arg(qa_dir)
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 fn assert_all_completed(qa_dir: &Path, chunks: usize) {
@@ -43,12 +56,28 @@ fn a_server_at_capacity_slows_the_run_down_but_fails_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = corpus(dir.path(), 120);
     let qa_dir = dir.path().join("qa");
-    let output = generate(&[&server.url], &chunks, &qa_dir, &["--concurrency", "32", "--max-retries", "0"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = generate(
+        &[&server.url],
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "32", "--max-retries", "0"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_all_completed(&qa_dir, 120);
-    assert!(server.rejected_for_capacity() > 0, "the test never hit the capacity");
+    assert!(
+        server.rejected_for_capacity() > 0,
+        "the test never hit the capacity"
+    );
     // After halving, the run settles near the capacity instead of hammering it.
-    assert!(server.rejected_for_capacity() < 120, "{} rejections", server.rejected_for_capacity());
+    assert!(
+        server.rejected_for_capacity() < 120,
+        "{} rejections",
+        server.rejected_for_capacity()
+    );
 }
 
 #[test]
@@ -59,7 +88,11 @@ fn a_sustained_run_of_429s_pauses_and_drops_nothing() {
     let chunks = corpus(dir.path(), 10);
     let qa_dir = dir.path().join("qa");
     let output = generate(&[&server.url], &chunks, &qa_dir, &["--max-retries", "1"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_all_completed(&qa_dir, 10);
     assert_eq!(server.request_count(), 50);
 }
@@ -71,10 +104,19 @@ fn requests_per_minute_caps_the_pace() {
     let chunks = corpus(dir.path(), 6);
     let qa_dir = dir.path().join("qa");
     let started = Instant::now();
-    let output = generate(&[&server.url], &chunks, &qa_dir, &["--requests-per-minute", "600"]);
+    let output = generate(
+        &[&server.url],
+        &chunks,
+        &qa_dir,
+        &["--requests-per-minute", "600"],
+    );
     assert!(output.status.success());
     // 600 a minute is one every 100 ms: six requests span at least 500 ms.
-    assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
     assert_all_completed(&qa_dir, 6);
 }
 
@@ -87,24 +129,46 @@ fn a_fleet_is_used_by_speed() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = corpus(dir.path(), 200);
     let qa_dir = dir.path().join("qa");
-    let output = generate(&[&slow.url, &fast.url], &chunks, &qa_dir, &["--concurrency", "8"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = generate(
+        &[&slow.url, &fast.url],
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "8"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_all_completed(&qa_dir, 200);
     assert_eq!(fast.request_count() + slow.request_count(), 200);
     assert!(slow.request_count() > 0, "the slow server was never used");
-    assert!(fast.request_count() > 3 * slow.request_count(), "fast {} vs slow {}", fast.request_count(), slow.request_count());
+    assert!(
+        fast.request_count() > 3 * slow.request_count(),
+        "fast {} vs slow {}",
+        fast.request_count(),
+        slow.request_count()
+    );
 }
 
 #[test]
 fn a_dead_server_in_a_fleet_is_routed_around() {
     let alive = MockServer::start();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dead = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let chunks = corpus(dir.path(), 30);
     let qa_dir = dir.path().join("qa");
     let output = generate(&[&dead, &alive.url], &chunks, &qa_dir, &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_all_completed(&qa_dir, 30);
     assert_eq!(alive.request_count(), 30);
 }

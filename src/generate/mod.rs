@@ -38,13 +38,14 @@ use tokio_util::sync::CancellationToken;
 use crate::checkpoint::{CheckpointStore, ChunkStatus, DocumentRecord, STORE_FILE};
 use crate::chunks::{self, ChunkFile};
 use crate::plugin::{PluginError, PluginHost};
+use crate::progress::{self, Progress, ProgressMode};
 use crate::prompt::PromptBuilder;
 use crate::provider::{ModelClient, ModelError};
 use crate::qa_file::QA_FILE_SUFFIX;
 use crate::{atomic_file, pyjson, timestamp};
 use pipeline::{PlannedDocument, ProducerReport, Stop, WorkerContext};
 use settings::{ApiKey, GenerateSettings, ProviderKind};
-use writer::{WriterMessage, WriterReport};
+use writer::{Budget, WriterHooks, WriterMessage, WriterReport};
 
 /// The run summary's file name in the Q&A directory.
 pub const SUMMARY_FILE: &str = "qa_generation_summary.json";
@@ -83,6 +84,11 @@ pub enum GenerateError {
     },
     #[error("the run stopped: {0}")]
     Model(ModelError),
+    #[error("the run stopped: {error} Models available there: {available}")]
+    UnknownModel {
+        error: ModelError,
+        available: String,
+    },
 }
 
 /// What a run did.
@@ -92,18 +98,22 @@ pub struct RunReport {
     pub writer: WriterReport,
     /// Set when the run was interrupted (Ctrl+C, SIGTERM).
     pub interrupted: bool,
+    /// The spend when `--max-cost` stopped the run, if it did.
+    pub budget_reached: Option<f64>,
 }
 
 /// A configured generation run.
 pub struct Generator {
     settings: GenerateSettings,
     host: PluginHost,
+    progress: ProgressMode,
 }
 
 /// Builds a [`Generator`] with the original tool's defaults.
 pub struct GeneratorBuilder {
     settings: GenerateSettings,
     host: Option<PluginHost>,
+    progress: ProgressMode,
 }
 
 impl GeneratorBuilder {
@@ -165,6 +175,11 @@ impl GeneratorBuilder {
         self.settings = settings;
         self
     }
+    /// Shows progress on stderr (off by default).
+    pub fn progress(mut self, mode: ProgressMode) -> Self {
+        self.progress = mode;
+        self
+    }
     /// Uses an existing plugin host (its limits and cache).
     pub fn plugin_host(mut self, host: PluginHost) -> Self {
         self.host = Some(host);
@@ -178,6 +193,7 @@ impl GeneratorBuilder {
         Ok(Generator {
             settings: self.settings,
             host,
+            progress: self.progress,
         })
     }
 }
@@ -192,6 +208,7 @@ impl Generator {
         GeneratorBuilder {
             settings: GenerateSettings::new(chunks_dir, qa_dir, provider),
             host: None,
+            progress: ProgressMode::Off,
         }
     }
 
@@ -251,27 +268,40 @@ impl Generator {
             Default::default()
         };
         let (writer_tx, writer_rx) = std::sync::mpsc::channel();
-        let writer_cancel = cancel.clone();
         let fatal = Arc::new(std::sync::Mutex::new(None::<String>));
-        let fatal_slot = fatal.clone();
+        let budget_reached = Arc::new(std::sync::Mutex::new(None::<f64>));
+        let progress = Arc::new(Progress::default());
+        progress::count_total(progress.clone(), files.clone());
+        let hooks = WriterHooks {
+            progress: progress.clone(),
+            on_error: {
+                let (fatal, cancel) = (fatal.clone(), cancel.clone());
+                Box::new(move |message| {
+                    *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(message);
+                    cancel.cancel();
+                })
+            },
+            budget: budget(settings, &budget_reached, &cancel),
+        };
         let qa_dir = settings.qa_dir.clone();
         let writer_thread = std::thread::Builder::new()
             .name("tdg-writer".into())
-            .spawn(move || {
-                writer::run(store, qa_dir, writer_rx, |message| {
-                    *fatal_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(message);
-                    writer_cancel.cancel();
-                })
-            })
+            .spawn(move || writer::run(store, qa_dir, writer_rx, hooks))
             .map_err(|source| GenerateError::Io {
                 path: settings.qa_dir.clone(),
                 source,
             })?;
 
+        let display_stop = CancellationToken::new();
+        let display = tokio::spawn(progress::display(
+            progress.clone(),
+            self.progress,
+            display_stop.clone(),
+        ));
         let context = Arc::new(WorkerContext {
             prompt,
             parser,
-            client,
+            client: client.clone(),
             settings_json: chunk_settings_json(settings),
             questions: settings.prompt.questions_per_chunk,
             parse_retries: settings.prompt.parse_retries,
@@ -290,7 +320,16 @@ impl Generator {
             })
             .collect();
         let generation_info = generation_info(settings);
-        let plan = move |file: ChunkFile| plan_document(file, &done, &generation_info);
+        let plan = move |file: ChunkFile| {
+            let planned = plan_document(file, &done, &generation_info);
+            if let Ok((planned, _)) = &planned {
+                let before = planned.doc.chunks.len() - planned.pending.len();
+                progress
+                    .done_before
+                    .fetch_add(before as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            planned
+        };
         let files_report =
             pipeline::produce(files, plan, writer_tx.clone(), queue_tx, cancel.clone()).await;
 
@@ -309,20 +348,53 @@ impl Generator {
         });
         let writer_report = done_rx.recv().unwrap_or_default();
         let _ = writer_thread.join();
+        display_stop.cancel();
+        let _ = display.await;
 
         write_summary(settings, &files_report, &writer_report);
         if let Some(message) = store_error {
             return Err(GenerateError::Store(message));
         }
         if let Some(error) = stop {
+            if let ModelError::Permanent { status: 404, .. } = &error
+                && let Ok(available) = client.available_models().await
+            {
+                return Err(GenerateError::UnknownModel {
+                    error,
+                    available: available.join(", "),
+                });
+            }
             return Err(GenerateError::Model(error));
         }
+        let budget_reached = *budget_reached.lock().unwrap_or_else(|p| p.into_inner());
         Ok(RunReport {
             files: files_report,
             writer: writer_report,
-            interrupted,
+            interrupted: interrupted && budget_reached.is_none(),
+            budget_reached,
         })
     }
+}
+
+/// The `--max-cost` budget: when reached, the run stops as if by Ctrl+C.
+fn budget(
+    settings: &GenerateSettings,
+    reached: &Arc<std::sync::Mutex<Option<f64>>>,
+    cancel: &CancellationToken,
+) -> Option<Budget> {
+    let cost = &settings.cost;
+    let max = cost.max_cost?;
+    let (reached, cancel) = (reached.clone(), cancel.clone());
+    Some(Budget {
+        price_in: cost.price_in.unwrap_or(0.0),
+        price_out: cost.price_out.unwrap_or(0.0),
+        max,
+        on_reached: Box::new(move |spent| {
+            tracing::warn!("the estimated spend reached ${spent:.4} (--max-cost ${max}): stopping");
+            *reached.lock().unwrap_or_else(|p| p.into_inner()) = Some(spent);
+            cancel.cancel();
+        }),
+    })
 }
 
 /// Builds the prompt for the first chunk with text, so that a broken template is

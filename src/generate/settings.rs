@@ -158,6 +158,28 @@ pub struct PromptSettings {
     pub parse_retries: u32,
 }
 
+/// Prices and a spending cap (`--price-in`, `--price-out`, `--max-cost`), in US
+/// dollars per million tokens and in US dollars.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CostSettings {
+    pub price_in: Option<f64>,
+    pub price_out: Option<f64>,
+    pub max_cost: Option<f64>,
+}
+
+impl CostSettings {
+    /// The cost of `tokens_in` and `tokens_out`, if any price is known.
+    pub fn cost(&self, tokens_in: u64, tokens_out: u64) -> Option<f64> {
+        if self.price_in.is_none() && self.price_out.is_none() {
+            return None;
+        }
+        Some(
+            tokens_in as f64 / 1e6 * self.price_in.unwrap_or(0.0)
+                + tokens_out as f64 / 1e6 * self.price_out.unwrap_or(0.0),
+        )
+    }
+}
+
 /// A whole generation run.
 #[derive(Debug, Clone)]
 pub struct GenerateSettings {
@@ -173,6 +195,8 @@ pub struct GenerateSettings {
     pub skip_failed: bool,
     /// How many chunks are in flight at once.
     pub concurrency: usize,
+    /// Prices and a spending cap.
+    pub cost: CostSettings,
 }
 
 impl GenerateSettings {
@@ -212,6 +236,7 @@ impl GenerateSettings {
             overwrite: false,
             skip_failed: false,
             concurrency: 16,
+            cost: CostSettings::default(),
         }
     }
 }

@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
 use crate::checkpoint::{CheckpointStore, ChunkOutcome, ChunkStatus, DocumentRecord, StoreError};
+use crate::progress::Progress;
 use crate::qa_file::QA_FILE_SUFFIX;
 use crate::{atomic_file, pyjson, timestamp};
 
@@ -58,8 +62,38 @@ pub struct WriterReport {
     pub error: Option<String>,
 }
 
+/// What the writer reports to the rest of the run.
+pub struct WriterHooks {
+    /// Updated after every recorded outcome.
+    pub progress: Arc<Progress>,
+    /// Called once if the store cannot be written: the run must stop.
+    pub on_error: Box<dyn Fn(String) + Send>,
+    /// A spending cap, checked after every batch.
+    pub budget: Option<Budget>,
+}
+
+/// `--max-cost`: the run stops once the estimated spend reaches `max`.
+pub struct Budget {
+    /// US dollars per million input tokens.
+    pub price_in: f64,
+    /// US dollars per million output tokens.
+    pub price_out: f64,
+    pub max: f64,
+    /// Called once, with the spend, when the cap is reached.
+    pub on_reached: Box<dyn Fn(f64) + Send>,
+}
+
+impl Budget {
+    /// The spend of `tokens_in` and `tokens_out` at these prices.
+    pub fn cost(&self, tokens_in: u64, tokens_out: u64) -> f64 {
+        tokens_in as f64 / 1e6 * self.price_in + tokens_out as f64 / 1e6 * self.price_out
+    }
+}
+
 struct Writer {
     store: CheckpointStore,
+    hooks: WriterHooks,
+    budget_reached: bool,
     qa_dir: PathBuf,
     failure_log: Option<File>,
     /// Outcomes still expected, per document.
@@ -69,16 +103,17 @@ struct Writer {
     report: WriterReport,
 }
 
-/// Runs the writer until it is told to finish; `on_error` is called once if the
-/// store cannot be written, so the run can stop.
+/// Runs the writer until it is told to finish.
 pub fn run(
     store: CheckpointStore,
     qa_dir: PathBuf,
     inbox: Receiver<WriterMessage>,
-    on_error: impl Fn(String),
+    hooks: WriterHooks,
 ) {
     let mut writer = Writer {
         store,
+        hooks,
+        budget_reached: false,
         failure_log: None,
         qa_dir,
         pending: HashMap::new(),
@@ -102,12 +137,12 @@ pub fn run(
                 WriterMessage::Outcome(outcome) => {
                     batch.push(*outcome);
                     if batch.len() >= BATCH {
-                        writer.record(&mut batch, &on_error);
+                        writer.record(&mut batch);
                     }
                 }
                 WriterMessage::Document { record, pending } => {
-                    writer.record(&mut batch, &on_error);
-                    writer.register(*record, pending, &on_error);
+                    writer.record(&mut batch);
+                    writer.register(*record, pending);
                 }
                 WriterMessage::Finish { interrupted, done } => {
                     finish = Some((interrupted, done));
@@ -115,7 +150,7 @@ pub fn run(
                 }
             }
         }
-        writer.record(&mut batch, &on_error);
+        writer.record(&mut batch);
         if let Some((interrupted, done)) = finish {
             writer.finish(interrupted);
             let _ = done.send(writer.report);
@@ -129,18 +164,18 @@ pub fn run(
 }
 
 impl Writer {
-    fn fail(&mut self, message: String, on_error: &impl Fn(String)) {
+    fn fail(&mut self, message: String) {
         tracing::error!("{message}");
         if self.report.error.is_none() {
             self.report.error = Some(message.clone());
-            on_error(message);
+            (self.hooks.on_error)(message);
         }
     }
 
-    fn register(&mut self, record: DocumentRecord, pending: usize, on_error: &impl Fn(String)) {
+    fn register(&mut self, record: DocumentRecord, pending: usize) {
         let stem = record.stem.clone();
         if let Err(error) = self.store.put_document(&record) {
-            return self.fail(error.to_string(), on_error);
+            return self.fail(error.to_string());
         }
         if pending == 0 {
             self.complete(&stem);
@@ -149,13 +184,13 @@ impl Writer {
         }
     }
 
-    fn record(&mut self, batch: &mut Vec<ChunkOutcome>, on_error: &impl Fn(String)) {
+    fn record(&mut self, batch: &mut Vec<ChunkOutcome>) {
         if batch.is_empty() {
             return;
         }
         if let Err(error) = self.store.record(batch) {
             batch.clear();
-            return self.fail(disk_hint(error), on_error);
+            return self.fail(disk_hint(error));
         }
         for outcome in batch.drain(..) {
             self.count(&outcome);
@@ -179,14 +214,38 @@ impl Writer {
 
     fn count(&mut self, outcome: &ChunkOutcome) {
         let report = &mut self.report;
+        let progress = &self.hooks.progress;
         match outcome.status {
-            ChunkStatus::Completed => report.chunks_completed += 1,
-            ChunkStatus::Failed => report.chunks_failed += 1,
-            ChunkStatus::Skipped => report.chunks_skipped += 1,
+            ChunkStatus::Completed => {
+                report.chunks_completed += 1;
+                progress.completed.fetch_add(1, Relaxed);
+            }
+            ChunkStatus::Failed => {
+                report.chunks_failed += 1;
+                progress.failed.fetch_add(1, Relaxed);
+            }
+            ChunkStatus::Skipped => {
+                report.chunks_skipped += 1;
+                progress.skipped.fetch_add(1, Relaxed);
+            }
         }
         report.pairs += outcome.pairs.len() as u64;
         report.tokens_in += outcome.tokens_in;
         report.tokens_out += outcome.tokens_out;
+        progress
+            .pairs
+            .fetch_add(outcome.pairs.len() as u64, Relaxed);
+        progress.tokens_in.fetch_add(outcome.tokens_in, Relaxed);
+        progress.tokens_out.fetch_add(outcome.tokens_out, Relaxed);
+        if let Some(budget) = &self.hooks.budget
+            && !self.budget_reached
+        {
+            let spent = budget.cost(report.tokens_in, report.tokens_out);
+            if spent >= budget.max {
+                self.budget_reached = true;
+                (budget.on_reached)(spent);
+            }
+        }
     }
 
     /// A document has an outcome for every chunk: stamp it and write its final view.

@@ -117,6 +117,7 @@ impl MockServer {
             .route("/v1beta/models/{model_action}", post(gemini))
             .route("/api/chat", post(ollama))
             .route("/api/tags", get(tags))
+            .route("/v1/models", get(openai_models))
             .with_state(state.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         listener.set_nonblocking(true).unwrap();
@@ -536,6 +537,12 @@ async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
         .into_response())
     })();
     result.unwrap_or_else(|r| r)
+}
+
+async fn openai_models(State(state): State<Arc<MockState>>) -> Response {
+    let models = state.models.clone().unwrap_or_default();
+    axum::Json(json!({"object": "list", "data": models.iter().map(|m| json!({"id": m, "object": "model"})).collect::<Vec<_>>()}))
+        .into_response()
 }
 
 async fn tags(State(state): State<Arc<MockState>>) -> Response {

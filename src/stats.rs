@@ -1,0 +1,222 @@
+//! `tdg stats` and the end-of-run report: per document and in total, the chunks that
+//! succeeded, failed and were skipped, the pairs, the success rate, the tokens, the
+//! mean time per chunk, and the most common causes of failure.
+//!
+//! The figures come from the checkpoint; a Q&A directory without one (the original
+//! tool's output) is read from its Q&A files, which hold no tokens or times.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::checkpoint::{CheckpointStore, DocumentFigures};
+use crate::qa_file::QA_FILE_SUFFIX;
+
+/// One row of the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DocumentStats {
+    pub document: String,
+    pub total_chunks: u64,
+    pub chunks_completed: u64,
+    pub chunks_failed: u64,
+    pub chunks_skipped: u64,
+    pub pairs: u64,
+    /// Completed chunks over the chunks asked about (skipped ones are not).
+    pub success_rate: f64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// `None` when the source does not record times.
+    pub mean_seconds_per_chunk: Option<f64>,
+}
+
+/// A failure cause and how many chunks it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureCause {
+    pub cause: String,
+    pub chunks: u64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// `checkpoint` or `qa-files`.
+    pub source: &'static str,
+    pub documents: Vec<DocumentStats>,
+    pub total: DocumentStats,
+    pub failure_causes: Vec<FailureCause>,
+}
+
+/// Why the statistics cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    #[error("{} holds no tdg checkpoint and no *_qa.json files", .0.display())]
+    Empty(std::path::PathBuf),
+    #[error("{0}")]
+    Read(String),
+}
+
+/// How many failure causes are listed.
+const TOP_CAUSES: usize = 5;
+
+/// Reads the statistics of the Q&A directory `qa_dir`.
+pub fn collect(qa_dir: &Path) -> Result<Stats, StatsError> {
+    if CheckpointStore::path_in(qa_dir).is_file() {
+        let store = CheckpointStore::open(qa_dir).map_err(|e| StatsError::Read(e.to_string()))?;
+        let figures = store
+            .document_figures()
+            .map_err(|e| StatsError::Read(e.to_string()))?;
+        let causes = store
+            .failure_causes(TOP_CAUSES)
+            .map_err(|e| StatsError::Read(e.to_string()))?;
+        let documents: Vec<DocumentStats> = figures.iter().map(|f| row(&f.stem, f, true)).collect();
+        let total = row("TOTAL", &sum(&figures), true);
+        let failure_causes = causes
+            .into_iter()
+            .map(|(cause, chunks)| FailureCause { cause, chunks })
+            .collect();
+        return Ok(Stats {
+            source: "checkpoint",
+            documents,
+            total,
+            failure_causes,
+        });
+    }
+    from_qa_files(qa_dir)
+}
+
+fn sum(figures: &[DocumentFigures]) -> DocumentFigures {
+    figures
+        .iter()
+        .fold(DocumentFigures::default(), |mut total, f| {
+            total.total_chunks += f.total_chunks;
+            total.completed += f.completed;
+            total.failed += f.failed;
+            total.skipped += f.skipped;
+            total.pairs += f.pairs;
+            total.tokens_in += f.tokens_in;
+            total.tokens_out += f.tokens_out;
+            total.duration_ms += f.duration_ms;
+            total
+        })
+}
+
+fn row(name: &str, f: &DocumentFigures, timed: bool) -> DocumentStats {
+    let asked = f.completed + f.failed;
+    DocumentStats {
+        document: name.to_string(),
+        total_chunks: f.total_chunks,
+        chunks_completed: f.completed,
+        chunks_failed: f.failed,
+        chunks_skipped: f.skipped,
+        pairs: f.pairs,
+        success_rate: if asked == 0 {
+            0.0
+        } else {
+            f.completed as f64 / asked as f64
+        },
+        tokens_in: f.tokens_in,
+        tokens_out: f.tokens_out,
+        mean_seconds_per_chunk: (timed && asked > 0)
+            .then(|| f.duration_ms as f64 / asked as f64 / 1000.0),
+    }
+}
+
+/// The figures of Q&A files alone (no tokens or times).
+fn from_qa_files(qa_dir: &Path) -> Result<Stats, StatsError> {
+    let entries = std::fs::read_dir(qa_dir)
+        .map_err(|e| StatsError::Read(format!("cannot read {}: {e}", qa_dir.display())))?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(QA_FILE_SUFFIX))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(StatsError::Empty(qa_dir.to_path_buf()));
+    }
+    let mut figures = Vec::new();
+    for name in names {
+        let path = qa_dir.join(&name);
+        let text = std::fs::read(&path)
+            .map_err(|e| StatsError::Read(format!("cannot read {}: {e}", path.display())))?;
+        let qa: Value = serde_json::from_slice(&text)
+            .map_err(|e| StatsError::Read(format!("{} is not valid JSON: {e}", path.display())))?;
+        let count = |key: &str| {
+            qa.get(key)
+                .and_then(Value::as_array)
+                .map_or(0, |list| list.len() as u64)
+        };
+        let total = qa
+            .pointer("/summary/total_chunks")
+            .or_else(|| qa.pointer("/processing_info/total_chunks"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        figures.push(DocumentFigures {
+            stem: name.trim_end_matches(QA_FILE_SUFFIX).to_string(),
+            total_chunks: total,
+            completed: count("completed_chunks"),
+            failed: count("failed_chunks"),
+            pairs: count("training_pairs"),
+            ..Default::default()
+        });
+    }
+    let documents = figures.iter().map(|f| row(&f.stem, f, false)).collect();
+    let total = row("TOTAL", &sum(&figures), false);
+    Ok(Stats {
+        source: "qa-files",
+        documents,
+        total,
+        failure_causes: Vec::new(),
+    })
+}
+
+/// The report as a table.
+pub fn render(stats: &Stats) -> String {
+    let mut out = format!(
+        "{:<28} {:>7} {:>7} {:>7} {:>8} {:>7} {:>8} {:>10} {:>10} {:>8}\n",
+        "DOCUMENT",
+        "CHUNKS",
+        "DONE",
+        "FAILED",
+        "SKIPPED",
+        "PAIRS",
+        "SUCCESS",
+        "TOKENS IN",
+        "TOKENS OUT",
+        "S/CHUNK"
+    );
+    for doc in stats.documents.iter().chain(std::iter::once(&stats.total)) {
+        let name: String = if doc.document.chars().count() > 28 {
+            doc.document
+                .chars()
+                .take(27)
+                .chain(std::iter::once('…'))
+                .collect()
+        } else {
+            doc.document.clone()
+        };
+        out.push_str(&format!(
+            "{:<28} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7.1}% {:>10} {:>10} {:>8}\n",
+            name,
+            doc.total_chunks,
+            doc.chunks_completed,
+            doc.chunks_failed,
+            doc.chunks_skipped,
+            doc.pairs,
+            doc.success_rate * 100.0,
+            doc.tokens_in,
+            doc.tokens_out,
+            doc.mean_seconds_per_chunk
+                .map_or("-".to_string(), |s| format!("{s:.2}")),
+        ));
+    }
+    if !stats.failure_causes.is_empty() {
+        out.push_str("\nMost common causes of failure:\n");
+        for cause in &stats.failure_causes {
+            let short: String = cause.cause.chars().take(200).collect();
+            out.push_str(&format!("  {:>5} × {short}\n", cause.chunks));
+        }
+    }
+    out
+}

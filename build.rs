@@ -13,6 +13,9 @@ const TARGET: &str = "wasm32-wasip2";
 const PLUGINS: &[(&str, &str)] = &[
     ("default-prompt", "tdg-plugin-default-prompt"),
     ("alpaca", "tdg-plugin-alpaca"),
+    ("alpaca-json", "tdg-plugin-alpaca-json"),
+    ("sharegpt", "tdg-plugin-sharegpt"),
+    ("openai-chat", "tdg-plugin-openai-chat"),
 ];
 
 fn main() {

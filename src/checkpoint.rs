@@ -90,6 +90,27 @@ pub struct ChunkOutcome {
     pub attempts: u32,
 }
 
+/// A chunk's raw model answer, as kept for re-parsing.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    pub stem: String,
+    pub position: u32,
+    pub raw_response: String,
+    pub questions: u32,
+    pub status: ChunkStatus,
+    pub pairs: Vec<StoredPair>,
+}
+
+/// A chunk's new parse result.
+#[derive(Debug, Clone)]
+pub struct Reparsed {
+    pub stem: String,
+    pub position: u32,
+    pub status: ChunkStatus,
+    pub pairs: Vec<StoredPair>,
+    pub error: Option<String>,
+}
+
 /// One document's figures, summed over its chunk outcomes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DocumentFigures {
@@ -359,6 +380,71 @@ impl CheckpointStore {
             .query_map(params![limit as i64], |row| Ok((row.get(0)?, row.get(1)?)))
             .map_err(|e| self.fail(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// Every chunk that has a raw model answer, for re-parsing: its place, the
+    /// answer, the questions asked for, and its pairs now.
+    pub fn raw_answers(&self) -> Result<Vec<RawAnswer>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT c.stem, c.position, c.raw_response, COALESCE(json_extract(s.json, '$.questions_per_chunk'), 3),
+                        c.status, c.pairs
+                 FROM chunks c JOIN settings s ON s.id = c.settings_id
+                 WHERE c.raw_response IS NOT NULL ORDER BY c.stem, c.position",
+            )
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(RawAnswer {
+                    stem: row.get(0)?,
+                    position: row.get(1)?,
+                    raw_response: row.get(2)?,
+                    questions: row.get(3)?,
+                    status: ChunkStatus::parse(&row.get::<_, String>(4)?),
+                    pairs: serde_json::from_str(&row.get::<_, String>(5)?).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// Replaces chunks' parse results (status, pairs, error), in one transaction.
+    pub fn apply_parses(&mut self, parses: &[Reparsed]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let fail = |source| StoreError {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(fail)?;
+        {
+            let mut update = tx
+                .prepare_cached("UPDATE chunks SET status = ?3, pairs = ?4, error = ?5 WHERE stem = ?1 AND position = ?2")
+                .map_err(fail)?;
+            for parse in parses {
+                update
+                    .execute(params![
+                        parse.stem,
+                        parse.position,
+                        parse.status.as_str(),
+                        serde_json::to_string(&parse.pairs).expect("pairs serialize"),
+                        parse.error,
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// Whether every chunk of a document has an outcome.
+    pub fn is_document_finished(&self, stem: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM chunks WHERE stem = ?1) >= total_chunks FROM documents WHERE stem = ?1",
+                params![stem],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.fail(e))
     }
 
     /// The stems of every registered document, sorted.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::GenerateArgs;
+use crate::convert::OutputType;
 use crate::plugin::PluginLimits;
 
 /// Turn chunked documents into question-answer training data.
@@ -63,6 +64,9 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Run a parser again over the raw answers the checkpoint keeps, and rewrite the Q&A
+    /// files, without calling the model.
+    Reparse(ReparseArgs),
     /// Combine the Q&A files of a directory into one training_data.json.
     Combine(CombineArgs),
     /// Convert Q&A files into training files (Alpaca by default).
@@ -92,6 +96,10 @@ pub struct ConvertArgs {
     /// An option for the format plugin (repeatable).
     #[arg(long = "format-opt", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub format_options: Vec<(String, String)>,
+
+    /// JSON Lines (one record a line) or one JSON array.
+    #[arg(long, value_enum, default_value_t = OutputType::Jsonl)]
+    pub output_type: OutputType,
 }
 
 /// `tdg prompt --chunks-dir DIR [--file NAME] [--chunk N]`
@@ -123,6 +131,18 @@ pub struct StatsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `tdg reparse --qa-dir DIR [--parser NAME|PATH.wasm]`
+#[derive(Debug, Args)]
+pub struct ReparseArgs {
+    /// The Q&A directory of a tdg run.
+    #[arg(long, env = "GENERATOR_OUTPUT_DIR", value_name = "DIR")]
+    pub qa_dir: PathBuf,
+
+    /// The parser: a built-in name or a component path.
+    #[arg(long, value_name = "NAME|PATH.wasm", default_value = "default-prompt")]
+    pub parser: String,
 }
 
 /// `tdg combine --qa-dir DIR --output-file FILE`

@@ -309,6 +309,41 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ollama_stop: Vec<String>,
 
+    /// Also write training files as documents finish, in this format: a built-in name or a component path.
+    #[arg(
+        long,
+        env = "GENERATOR_FORMAT",
+        value_name = "NAME|PATH.wasm",
+        help_heading = "Training files"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+
+    /// An option for the format plugin (repeatable).
+    #[arg(long = "format-opt", value_name = "KEY=VALUE", value_parser = parse_key_value, help_heading = "Training files")]
+    #[serde(skip)]
+    pub format_opt: Vec<(String, String)>,
+
+    /// JSON Lines or one JSON array [default: jsonl].
+    #[arg(
+        long,
+        value_enum,
+        env = "GENERATOR_OUTPUT_TYPE",
+        help_heading = "Training files"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_type: Option<crate::convert::OutputType>,
+
+    /// Where training files go [default: the Q&A directory].
+    #[arg(
+        long,
+        env = "GENERATOR_TRAINING_DIR",
+        value_name = "DIR",
+        help_heading = "Training files"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_dir: Option<PathBuf>,
+
     /// US dollars per million input tokens, for cost estimates and --max-cost.
     #[arg(
         long,
@@ -441,6 +476,7 @@ impl GenerateArgs {
         let mut result: GenerateArgs =
             serde_json::from_value(merged).expect("merged arguments deserialize");
         result.var = self.var;
+        result.format_opt = self.format_opt;
         result.config = self.config;
         result
     }
@@ -610,6 +646,17 @@ impl GenerateArgs {
             price_out: self.price_out,
             max_cost: self.max_cost,
         };
+        if let Some(format) = &self.format {
+            settings.training = Some(crate::generate::settings::TrainingSettings {
+                format: PluginSource::parse(format)?,
+                options: self.format_opt.clone(),
+                output_type: self.output_type.unwrap_or_default(),
+                dir: self
+                    .training_dir
+                    .clone()
+                    .unwrap_or_else(|| settings.qa_dir.clone()),
+            });
+        }
         settings.resume = self.resume.unwrap_or(false);
         settings.overwrite = self.overwrite.unwrap_or(false);
         settings.skip_failed = self.skip_failed.unwrap_or(false);

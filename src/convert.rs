@@ -25,6 +25,29 @@ pub struct ConvertRequest {
     pub output_file: Option<PathBuf>,
     /// The format's `--format-opt KEY=VALUE` options.
     pub format_options: Vec<(String, String)>,
+    /// JSON Lines, or one JSON array.
+    pub output_type: OutputType,
+}
+
+/// How records are laid out in a training file.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputType {
+    /// One JSON record a line (`.jsonl`, or the format's extension).
+    #[default]
+    Jsonl,
+    /// One JSON array of records (`.json`).
+    Json,
 }
 
 /// The outcome of one input file.
@@ -93,14 +116,14 @@ pub fn convert(
     for input in inputs {
         let output = match &request.output_file {
             Some(file) => output_dir.join(file),
-            None => output_dir.join(format!(
-                "{}{}.{}",
-                qa_file::stem_of(&input),
-                info.file_suffix,
-                info.extension
-            )),
+            None => training_file_path(
+                &output_dir,
+                &qa_file::stem_of(&input),
+                info,
+                request.output_type,
+            ),
         };
-        match convert_file(&input, &output, format, &options) {
+        match convert_file(&input, &output, format, &options, request.output_type) {
             Ok(converted) => report.converted.push(converted),
             Err(message) => {
                 tracing::error!("{message}");
@@ -141,49 +164,97 @@ fn convert_file(
     output: &Path,
     format: &FormatPlugin,
     options: &[KeyValue],
+    output_type: OutputType,
 ) -> Result<ConvertedFile, String> {
     let pairs = qa_file::read_pairs(input).map_err(|e| e.to_string())?;
-    let mut lines = String::new();
-    let mut records = 0;
+    let written = write_training_file(
+        &pairs,
+        &input.display().to_string(),
+        output,
+        format,
+        options,
+        output_type,
+    )?;
+    tracing::info!(
+        "{} -> {} ({} records)",
+        input.display(),
+        output.display(),
+        written.records
+    );
+    Ok(ConvertedFile {
+        input: input.to_path_buf(),
+        output: output.to_path_buf(),
+        records: written.records,
+        skipped_pairs: written.skipped_pairs,
+    })
+}
+
+/// What [`write_training_file`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub records: usize,
+    pub skipped_pairs: usize,
+}
+
+/// Writes `pairs` (from `source`, for messages) to `output` through `format`,
+/// atomically: one record a line, or one JSON array. Pairs without a question or an
+/// answer are skipped with a warning.
+pub fn write_training_file(
+    pairs: &[TrainingPair],
+    source: &str,
+    output: &Path,
+    format: &FormatPlugin,
+    options: &[KeyValue],
+    output_type: OutputType,
+) -> Result<Written, String> {
+    let mut records = Vec::with_capacity(pairs.len());
     let mut skipped_pairs = 0;
     for (index, pair) in pairs.iter().enumerate() {
         if pair.question.is_empty() || pair.answer.is_empty() {
-            tracing::warn!(
-                "{}: skipping training pair {index}: it has no {}",
-                input.display(),
-                if pair.question.is_empty() {
-                    "question"
-                } else {
-                    "answer"
-                }
-            );
+            let missing = if pair.question.is_empty() {
+                "question"
+            } else {
+                "answer"
+            };
+            tracing::warn!("{source}: skipping training pair {index}: it has no {missing}");
             skipped_pairs += 1;
             continue;
         }
         let record = format
             .format_example(&training_example(pair), options)
-            .map_err(|e: PluginError| format!("{}: training pair {index}: {e}", input.display()))?;
-        lines.push_str(&pyjson::to_line(&record));
-        lines.push('\n');
-        records += 1;
+            .map_err(|e: PluginError| format!("{source}: training pair {index}: {e}"))?;
+        records.push(record);
     }
     if let Some(dir) = output.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    atomic_file::write_with(output, |file| file.write_all(lines.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-    tracing::info!(
-        "{} -> {} ({records} records)",
-        input.display(),
-        output.display()
-    );
-    Ok(ConvertedFile {
-        input: input.to_path_buf(),
-        output: output.to_path_buf(),
-        records,
+    let written = atomic_file::write_with(output, |file| match output_type {
+        OutputType::Jsonl => records.iter().try_for_each(|record| {
+            file.write_all(pyjson::to_line(record).as_bytes())?;
+            file.write_all(b"\n")
+        }),
+        OutputType::Json => pyjson::write_pretty(file, &records),
+    });
+    written.map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    Ok(Written {
+        records: records.len(),
         skipped_pairs,
     })
+}
+
+/// Where a format's training file for `stem` goes in `dir`.
+pub fn training_file_path(
+    dir: &Path,
+    stem: &str,
+    info: &format::FormatInfo,
+    output_type: OutputType,
+) -> PathBuf {
+    let extension = match output_type {
+        OutputType::Jsonl => info.extension.as_str(),
+        OutputType::Json => "json",
+    };
+    dir.join(format!("{stem}{}.{extension}", info.file_suffix))
 }
 
 /// The format plugin's view of a pair.

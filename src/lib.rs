@@ -16,6 +16,7 @@
 //!     output_dir: Some("training".into()),
 //!     output_file: None,
 //!     format_options: vec![],
+//!     output_type: Default::default(),
 //! };
 //! let report = convert(&request, &alpaca)?;
 //! println!("{} files converted", report.converted.len());
@@ -37,5 +38,6 @@ pub mod prompt;
 pub mod provider;
 pub mod pyjson;
 pub mod qa_file;
+pub mod reparse;
 pub mod stats;
 pub mod timestamp;

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use tdg::cli::{
     Cli, CombineArgs, Command, ConvertArgs, GlobalArgs, PluginsArgs, PluginsCommand, PromptArgs,
-    StatsArgs,
+    ReparseArgs, StatsArgs,
 };
 use tdg::combine::combine;
 use tdg::config::GenerateArgs;
@@ -79,6 +79,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => run_generate(host, *args, &cli.global),
         Command::Prompt(args) => run_prompt(&host, *args),
         Command::Stats(args) => run_stats(args),
+        Command::Reparse(args) => run_reparse(&host, args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(
@@ -191,6 +192,23 @@ fn run_prompt(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_reparse(host: &PluginHost, args: ReparseArgs) -> Result<ExitCode> {
+    let parser = host.parser_plugin(&PluginSource::parse(&args.parser)?)?;
+    let report = tdg::reparse::reparse(&args.qa_dir, &parser)?;
+    tracing::info!(
+        "re-parsed {} answers with {}: {} chunks with pairs (was {}), {} pairs (was {}), {} changed; rewrote {} Q&A files",
+        report.chunks,
+        parser.name(),
+        report.completed_after,
+        report.completed_before,
+        report.pairs_after,
+        report.pairs_before,
+        report.changed,
+        report.qa_files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_stats(args: StatsArgs) -> Result<ExitCode> {
     let stats = tdg::stats::collect(&args.qa_dir)?;
     if args.json {
@@ -259,6 +277,7 @@ fn run_convert(host: &PluginHost, args: ConvertArgs) -> Result<ExitCode> {
         output_dir: args.output_dir,
         output_file: args.output_file,
         format_options: args.format_options,
+        output_type: args.output_type,
     };
     let report = convert(&request, &format)?;
     let records: usize = report.converted.iter().map(|file| file.records).sum();

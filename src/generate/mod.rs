@@ -282,6 +282,22 @@ impl Generator {
                 })
             },
             budget: budget(settings, &budget_reached, &cancel),
+            training: match &settings.training {
+                Some(training) => Some(writer::TrainingOutput {
+                    format: self.host.format_plugin(&training.format)?,
+                    options: training
+                        .options
+                        .iter()
+                        .map(|(key, value)| crate::plugin::types::KeyValue {
+                            key: key.clone(),
+                            value: value.clone(),
+                        })
+                        .collect(),
+                    output_type: training.output_type,
+                    dir: training.dir.clone(),
+                }),
+                None => None,
+            },
         };
         let qa_dir = settings.qa_dir.clone();
         let writer_thread = std::thread::Builder::new()

@@ -197,6 +197,17 @@ pub struct GenerateSettings {
     pub concurrency: usize,
     /// Prices and a spending cap.
     pub cost: CostSettings,
+    /// Training files to write as documents finish (`--format`).
+    pub training: Option<TrainingSettings>,
+}
+
+/// `--format`, `--format-opt`, `--output-type` and `--training-dir` of `generate`.
+#[derive(Debug, Clone)]
+pub struct TrainingSettings {
+    pub format: PluginSource,
+    pub options: Vec<(String, String)>,
+    pub output_type: crate::convert::OutputType,
+    pub dir: PathBuf,
 }
 
 impl GenerateSettings {
@@ -237,6 +248,7 @@ impl GenerateSettings {
             skip_failed: false,
             concurrency: 16,
             cost: CostSettings::default(),
+            training: None,
         }
     }
 }

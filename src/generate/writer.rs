@@ -70,6 +70,45 @@ pub struct WriterHooks {
     pub on_error: Box<dyn Fn(String) + Send>,
     /// A spending cap, checked after every batch.
     pub budget: Option<Budget>,
+    /// Training files to write as documents finish (`generate --format`).
+    pub training: Option<TrainingOutput>,
+}
+
+/// `generate --format`: a training file per finished document.
+pub struct TrainingOutput {
+    pub format: crate::plugin::FormatPlugin,
+    pub options: Vec<crate::plugin::types::KeyValue>,
+    pub output_type: crate::convert::OutputType,
+    pub dir: PathBuf,
+}
+
+impl TrainingOutput {
+    /// Writes the training file of `stem` from its view in `store`.
+    fn write(&self, store: &CheckpointStore, stem: &str) -> Result<(), String> {
+        let Some(view) = store
+            .qa_file_view(stem, "completed")
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        let pairs: Vec<crate::qa_file::TrainingPair> =
+            serde_json::from_value(view["training_pairs"].clone()).map_err(|e| e.to_string())?;
+        let path = crate::convert::training_file_path(
+            &self.dir,
+            stem,
+            self.format.info(),
+            self.output_type,
+        );
+        crate::convert::write_training_file(
+            &pairs,
+            stem,
+            &path,
+            &self.format,
+            &self.options,
+            self.output_type,
+        )?;
+        Ok(())
+    }
 }
 
 /// `--max-cost`: the run stops once the estimated spend reaches `max`.
@@ -255,6 +294,11 @@ impl Writer {
         }
         self.report.documents_completed += 1;
         self.write_view(stem, "completed");
+        if let Some(training) = &self.hooks.training
+            && let Err(message) = training.write(&self.store, stem)
+        {
+            tracing::error!("{message}");
+        }
         self.dirty.remove(stem);
     }
 
@@ -281,23 +325,17 @@ impl Writer {
         }
     }
 
-    /// Writes a document's view atomically; failures are logged, never fatal, since
-    /// the store still holds everything and the view can be written again.
+    /// Writes a document's view; failures are logged, never fatal, since the store
+    /// still holds everything and the view can be written again.
     fn write_view(&mut self, stem: &str, status: &str) {
-        let view = match self.store.qa_file_view(stem, status) {
-            Ok(Some(view)) => view,
-            Ok(None) => return,
-            Err(error) => return tracing::error!("{error}"),
-        };
-        let name = format!("{stem}{QA_FILE_SUFFIX}");
-        let path = self.qa_dir.join(&name);
-        match atomic_file::write_with(&path, |file| pyjson::write_pretty(file, &view)) {
-            Ok(()) => {
+        match write_view(&self.store, &self.qa_dir, stem, status) {
+            Ok(Some(name)) => {
                 if !self.report.qa_files.contains(&name) {
                     self.report.qa_files.push(name);
                 }
             }
-            Err(error) => tracing::error!("cannot write {}: {error}", path.display()),
+            Ok(None) => {}
+            Err(message) => tracing::error!("{message}"),
         }
     }
 
@@ -329,6 +367,27 @@ impl Writer {
             let _ = writeln!(log, "{}", pyjson::to_line(&line));
         }
     }
+}
+
+/// Writes the `_qa.json` view of `stem` into `qa_dir` atomically, with `status`;
+/// returns the file's name, or `None` if the store does not know the document.
+pub fn write_view(
+    store: &CheckpointStore,
+    qa_dir: &Path,
+    stem: &str,
+    status: &str,
+) -> Result<Option<String>, String> {
+    let Some(view) = store
+        .qa_file_view(stem, status)
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let name = format!("{stem}{QA_FILE_SUFFIX}");
+    let path = qa_dir.join(&name);
+    atomic_file::write_with(&path, |file| pyjson::write_pretty(file, &view))
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    Ok(Some(name))
 }
 
 /// Adds what to do when the store cannot be written.

@@ -24,6 +24,21 @@ pub const BUILTINS: &[Builtin] = &[
         description: "Alpaca training records in one \"text\" field, byte for byte as the original tool wrote them",
         bytes: include_bytes!(concat!(env!("OUT_DIR"), "/alpaca.wasm")),
     },
+    Builtin {
+        name: "alpaca-json",
+        description: "Alpaca {\"instruction\", \"input\", \"output\"} records, as LLaMA-Factory and Axolotl read them",
+        bytes: include_bytes!(concat!(env!("OUT_DIR"), "/alpaca-json.wasm")),
+    },
+    Builtin {
+        name: "sharegpt",
+        description: "ShareGPT {\"conversations\": [{\"from\", \"value\"}]} records",
+        bytes: include_bytes!(concat!(env!("OUT_DIR"), "/sharegpt.wasm")),
+    },
+    Builtin {
+        name: "openai-chat",
+        description: "chat {\"messages\": [{\"role\", \"content\"}]} records, as OpenAI fine-tuning and TRL read them",
+        bytes: include_bytes!(concat!(env!("OUT_DIR"), "/openai-chat.wasm")),
+    },
 ];
 
 /// The built-in plugin called `name`.

@@ -16,9 +16,13 @@ pub enum PluginError {
     },
 
     #[error(
-        "unknown plugin `{name}`: give the name of a built-in plugin ({known}) or the path to a .wasm component"
+        "unknown plugin `{name}`: give the name of a built-in plugin ({known}), of a {name}.wasm in a plugin directory ({searched}), or the path to a .wasm component"
     )]
-    UnknownName { name: String, known: String },
+    UnknownName {
+        name: String,
+        known: String,
+        searched: String,
+    },
 
     #[error(
         "plugin {name} is not a WebAssembly file: expected a component built for the tdg plugin contract (for Rust: `cargo build --target wasm32-wasip2`)"

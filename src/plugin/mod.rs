@@ -41,6 +41,20 @@ use sandbox::PluginState;
 /// How often the epoch advances; the granularity of the per-call time limit.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
+/// The directories plugin names are looked up in: `./plugins/`, then
+/// `$XDG_CONFIG_HOME/tdg/plugins/` (`~/.config/tdg/plugins/`).
+pub fn plugin_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("plugins")];
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")));
+    if let Some(config) = config {
+        dirs.push(config.join("tdg").join("plugins"));
+    }
+    dirs
+}
+
 /// Where a plugin comes from: a built-in name or a component file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginSource {
@@ -52,19 +66,35 @@ pub enum PluginSource {
 
 impl PluginSource {
     /// Reads a user's `--format`/`--parser`/`--prompt-plugin` value: a path when it
-    /// ends in `.wasm` or holds a path separator, else the name of a built-in.
+    /// ends in `.wasm` or holds a path separator; else the name of a built-in, or of
+    /// a `<name>.wasm` in a plugin directory ([`plugin_dirs`]).
     pub fn parse(value: &str) -> Result<Self, PluginError> {
+        Self::parse_in(value, &plugin_dirs())
+    }
+
+    /// [`PluginSource::parse`], looking names up in `dirs`.
+    pub fn parse_in(value: &str, dirs: &[PathBuf]) -> Result<Self, PluginError> {
         if value.ends_with(".wasm")
             || value.contains(std::path::MAIN_SEPARATOR)
             || value.contains('/')
         {
             return Ok(PluginSource::File(PathBuf::from(value)));
         }
-        builtin::find(value)
-            .map(|plugin| PluginSource::Builtin(plugin.name))
+        if let Some(plugin) = builtin::find(value) {
+            return Ok(PluginSource::Builtin(plugin.name));
+        }
+        dirs.iter()
+            .map(|dir| dir.join(format!("{value}.wasm")))
+            .find(|path| path.is_file())
+            .map(PluginSource::File)
             .ok_or_else(|| PluginError::UnknownName {
                 name: value.to_string(),
                 known: builtin::names(),
+                searched: dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 
@@ -134,6 +164,7 @@ impl PluginHost {
                     builtin::find(builtin_name).ok_or_else(|| PluginError::UnknownName {
                         name: name.clone(),
                         known: builtin::names(),
+                        searched: String::new(),
                     })?;
                 builtin.bytes.into()
             }

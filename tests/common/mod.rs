@@ -95,3 +95,42 @@ pub fn corpus() -> PathBuf {
 pub fn read_json(path: impl AsRef<Path>) -> serde_json::Value {
     serde_json::from_str(&read(path)).expect("valid JSON")
 }
+
+/// Builds the example Python parser (`plugins/examples/python-parser`) with
+/// componentize-py, once per test process, and returns the component's path.
+pub fn python_parser() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let source =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/examples/python-parser");
+            let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-plugins");
+            std::fs::create_dir_all(&out_dir).unwrap();
+            let out = out_dir.join("python_parser.wasm");
+            let status = Command::new("componentize-py")
+                .current_dir(&source)
+                .args([
+                    "-d",
+                    "../../../wit",
+                    "-w",
+                    "parser-plugin",
+                    "componentize",
+                    "app",
+                    "-o",
+                ])
+                .arg(&out)
+                .status()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "componentize-py is needed for this test (pip install componentize-py): {e}"
+                    )
+                });
+            assert!(
+                status.success(),
+                "componentize-py failed to build {}",
+                source.display()
+            );
+            out
+        })
+        .clone()
+}

@@ -11,7 +11,8 @@
 //! - `MOCK-WRAPPED`: `{"qa_pairs": [...]}`;
 //! - `MOCK-TRUNCATED`: cut off inside the last pair;
 //! - `MOCK-GARBAGE-ONCE`: no JSON the first time, pairs when asked again;
-//! - `MOCK-GARBAGE`: never any JSON.
+//! - `MOCK-GARBAGE`: never any JSON;
+//! - `MOCK-QA-LINES`: no JSON, but `Q1: ...` / `A1: ...` lines.
 //!
 //! Faults can be queued (each request takes the next one), or drawn at a rate; a
 //! capacity makes the server answer 429 past that many requests in flight, and a
@@ -616,6 +617,14 @@ fn answer(user: &[String], turns: usize) -> String {
         || text.contains("MOCK-GARBAGE") && !text.contains("MOCK-GARBAGE-ONCE")
     {
         return "I am sorry, but I would rather talk about the weather.".into();
+    }
+    if text.contains("MOCK-QA-LINES") {
+        let lines: Vec<String> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (q, a))| format!("Q{}: {q}\nA{}: {a}", i + 1, i + 1))
+            .collect();
+        return format!("Here are the pairs:\n\n{}\n", lines.join("\n\n"));
     }
     if text.contains("MOCK-FENCED") {
         return format!(

@@ -1,0 +1,156 @@
+//! A parser written in Python (plugins/examples/python-parser, built by componentize-py)
+//! works when passed by path, through `generate` and through `reparse`; and `reparse`
+//! changes the pairs without a single request to the server.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::mock_server::{MockServer, pairs_for};
+use common::{read_json, tdg_isolated};
+use serde_json::{Value, json};
+
+const TEXTS: [&str; 3] = [
+    "MOCK-QA-LINES Lighthouses guide ships along rocky coasts.",
+    "MOCK-QA-LINES Tide pools shelter crabs and anemones.",
+    "Sea otters wrap themselves in kelp to sleep.",
+];
+
+fn chunks(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("chunks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let list: Vec<Value> = TEXTS.iter().map(|t| json!({"text": t})).collect();
+    std::fs::write(
+        dir.join("coast_chunks.json"),
+        json!({"chunks": list}).to_string(),
+    )
+    .unwrap();
+    dir
+}
+
+fn tdg(dir: &Path, args: &[&str]) -> Output {
+    tdg_isolated(dir).args(args).output().unwrap()
+}
+
+fn questions(qa: &Value) -> Vec<String> {
+    qa["training_pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["question"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn expected_questions() -> Vec<String> {
+    TEXTS
+        .iter()
+        .flat_map(|t| pairs_for(t, 3))
+        .map(|(q, _)| q)
+        .collect()
+}
+
+#[test]
+fn a_python_parser_works_through_generate() {
+    let parser = common::python_parser();
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    chunks(dir.path());
+    let output = tdg(
+        dir.path(),
+        &[
+            "generate",
+            "--provider",
+            "openai",
+            "--base-url",
+            &server.url,
+            "--chunks-dir",
+            "chunks",
+            "--qa-dir",
+            "qa",
+            "--parser",
+            parser.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let qa = read_json(dir.path().join("qa/coast_qa.json"));
+    assert_eq!(questions(&qa), expected_questions());
+    assert_eq!(qa["failed_chunks"], json!([]));
+}
+
+#[test]
+fn reparse_rescues_a_run_without_calling_the_model() {
+    let parser = common::python_parser();
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    chunks(dir.path());
+    // The default parser reads JSON only: the two Q/A-line answers fail.
+    let output = tdg(
+        dir.path(),
+        &[
+            "generate",
+            "--provider",
+            "openai",
+            "--base-url",
+            &server.url,
+            "--chunks-dir",
+            "chunks",
+            "--qa-dir",
+            "qa",
+            "--parse-retries",
+            "0",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let before = read_json(dir.path().join("qa/coast_qa.json"));
+    assert_eq!(before["failed_chunks"], json!([0, 1]));
+    let requests = server.request_count();
+
+    let output = tdg(
+        dir.path(),
+        &[
+            "reparse",
+            "--qa-dir",
+            "qa",
+            "--parser",
+            parser.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("3 chunks with pairs (was 1)"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = read_json(dir.path().join("qa/coast_qa.json"));
+    assert_eq!(after["failed_chunks"], json!([]));
+    assert_eq!(after["status"], "completed");
+    assert_eq!(questions(&after), expected_questions());
+    assert_eq!(server.request_count(), requests, "reparse asked the model");
+
+    // And back: the default parser again leaves the Q/A-line answers without pairs.
+    let output = tdg(dir.path(), &["reparse", "--qa-dir", "qa"]);
+    assert!(output.status.success());
+    assert_eq!(
+        read_json(dir.path().join("qa/coast_qa.json"))["failed_chunks"],
+        json!([0, 1])
+    );
+    assert_eq!(server.request_count(), requests);
+}
+
+#[test]
+fn reparse_needs_a_tdg_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("qa")).unwrap();
+    let output = tdg(dir.path(), &["reparse", "--qa-dir", "qa"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("holds no tdg checkpoint"));
+}

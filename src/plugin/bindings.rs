@@ -6,7 +6,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::tdg::plugin::{format, parser, prompt};
-pub use tdg::plugin::{host, types};
+pub use self::tdg::plugin::{host, types};
 
 /// The contract's package name and version, as plugins' exports spell them.
 pub const CONTRACT_PACKAGE: &str = "tdg:plugin";

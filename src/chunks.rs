@@ -89,13 +89,7 @@ struct RawChunkFile {
 
 /// The chunk files in `dir`, sorted by name.
 pub fn list_chunk_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.is_file() && path.to_string_lossy().ends_with(CHUNKS_FILE_SUFFIX))
-        .collect();
-    files.sort();
-    Ok(files)
+    crate::qa_file::files_ending_with(dir, CHUNKS_FILE_SUFFIX)
 }
 
 /// The stem of a chunk file: `GPL-3` for `dir/GPL-3_chunks.json`.

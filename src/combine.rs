@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::qa_file::QA_FILE_SUFFIX;
+use crate::qa_file;
 use crate::{atomic_file, pyjson, timestamp};
 
 /// What `combine` did.
@@ -39,16 +39,14 @@ pub enum CombineError {
 
 /// Combines the Q&A files of `qa_dir` into `output_file`.
 pub fn combine(qa_dir: &Path, output_file: &Path) -> Result<CombineReport, CombineError> {
-    let mut names: Vec<String> = std::fs::read_dir(qa_dir)
+    let names: Vec<String> = qa_file::list_qa_files(qa_dir)
         .map_err(|source| CombineError::ListDir {
             path: qa_dir.into(),
             source,
         })?
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(QA_FILE_SUFFIX))
+        .iter()
+        .map(|path| qa_file::file_name(path))
         .collect();
-    names.sort();
     if names.is_empty() {
         return Err(CombineError::NoQaFiles(qa_dir.into()));
     }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::atomic_file;
 use crate::plugin::{FormatPlugin, PluginError, format, types::KeyValue};
 use crate::pyjson;
-use crate::qa_file::{self, QA_FILE_SUFFIX, TrainingPair};
+use crate::qa_file::{self, TrainingPair};
 
 /// What to convert and where to.
 #[derive(Debug, Clone)]
@@ -142,16 +142,10 @@ fn list_inputs(input: &Path) -> Result<Vec<PathBuf>, ConvertError> {
     if !input.is_dir() {
         return Err(ConvertError::MissingInput(input.to_path_buf()));
     }
-    let entries = std::fs::read_dir(input).map_err(|source| ConvertError::ListDir {
+    let files = qa_file::list_qa_files(input).map_err(|source| ConvertError::ListDir {
         path: input.into(),
         source,
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.is_file() && path.to_string_lossy().ends_with(QA_FILE_SUFFIX))
-        .collect();
-    files.sort();
     if files.is_empty() {
         return Err(ConvertError::NoInputs(input.to_path_buf()));
     }

@@ -55,6 +55,34 @@ pub enum QaFileError {
     },
 }
 
+/// The files in `dir` whose names end with `suffix`, sorted by name.
+pub fn files_ending_with(dir: &Path, suffix: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().ends_with(suffix))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The Q&A files (`*_qa.json`) in `dir`, sorted by name.
+pub fn list_qa_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    files_ending_with(dir, QA_FILE_SUFFIX)
+}
+
+/// A path's file name as text.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Reads the training pairs of the Q&A file at `path`.
 pub fn read_pairs(path: &Path) -> Result<Vec<TrainingPair>, QaFileError> {
     let text = std::fs::read(path).map_err(|source| QaFileError::Read {

@@ -124,14 +124,11 @@ fn row(name: &str, f: &DocumentFigures, timed: bool) -> DocumentStats {
 
 /// The figures of Q&A files alone (no tokens or times).
 fn from_qa_files(qa_dir: &Path) -> Result<Stats, StatsError> {
-    let entries = std::fs::read_dir(qa_dir)
-        .map_err(|e| StatsError::Read(format!("cannot read {}: {e}", qa_dir.display())))?;
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(QA_FILE_SUFFIX))
+    let names: Vec<String> = crate::qa_file::list_qa_files(qa_dir)
+        .map_err(|e| StatsError::Read(format!("cannot read {}: {e}", qa_dir.display())))?
+        .iter()
+        .map(|path| crate::qa_file::file_name(path))
         .collect();
-    names.sort();
     if names.is_empty() {
         return Err(StatsError::Empty(qa_dir.to_path_buf()));
     }

@@ -17,22 +17,7 @@ fn generate(
     qa_dir: &Path,
     extra: &[&str],
 ) -> Output {
-    let cwd = qa_dir.parent().unwrap();
-    tdg_isolated(cwd)
-        .args([
-            "generate",
-            "--provider",
-            provider,
-            "--base-url",
-            &server.url,
-            "--retry-base-ms",
-            "1",
-        ])
-        .arg("--chunks-dir")
-        .arg(chunks)
-        .arg("--qa-dir")
-        .arg(qa_dir)
-        .args(extra)
+    common::generate_command(provider, &[&server.url], chunks, qa_dir, extra)
         .output()
         .unwrap()
 }

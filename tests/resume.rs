@@ -8,28 +8,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::mock_server::{Fault, MockServer, pairs_for};
-use common::{corpus, fixtures, read_json, tdg_isolated};
+use common::{corpus, fixtures, read_json};
 use serde_json::{Value, json};
 
 fn generate_command(server: &MockServer, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Command {
-    let mut command = tdg_isolated(qa_dir.parent().unwrap());
-    command
-        .args([
-            "generate",
-            "--provider",
-            "openai",
-            "--base-url",
-            &server.url,
-            "--retry-base-ms",
-            "1",
-        ])
-        .arg("--chunks-dir")
-        .arg(chunks)
-        .arg("--qa-dir")
-        .arg(qa_dir)
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut command = common::generate_command("openai", &[&server.url], chunks, qa_dir, extra);
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
     command
 }
 

@@ -8,7 +8,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::mock_server::{Fault, MockServer};
-use common::{read_json, tdg_isolated};
+use common::read_json;
 use serde_json::json;
 
 fn corpus(root: &Path, chunks: usize) -> PathBuf {
@@ -26,17 +26,7 @@ fn corpus(root: &Path, chunks: usize) -> PathBuf {
 }
 
 fn generate(urls: &[&str], chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Output {
-    let mut command = tdg_isolated(qa_dir.parent().unwrap());
-    command.args(["generate", "--provider", "openai", "--retry-base-ms", "1"]);
-    for url in urls {
-        command.args(["--base-url", url]);
-    }
-    command
-        .arg("--chunks-dir")
-        .arg(chunks)
-        .arg("--qa-dir")
-        .arg(qa_dir)
-        .args(extra)
+    common::generate_command("openai", urls, chunks, qa_dir, extra)
         .output()
         .unwrap()
 }

@@ -20,21 +20,7 @@ fn stdout(output: &Output) -> String {
 }
 
 fn generate(server: &MockServer, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Output {
-    tdg_isolated(qa_dir.parent().unwrap())
-        .args([
-            "generate",
-            "--provider",
-            "openai",
-            "--base-url",
-            &server.url,
-            "--retry-base-ms",
-            "1",
-        ])
-        .arg("--chunks-dir")
-        .arg(chunks)
-        .arg("--qa-dir")
-        .arg(qa_dir)
-        .args(extra)
+    common::generate_command("openai", &[&server.url], chunks, qa_dir, extra)
         .output()
         .unwrap()
 }

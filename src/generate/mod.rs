@@ -41,7 +41,6 @@ use crate::plugin::{PluginError, PluginHost};
 use crate::progress::{self, Progress, ProgressMode};
 use crate::prompt::PromptBuilder;
 use crate::provider::{ModelClient, ModelError};
-use crate::qa_file::QA_FILE_SUFFIX;
 use crate::{atomic_file, pyjson, timestamp};
 use pipeline::{PlannedDocument, ProducerReport, Stop, WorkerContext};
 use settings::{ApiKey, GenerateSettings, ProviderKind};
@@ -437,14 +436,13 @@ fn check_prompt(prompt: &PromptBuilder, files: &[PathBuf]) -> Result<(), Generat
 /// Refuses to overwrite an existing run silently; with `--overwrite`, clears it.
 fn prepare_qa_dir(settings: &GenerateSettings) -> Result<(), GenerateError> {
     let store_path = CheckpointStore::path_in(&settings.qa_dir);
-    let qa_files: Vec<String> = std::fs::read_dir(&settings.qa_dir)
+    let qa_files: Vec<String> = crate::qa_file::list_qa_files(&settings.qa_dir)
         .map_err(|source| GenerateError::Io {
             path: settings.qa_dir.clone(),
             source,
         })?
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(QA_FILE_SUFFIX))
+        .iter()
+        .map(|path| crate::qa_file::file_name(path))
         .collect();
     let has_store = store_path.exists();
     if settings.resume || (!has_store && qa_files.is_empty()) {

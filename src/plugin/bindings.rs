@@ -5,8 +5,8 @@ wasmtime::component::bindgen!({
     world: "tdg-host",
 });
 
-pub use exports::tdg::plugin::{format, parser, prompt};
 pub use self::tdg::plugin::{host, types};
+pub use exports::tdg::plugin::{format, parser, prompt};
 
 /// The contract's package name and version, as plugins' exports spell them.
 pub const CONTRACT_PACKAGE: &str = "tdg:plugin";

@@ -134,3 +134,26 @@ pub fn python_parser() -> PathBuf {
         })
         .clone()
 }
+
+/// `tdg generate` with `provider` against the servers `urls` (each a `--base-url`),
+/// with fast retries, isolated, in `qa_dir`'s parent directory.
+pub fn generate_command(
+    provider: &str,
+    urls: &[&str],
+    chunks: &Path,
+    qa_dir: &Path,
+    extra: &[&str],
+) -> Command {
+    let mut command = tdg_isolated(qa_dir.parent().expect("the Q&A directory has a parent"));
+    command.args(["generate", "--provider", provider, "--retry-base-ms", "1"]);
+    for url in urls {
+        command.args(["--base-url", url]);
+    }
+    command
+        .arg("--chunks-dir")
+        .arg(chunks)
+        .arg("--qa-dir")
+        .arg(qa_dir)
+        .args(extra);
+    command
+}

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::qa_file::TrainingPair;
+use crate::quality::{DedupeScope, DropReason, Gate, PairQuality, QualityFilter};
 
 /// The store's file name in the Q&A directory.
 pub const STORE_FILE: &str = ".tdg-checkpoint.sqlite3";
@@ -48,10 +49,24 @@ impl ChunkStatus {
 }
 
 /// A question/answer pair as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredPair {
     pub question: String,
     pub answer: String,
+    /// What the quality gate found; absent for pairs imported from the original tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<PairQuality>,
+}
+
+impl StoredPair {
+    /// A pair without quality figures.
+    pub fn new(question: impl Into<String>, answer: impl Into<String>) -> Self {
+        StoredPair {
+            question: question.into(),
+            answer: answer.into(),
+            quality: None,
+        }
+    }
 }
 
 /// A document, as registered when its chunks are first queued.
@@ -99,6 +114,10 @@ pub struct RawAnswer {
     pub questions: u32,
     pub status: ChunkStatus,
     pub pairs: Vec<StoredPair>,
+    /// The messages that were sent.
+    pub prompt: Vec<crate::provider::Message>,
+    /// The chunk's text.
+    pub source_text: String,
 }
 
 /// A chunk's new parse result.
@@ -109,6 +128,15 @@ pub struct Reparsed {
     pub status: ChunkStatus,
     pub pairs: Vec<StoredPair>,
     pub error: Option<String>,
+}
+
+/// What the quality filter did to a run's pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QualitySummary {
+    pub dropped: std::collections::BTreeMap<DropReason, u64>,
+    pub dropped_per_document: std::collections::BTreeMap<String, u64>,
+    /// Kept pairs per fifth of the grounding scale.
+    pub grounding: [u64; 5],
 }
 
 /// One document's figures, summed over its chunk outcomes.
@@ -333,6 +361,95 @@ impl CheckpointStore {
         tx.commit().map_err(fail)
     }
 
+    /// Stores the quality filter of the run, which views, `stats` and `reparse` apply.
+    pub fn set_quality_filter(&self, filter: &QualityFilter) -> Result<(), StoreError> {
+        let json = serde_json::to_string(filter).expect("the filter serializes");
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('quality_filter', ?1)",
+                params![json],
+            )
+            .map(drop)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The quality filter of the run (the defaults if none was stored).
+    pub fn quality_filter(&self) -> QualityFilter {
+        self.conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'quality_filter'",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+            .ok()
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default()
+    }
+
+    /// Every completed chunk's pairs of `stem`, in position order.
+    fn completed_pairs(&self, stem: &str) -> Result<Vec<Vec<StoredPair>>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT pairs FROM chunks WHERE stem = ?1 AND status = 'completed' ORDER BY position")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map(params![stem], |row| {
+                Ok(serde_json::from_str(&row.get::<_, String>(0)?).unwrap_or_default())
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// A gate for `stem` under `filter`: for corpus-wide duplicates it has already
+    /// seen every earlier document (in name order).
+    fn gate_for<'f>(&self, stem: &str, filter: &'f QualityFilter) -> Result<Gate<'f>, StoreError> {
+        let mut gate = Gate::new(filter, []);
+        if filter.dedupe == DedupeScope::Corpus {
+            for earlier in self
+                .document_stems()?
+                .into_iter()
+                .filter(|other| other.as_str() < stem)
+            {
+                for pairs in self.completed_pairs(&earlier)? {
+                    for pair in &pairs {
+                        gate.check(&pair.question, pair.quality.as_ref());
+                    }
+                }
+            }
+        }
+        Ok(gate)
+    }
+
+    /// What the run's quality filter did: pairs dropped by each reason (in all, and
+    /// per document), and how many kept pairs fall in each fifth of the grounding
+    /// scale (0–0.2, …, 0.8–1).
+    pub fn quality_summary(&self) -> Result<QualitySummary, StoreError> {
+        let filter = self.quality_filter();
+        let mut summary = QualitySummary::default();
+        for stem in self.document_stems()? {
+            let mut gate = self.gate_for(&stem, &filter)?;
+            for pairs in self.completed_pairs(&stem)? {
+                for pair in &pairs {
+                    match gate.check(&pair.question, pair.quality.as_ref()) {
+                        Some(reason) => {
+                            *summary.dropped.entry(reason).or_insert(0) += 1;
+                            *summary
+                                .dropped_per_document
+                                .entry(stem.clone())
+                                .or_insert(0) += 1;
+                        }
+                        None => {
+                            if let Some(quality) = &pair.quality {
+                                summary.grounding[((quality.grounding * 5.0) as usize).min(4)] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(summary)
+    }
+
     /// Per-document figures for `tdg stats`: every document with its total chunks
     /// and, per outcome, the chunk count, pairs, tokens and time.
     pub fn document_figures(&self) -> Result<Vec<DocumentFigures>, StoreError> {
@@ -389,7 +506,7 @@ impl CheckpointStore {
             .conn
             .prepare(
                 "SELECT c.stem, c.position, c.raw_response, COALESCE(json_extract(s.json, '$.questions_per_chunk'), 3),
-                        c.status, c.pairs
+                        c.status, c.pairs, c.prompt, c.source_text
                  FROM chunks c JOIN settings s ON s.id = c.settings_id
                  WHERE c.raw_response IS NOT NULL ORDER BY c.stem, c.position",
             )
@@ -403,6 +520,11 @@ impl CheckpointStore {
                     questions: row.get(3)?,
                     status: ChunkStatus::parse(&row.get::<_, String>(4)?),
                     pairs: serde_json::from_str(&row.get::<_, String>(5)?).unwrap_or_default(),
+                    prompt: row
+                        .get::<_, Option<String>>(6)?
+                        .and_then(|json| serde_json::from_str(&json).ok())
+                        .unwrap_or_default(),
+                    source_text: row.get(7)?,
                 })
             })
             .map_err(|e| self.fail(e))?;
@@ -501,6 +623,8 @@ impl CheckpointStore {
                 .unwrap_or_default()
                 .to_string()
         };
+        let filter = self.quality_filter();
+        let mut gate = self.gate_for(stem, &filter)?;
         let mut training_pairs = Vec::new();
         let mut completed = Vec::new();
         let mut failed = Vec::new();
@@ -520,9 +644,21 @@ impl CheckpointStore {
                     .unwrap_or_default();
             let source_text: String = row.get(5).map_err(|e| self.fail(e))?;
             for pair in pairs {
+                if gate.check(&pair.question, pair.quality.as_ref()).is_some() {
+                    continue;
+                }
+                let quality = match (&pair.quality, filter.with_quality) {
+                    (Some(quality), true) => Some(json!({
+                        "grounding": (quality.grounding * 1000.0).round() / 1000.0,
+                        "evidence": quality.evidence.map(|(start, end)| json!({"start": start, "end": end})),
+                        "reasons": [],
+                    })),
+                    _ => None,
+                };
                 training_pairs.push(TrainingPair {
                     question: pair.question,
                     answer: pair.answer,
+                    quality,
                     source_file: text("source_file"),
                     file_name: text("file_name"),
                     file_type: text("file_type"),
@@ -579,13 +715,7 @@ mod tests {
             chunk_end: 10,
             source_text: format!("text {position}"),
             status,
-            pairs: pairs
-                .iter()
-                .map(|(q, a)| StoredPair {
-                    question: q.to_string(),
-                    answer: a.to_string(),
-                })
-                .collect(),
+            pairs: pairs.iter().map(|(q, a)| StoredPair::new(*q, *a)).collect(),
             error: (status == ChunkStatus::Failed).then(|| "no JSON".to_string()),
             raw_response: Some("raw".into()),
             prompt: None,

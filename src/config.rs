@@ -309,6 +309,39 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ollama_stop: Vec<String>,
 
+    /// Keep pairs that repeat the prompt's own examples or instructions.
+    #[arg(long, env = "GENERATOR_NO_ECHO_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_echo_filter: Option<bool>,
+
+    /// Keep pairs whose answer only restates the question.
+    #[arg(long, env = "GENERATOR_NO_RESTATE_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_restate_filter: Option<bool>,
+
+    /// Drop exact and near-duplicate questions within each document, across the corpus, or not at all [default: document].
+    #[arg(long, value_enum, env = "GENERATOR_DEDUPE", help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dedupe: Option<crate::quality::DedupeScope>,
+
+    /// Drop pairs whose grounding (the share of the answer's content words found in the chunk) is below this, 0 to 1 [default: 0].
+    #[arg(
+        long,
+        env = "GENERATOR_MIN_GROUNDING",
+        value_name = "X",
+        help_heading = "Quality"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_grounding: Option<f64>,
+
+    /// Add each pair's `quality` (grounding score, evidence span, reasons) to the Q&A files.
+    #[arg(long, env = "GENERATOR_WITH_QUALITY", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub with_quality: Option<bool>,
+
     /// Also write training files as documents finish, in this format: a built-in name or a component path.
     #[arg(
         long,
@@ -657,6 +690,21 @@ impl GenerateArgs {
                     .unwrap_or_else(|| settings.qa_dir.clone()),
             });
         }
+        if let Some(min) = self.min_grounding
+            && !(0.0..=1.0).contains(&min)
+        {
+            return Err(ConfigError::Invalid {
+                flag: "min-grounding",
+                rule: "between 0 and 1",
+            });
+        }
+        settings.quality = crate::quality::QualityFilter {
+            drop_echoes: !self.no_echo_filter.unwrap_or(false),
+            drop_restatements: !self.no_restate_filter.unwrap_or(false),
+            dedupe: self.dedupe.unwrap_or_default(),
+            min_grounding: self.min_grounding.unwrap_or(0.0),
+            with_quality: self.with_quality.unwrap_or(false),
+        };
         settings.resume = self.resume.unwrap_or(false);
         settings.overwrite = self.overwrite.unwrap_or(false);
         settings.skip_failed = self.skip_failed.unwrap_or(false);

@@ -38,6 +38,7 @@ pub mod prompt;
 pub mod provider;
 pub mod pyjson;
 pub mod qa_file;
+pub mod quality;
 pub mod reparse;
 pub mod stats;
 pub mod timestamp;

@@ -31,6 +31,9 @@ pub struct TrainingPair {
     pub chunk_end: i64,
     #[serde(default)]
     pub source_text: String,
+    /// With `--with-quality`: the grounding score, evidence span and reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<serde_json::Value>,
 }
 
 /// What of a Q&A file `convert` needs; other keys are ignored.

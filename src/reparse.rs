@@ -59,13 +59,26 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
         let (status, pairs, error) = match parser.parse(&answer.raw_response, answer.questions)? {
             Ok(pairs) => (
                 ChunkStatus::Completed,
-                pairs
-                    .into_iter()
-                    .map(|p| StoredPair {
-                        question: p.question,
-                        answer: p.answer,
-                    })
-                    .collect(),
+                {
+                    let prompt_rest =
+                        crate::quality::prompt_without(&answer.prompt, &answer.source_text);
+                    pairs
+                        .into_iter()
+                        .map(|p| {
+                            let quality = crate::quality::assess(
+                                &p.question,
+                                &p.answer,
+                                &answer.source_text,
+                                &prompt_rest,
+                            );
+                            StoredPair {
+                                question: p.question,
+                                answer: p.answer,
+                                quality: Some(quality),
+                            }
+                        })
+                        .collect()
+                },
                 None,
             ),
             Err(verdict) => {

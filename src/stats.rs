@@ -45,6 +45,26 @@ pub struct Stats {
     pub documents: Vec<DocumentStats>,
     pub total: DocumentStats,
     pub failure_causes: Vec<FailureCause>,
+    /// What the quality gate dropped, and the grounding of what it kept (checkpoint only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<QualityStats>,
+}
+
+/// The quality gate's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QualityStats {
+    /// Pairs dropped, by reason (`echo`, `restates-question`, `ungrounded`, `duplicate`).
+    pub dropped: std::collections::BTreeMap<String, u64>,
+    /// Kept pairs per grounding range.
+    pub grounding: Vec<GroundingBucket>,
+}
+
+/// Kept pairs whose grounding falls in `[from, to)` (the last range includes 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroundingBucket {
+    pub from: f64,
+    pub to: f64,
+    pub pairs: u64,
 }
 
 /// Why the statistics cannot be read.
@@ -63,12 +83,37 @@ const TOP_CAUSES: usize = 5;
 pub fn collect(qa_dir: &Path) -> Result<Stats, StatsError> {
     if CheckpointStore::path_in(qa_dir).is_file() {
         let store = CheckpointStore::open(qa_dir).map_err(|e| StatsError::Read(e.to_string()))?;
-        let figures = store
+        let mut figures = store
             .document_figures()
             .map_err(|e| StatsError::Read(e.to_string()))?;
         let causes = store
             .failure_causes(TOP_CAUSES)
             .map_err(|e| StatsError::Read(e.to_string()))?;
+        let summary = store
+            .quality_summary()
+            .map_err(|e| StatsError::Read(e.to_string()))?;
+        // Pairs are what the Q&A files hold: the kept ones.
+        for figure in &mut figures {
+            figure.pairs -= summary
+                .dropped_per_document
+                .get(&figure.stem)
+                .copied()
+                .unwrap_or(0);
+        }
+        let quality = QualityStats {
+            dropped: summary
+                .dropped
+                .iter()
+                .map(|(reason, n)| (reason.name().to_string(), *n))
+                .collect(),
+            grounding: (0..5)
+                .map(|i| GroundingBucket {
+                    from: i as f64 / 5.0,
+                    to: (i + 1) as f64 / 5.0,
+                    pairs: summary.grounding[i],
+                })
+                .collect(),
+        };
         let documents: Vec<DocumentStats> = figures.iter().map(|f| row(&f.stem, f, true)).collect();
         let total = row("TOTAL", &sum(&figures), true);
         let failure_causes = causes
@@ -80,6 +125,7 @@ pub fn collect(qa_dir: &Path) -> Result<Stats, StatsError> {
             documents,
             total,
             failure_causes,
+            quality: Some(quality),
         });
     }
     from_qa_files(qa_dir)
@@ -165,6 +211,7 @@ fn from_qa_files(qa_dir: &Path) -> Result<Stats, StatsError> {
         documents,
         total,
         failure_causes: Vec::new(),
+        quality: None,
     })
 }
 
@@ -207,6 +254,30 @@ pub fn render(stats: &Stats) -> String {
             doc.mean_seconds_per_chunk
                 .map_or("-".to_string(), |s| format!("{s:.2}")),
         ));
+    }
+    if let Some(quality) = &stats.quality {
+        if !quality.dropped.is_empty() {
+            let dropped: Vec<String> = quality
+                .dropped
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            out.push_str(&format!(
+                "\nPairs dropped by the quality gate: {}\n",
+                dropped.join(", ")
+            ));
+        }
+        if quality.grounding.iter().any(|b| b.pairs > 0) {
+            let buckets: Vec<String> = quality
+                .grounding
+                .iter()
+                .map(|b| format!("{:.1}-{:.1}: {}", b.from, b.to, b.pairs))
+                .collect();
+            out.push_str(&format!(
+                "Grounding of kept pairs: {}\n",
+                buckets.join(", ")
+            ));
+        }
     }
     if !stats.failure_causes.is_empty() {
         out.push_str("\nMost common causes of failure:\n");

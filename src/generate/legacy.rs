@@ -86,7 +86,7 @@ fn import_one(
             pairs_by_chunk
                 .entry(text("chunk_id"))
                 .or_default()
-                .push(StoredPair { question, answer });
+                .push(StoredPair::new(question, answer));
         }
     }
     let object = |key: &str, fallback: &Map<String, Value>| match qa.get(key) {

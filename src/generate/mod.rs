@@ -260,6 +260,9 @@ impl Generator {
         // Resume: import what the original tool left half-done, then read what is
         // done, before the writer takes the store.
         let mut store = store;
+        store
+            .set_quality_filter(&settings.quality)
+            .map_err(|e| GenerateError::Store(e.to_string()))?;
         let done = if settings.resume {
             legacy::import_original_runs(&mut store, &settings.qa_dir, &files);
             done_chunks(&store, settings.skip_failed)?

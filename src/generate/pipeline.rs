@@ -120,6 +120,7 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
         }
     };
     outcome.prompt = Some(json!(messages));
+    let prompt_rest = crate::quality::prompt_without(&messages, &chunk.text);
     for attempt in 0..=context.parse_retries {
         outcome.attempts = attempt + 1;
         let response = match context.client.chat(&messages).await {
@@ -139,9 +140,18 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
                 outcome.error = None;
                 outcome.pairs = pairs
                     .into_iter()
-                    .map(|pair| StoredPair {
-                        question: pair.question,
-                        answer: pair.answer,
+                    .map(|pair| {
+                        let quality = crate::quality::assess(
+                            &pair.question,
+                            &pair.answer,
+                            &chunk.text,
+                            &prompt_rest,
+                        );
+                        StoredPair {
+                            question: pair.question,
+                            answer: pair.answer,
+                            quality: Some(quality),
+                        }
                     })
                     .collect();
                 return Ok(finish(outcome, started));

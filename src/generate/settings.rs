@@ -199,6 +199,8 @@ pub struct GenerateSettings {
     pub cost: CostSettings,
     /// Training files to write as documents finish (`--format`).
     pub training: Option<TrainingSettings>,
+    /// Which pairs the Q&A files keep.
+    pub quality: crate::quality::QualityFilter,
 }
 
 /// `--format`, `--format-opt`, `--output-type` and `--training-dir` of `generate`.
@@ -249,6 +251,7 @@ impl GenerateSettings {
             concurrency: 16,
             cost: CostSettings::default(),
             training: None,
+            quality: crate::quality::QualityFilter::default(),
         }
     }
 }

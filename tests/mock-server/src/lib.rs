@@ -12,7 +12,10 @@
 //! - `MOCK-TRUNCATED`: cut off inside the last pair;
 //! - `MOCK-GARBAGE-ONCE`: no JSON the first time, pairs when asked again;
 //! - `MOCK-GARBAGE`: never any JSON;
-//! - `MOCK-QA-LINES`: no JSON, but `Q1: ...` / `A1: ...` lines.
+//! - `MOCK-QA-LINES`: no JSON, but `Q1: ...` / `A1: ...` lines;
+//! - `MOCK-ECHO`, `MOCK-REPEAT`, `MOCK-UNGROUNDED`: the pairs, plus a copy of the
+//!   test template's example, a repeated question and a restated answer, or an
+//!   answer the chunk does not support.
 //!
 //! Faults can be queued (each request takes the next one), or drawn at a rate; a
 //! capacity makes the server answer 429 past that many requests in flight, and a
@@ -586,6 +589,11 @@ pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
         .take(12)
         .collect::<Vec<_>>()
         .join(" ");
+    // A tag from the text keeps questions of different chunks apart.
+    let tag = text
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        & 0xffff;
     (0..count)
         .map(|i| {
             let topic = words
@@ -593,7 +601,10 @@ pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
                 .copied()
                 .unwrap_or("this");
             (
-                format!("What does the passage say about {topic} (point {})?", i + 1),
+                format!(
+                    "What does the passage say about {topic} (point {}, ref {tag:04x})?",
+                    i + 1
+                ),
                 format!("It says: {summary}"),
             )
         })
@@ -617,6 +628,28 @@ fn answer(user: &[String], turns: usize) -> String {
         || text.contains("MOCK-GARBAGE") && !text.contains("MOCK-GARBAGE-ONCE")
     {
         return "I am sorry, but I would rather talk about the weather.".into();
+    }
+    if text.contains("MOCK-ECHO")
+        || text.contains("MOCK-REPEAT")
+        || text.contains("MOCK-UNGROUNDED")
+    {
+        let mut items: Vec<Value> = pairs
+            .iter()
+            .map(|(q, a)| json!({"question": q, "answer": a}))
+            .collect();
+        if text.contains("MOCK-ECHO") {
+            // The example pair of the test template, copied back as small models do.
+            items.push(json!({"question": "What is the main purpose of this policy?", "answer": "To protect all information and systems."}));
+        }
+        if text.contains("MOCK-REPEAT") {
+            let first = &pairs[0].0;
+            items.push(json!({"question": first.to_lowercase().trim_end_matches('?'), "answer": "Said again, differently."}));
+            items.push(json!({"question": "Is the sky blue over the harbour today?", "answer": "The sky is blue over the harbour today."}));
+        }
+        if text.contains("MOCK-UNGROUNDED") {
+            items.push(json!({"question": "Which fruit is rich in potassium?", "answer": "Bananas, grown in tropical climates."}));
+        }
+        return serde_json::to_string(&items).unwrap();
     }
     if text.contains("MOCK-QA-LINES") {
         let lines: Vec<String> = pairs

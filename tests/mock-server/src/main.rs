@@ -1,4 +1,4 @@
-//! `mock-llm`: the mock model server, standalone, for trying tdg without a model.
+//! `tdg-mock-server`: the mock model server, standalone, for trying tdg without a model.
 //!
 //! `cargo run -p tdg-mock-server -- [--latency-ms MS] [--capacity N] [--fail-one-in N]`
 //! prints its URL and serves until killed.
@@ -11,7 +11,7 @@ fn main() {
     server.stop_recording();
     while let Some(flag) = args.next() {
         let value: u64 = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-            eprintln!("usage: mock-llm [--latency-ms MS] [--capacity N] [--fail-one-in N]");
+            eprintln!("usage: tdg-mock-server [--latency-ms MS] [--capacity N] [--fail-one-in N]");
             std::process::exit(2)
         });
         match flag.as_str() {

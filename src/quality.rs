@@ -1,0 +1,538 @@
+//! The quality gate: why a pair is kept or dropped.
+//!
+//! For each pair, as it comes back from the parser, [`assess`] records:
+//!
+//! - **grounding**: the share of the answer's content words (not stop words) that the
+//!   chunk holds, from 0 to 1;
+//! - **evidence**: the character offsets in the chunk of the sentence (or two adjacent
+//!   sentences) that share the most content words with the answer;
+//! - **echo**: the question (or the whole pair) repeats the prompt's own text, its
+//!   examples or instructions: compared against the rendered prompt without the chunk;
+//! - **restates**: the answer only repeats the question.
+//!
+//! These are kept in the checkpoint with every pair. [`QualityFilter`] then decides, in
+//! chunk order, which pairs a Q&A file holds: dropping echoes, restatements, pairs
+//! below `--min-grounding`, and exact or near duplicates (token-set Jaccard ≥ 0.9) of an
+//! earlier question in the document (or the corpus). Because the figures are stored,
+//! a threshold can change later without calling the model again.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+/// How similar two questions must be to count as duplicates (token-set Jaccard).
+pub const NEAR_DUPLICATE: f64 = 0.9;
+
+/// Words that carry no content.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be",
+    "been", "being", "but", "by", "can", "could", "did", "do", "does", "each", "for", "from",
+    "had", "has", "have", "how", "if", "in", "into", "is", "it", "its", "may", "might", "more",
+    "most", "must", "no", "not", "of", "on", "one", "or", "other", "our", "shall", "should", "so",
+    "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "under", "was", "we", "were", "what", "when", "where", "which", "who",
+    "whom", "why", "will", "with", "would", "you", "your",
+];
+
+/// What the gate knows of one pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PairQuality {
+    /// The share of the answer's content words found in the chunk.
+    pub grounding: f64,
+    /// The supporting sentence(s): character offsets `[start, end)` in the chunk.
+    pub evidence: Option<(usize, usize)>,
+    /// The pair repeats the prompt's own text.
+    #[serde(default)]
+    pub echo: bool,
+    /// The answer only restates the question.
+    #[serde(default)]
+    pub restates: bool,
+}
+
+/// Lower-case words of letters and digits.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The text reduced to its words, for comparisons.
+pub fn normalize(text: &str) -> String {
+    words(text).join(" ")
+}
+
+/// The distinct words of a text.
+pub fn token_set(text: &str) -> BTreeSet<String> {
+    words(text).into_iter().collect()
+}
+
+/// Token-set Jaccard similarity: shared words over all words.
+pub fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let shared = a.intersection(b).count();
+    shared as f64 / (a.len() + b.len() - shared) as f64
+}
+
+/// A word reduced for matching: plural and possessive endings removed.
+fn stem(word: &str) -> &str {
+    word.strip_suffix("'s")
+        .or_else(|| word.strip_suffix("es").filter(|w| w.len() > 3))
+        .or_else(|| word.strip_suffix('s').filter(|w| w.len() > 3))
+        .unwrap_or(word)
+}
+
+/// The content words of a text, reduced.
+fn content_words(text: &str) -> Vec<String> {
+    words(text)
+        .into_iter()
+        // Numbers count whatever their length: "Section 3" is not "Section 4".
+        .filter(|w| {
+            (w.chars().count() > 1 || w.chars().all(|c| c.is_ascii_digit()))
+                && !STOP_WORDS.contains(&w.as_str())
+        })
+        .map(|w| stem(&w).to_string())
+        .collect()
+}
+
+/// The prompt's text without the chunk's: what an echo would copy.
+pub fn prompt_without(messages: &[crate::provider::Message], chunk: &str) -> String {
+    messages
+        .iter()
+        .map(|m| {
+            if chunk.is_empty() {
+                m.content.clone()
+            } else {
+                m.content.replace(chunk, "")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Assesses one pair made from `chunk`, whose prompt, without the chunk's text, was
+/// `prompt_rest`.
+pub fn assess(question: &str, answer: &str, chunk: &str, prompt_rest: &str) -> PairQuality {
+    let chunk_words: BTreeSet<String> = content_words(chunk).into_iter().collect();
+    let answer_words = content_words(answer);
+    let grounding = if answer_words.is_empty() {
+        0.0
+    } else {
+        answer_words
+            .iter()
+            .filter(|w| chunk_words.contains(*w))
+            .count() as f64
+            / answer_words.len() as f64
+    };
+    PairQuality {
+        grounding,
+        evidence: evidence(chunk, &answer_words),
+        echo: is_echo(question, answer, prompt_rest),
+        restates: restates(question, answer),
+    }
+}
+
+/// The sentence, or two adjacent sentences, of `chunk` sharing the most of
+/// `answer_words`, as character offsets.
+fn evidence(chunk: &str, answer_words: &[String]) -> Option<(usize, usize)> {
+    let wanted: BTreeSet<&str> = answer_words.iter().map(String::as_str).collect();
+    let sentences = sentence_spans(chunk);
+    let score = |start: usize, end: usize| {
+        let found: BTreeSet<String> = content_words(&char_slice(chunk, start, end))
+            .into_iter()
+            .collect();
+        wanted.iter().filter(|w| found.contains(**w)).count()
+    };
+    let mut best: Option<(usize, (usize, usize))> = None;
+    for (i, &(start, end)) in sentences.iter().enumerate() {
+        let mut candidates = vec![(start, end)];
+        if let Some(&(_, next_end)) = sentences.get(i + 1) {
+            candidates.push((start, next_end));
+        }
+        for (s, e) in candidates {
+            let hits = score(s, e);
+            // A wider span must find strictly more to be preferred.
+            if hits > 0 && best.is_none_or(|(b, _)| hits > b) {
+                best = Some((hits, (s, e)));
+            }
+        }
+    }
+    best.map(|(_, span)| span)
+}
+
+/// Sentence boundaries as character offsets: a sentence ends at `.`, `!` or `?`
+/// followed by white space, or at a blank line.
+fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut spans = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        let end_of_sentence = matches!(chars[i], '.' | '!' | '?')
+            && chars.get(i + 1).is_none_or(|c| c.is_whitespace());
+        let blank_line = chars[i] == '\n' && chars.get(i + 1) == Some(&'\n');
+        if end_of_sentence || blank_line {
+            push_trimmed(&chars, start, i + 1, &mut spans);
+            start = i + 1;
+        }
+        i += 1;
+    }
+    push_trimmed(&chars, start, chars.len(), &mut spans);
+    spans
+}
+
+fn push_trimmed(chars: &[char], mut start: usize, mut end: usize, spans: &mut Vec<(usize, usize)>) {
+    while start < end && chars[start].is_whitespace() {
+        start += 1;
+    }
+    while end > start && chars[end - 1].is_whitespace() {
+        end -= 1;
+    }
+    if end > start {
+        spans.push((start, end));
+    }
+}
+
+fn char_slice(text: &str, start: usize, end: usize) -> String {
+    text.chars().skip(start).take(end - start).collect()
+}
+
+/// Whether the question (or question and answer) repeat the prompt's own text.
+fn is_echo(question: &str, answer: &str, prompt_rest: &str) -> bool {
+    let question = normalize(question);
+    if question.split(' ').count() < 3 {
+        return false;
+    }
+    let prompt = normalize(prompt_rest);
+    if prompt.contains(&question) {
+        return true;
+    }
+    // Near copies of a line of the prompt (an example with a word changed): nearly
+    // all of the question's content words stand in one line of the prompt.
+    let question_words: BTreeSet<String> = content_words(&question).into_iter().collect();
+    if question_words.len() < 3 {
+        return false;
+    }
+    let _ = answer;
+    prompt_rest.lines().any(|line| {
+        let line_words: BTreeSet<String> = content_words(line).into_iter().collect();
+        let found = question_words
+            .iter()
+            .filter(|w| line_words.contains(*w))
+            .count();
+        found as f64 / question_words.len() as f64 >= NEAR_DUPLICATE
+    })
+}
+
+/// Whether two questions are the same but for case, punctuation, stop words, plural
+/// endings or word order: token-set Jaccard ≥ 0.9 on all words or on content words.
+pub fn near_duplicates(a: &str, b: &str) -> bool {
+    if normalize(a) == normalize(b) {
+        return true;
+    }
+    let content = |text: &str| -> BTreeSet<String> { content_words(text).into_iter().collect() };
+    let (ca, cb) = (content(a), content(b));
+    jaccard(&token_set(a), &token_set(b)) >= NEAR_DUPLICATE
+        || (ca.len() >= 2 && jaccard(&ca, &cb) >= NEAR_DUPLICATE)
+}
+
+/// Whether the answer only repeats the question.
+fn restates(question: &str, answer: &str) -> bool {
+    let (q, a) = (token_set(question), token_set(answer));
+    if a.is_empty() {
+        return true;
+    }
+    let new_words = a
+        .iter()
+        .filter(|w| !q.contains(*w) && !STOP_WORDS.contains(&w.as_str()))
+        .count();
+    new_words == 0 || jaccard(&q, &a) >= NEAR_DUPLICATE
+}
+
+/// Why a pair was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DropReason {
+    /// It repeats the prompt's examples or instructions.
+    Echo,
+    /// The answer only restates the question.
+    RestatesQuestion,
+    /// Its grounding is below `--min-grounding`.
+    Ungrounded,
+    /// Its question is an exact or near duplicate of an earlier one.
+    Duplicate,
+}
+
+impl DropReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::Echo => "echo",
+            DropReason::RestatesQuestion => "restates-question",
+            DropReason::Ungrounded => "ungrounded",
+            DropReason::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// Where duplicates are looked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupeScope {
+    /// No duplicate check.
+    Off,
+    /// Within each document (the default).
+    #[default]
+    Document,
+    /// Across the whole corpus, documents in name order.
+    Corpus,
+}
+
+/// Which pairs a Q&A file keeps. Stored with the run, so views, `stats` and `reparse`
+/// apply the same rules.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct QualityFilter {
+    pub drop_echoes: bool,
+    pub drop_restatements: bool,
+    pub dedupe: DedupeScope,
+    /// Pairs whose grounding is below this are dropped (0 keeps all).
+    pub min_grounding: f64,
+    /// Q&A files carry each pair's `quality`.
+    pub with_quality: bool,
+}
+
+impl Default for QualityFilter {
+    fn default() -> Self {
+        QualityFilter {
+            drop_echoes: true,
+            drop_restatements: true,
+            dedupe: DedupeScope::Document,
+            min_grounding: 0.0,
+            with_quality: false,
+        }
+    }
+}
+
+/// Applies a [`QualityFilter`] to pairs in order, remembering the questions kept.
+pub struct Gate<'a> {
+    filter: &'a QualityFilter,
+    kept: Vec<String>,
+}
+
+impl<'a> Gate<'a> {
+    /// A gate that has seen the questions `earlier` (for corpus-wide duplicates).
+    pub fn new(filter: &'a QualityFilter, earlier: impl IntoIterator<Item = String>) -> Self {
+        Gate {
+            filter,
+            kept: earlier.into_iter().collect(),
+        }
+    }
+
+    /// Why the pair is dropped, or `None` to keep it (and remember its question).
+    /// Pairs without quality figures (imported from the original tool) are kept as
+    /// they were written, and take no part.
+    pub fn check(&mut self, question: &str, quality: Option<&PairQuality>) -> Option<DropReason> {
+        let quality = quality?;
+        if self.filter.drop_echoes && quality.echo {
+            return Some(DropReason::Echo);
+        }
+        if self.filter.drop_restatements && quality.restates {
+            return Some(DropReason::RestatesQuestion);
+        }
+        if quality.grounding < self.filter.min_grounding {
+            return Some(DropReason::Ungrounded);
+        }
+        if self.filter.dedupe != DedupeScope::Off
+            && self.kept.iter().any(|kept| near_duplicates(kept, question))
+        {
+            return Some(DropReason::Duplicate);
+        }
+        self.kept.push(question.to_string());
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHUNK: &str = "The Licensor grants a perpetual, worldwide, royalty-free copyright license. \
+        The license covers reproduction and distribution of the Work.\n\n\
+        Patent claims are licensed separately under Section 3.";
+    const PROMPT_REST: &str = "Generate 3 pairs from the text below.\nExample: {\"question\": \"What is the main purpose of this policy?\", \"answer\": \"To protect information.\"}\nText:\n\"\"\"\n\n\"\"\"";
+
+    #[test]
+    fn a_grounded_answer_scores_high_with_its_evidence() {
+        let q = assess(
+            "What license does the Licensor grant?",
+            "A perpetual, worldwide, royalty-free copyright license.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(q.grounding > 0.99, "{q:?}");
+        let (start, end) = q.evidence.unwrap();
+        assert_eq!(
+            char_slice(CHUNK, start, end),
+            "The Licensor grants a perpetual, worldwide, royalty-free copyright license."
+        );
+        assert!(!q.echo && !q.restates);
+    }
+
+    #[test]
+    fn an_ungrounded_answer_scores_low() {
+        let q = assess(
+            "Who wrote the license?",
+            "Richard Stallman drafted it in Boston during 1989.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(q.grounding < 0.2, "{q:?}");
+    }
+
+    #[test]
+    fn the_prompts_own_example_is_an_echo() {
+        let q = assess(
+            "What is the main purpose of this policy?",
+            "To protect information.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(q.echo);
+        // With a word changed, still an echo of that line.
+        let near = assess(
+            "What is the main purpose of the policy?",
+            "To protect information.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(near.echo);
+        let genuine = assess(
+            "What does the license cover?",
+            "Reproduction and distribution of the Work.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(!genuine.echo);
+    }
+
+    #[test]
+    fn an_answer_that_restates_the_question_is_caught() {
+        assert!(assess("What is the Work?", "The Work.", CHUNK, "").restates);
+        assert!(
+            assess(
+                "Does the license cover distribution?",
+                "The license does cover distribution.",
+                CHUNK,
+                ""
+            )
+            .restates
+        );
+        assert!(
+            !assess(
+                "What does the license cover?",
+                "Reproduction and distribution.",
+                CHUNK,
+                ""
+            )
+            .restates
+        );
+    }
+
+    #[test]
+    fn the_gate_drops_duplicates_and_paraphrases_in_order() {
+        let filter = QualityFilter::default();
+        let mut gate = Gate::new(&filter, []);
+        let good = PairQuality {
+            grounding: 1.0,
+            ..Default::default()
+        };
+        let good = Some(&good);
+        assert_eq!(gate.check("What does the license cover?", good), None);
+        assert_eq!(
+            gate.check("what does the LICENSE cover", good),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(
+            gate.check("What does the licence cover?", good),
+            None,
+            "a different word is a different question"
+        );
+        assert_eq!(
+            gate.check("Which rights does the license grant to users?", good),
+            None
+        );
+        assert_eq!(
+            gate.check("Which rights does the license grant users?", good),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(
+            gate.check("The license grants users which rights?", good),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(gate.check("Who grants the license?", good), None);
+        assert_eq!(gate.check("What does Section 3 cover?", good), None);
+        assert_eq!(
+            gate.check("What does Section 4 cover?", good),
+            None,
+            "numbers tell questions apart"
+        );
+        // Pairs imported from the original tool are kept as written.
+        assert_eq!(gate.check("Who grants the license?", None), None);
+        let echo = PairQuality {
+            grounding: 1.0,
+            evidence: None,
+            echo: true,
+            restates: false,
+        };
+        assert_eq!(gate.check("Anything", Some(&echo)), Some(DropReason::Echo));
+    }
+
+    #[test]
+    fn min_grounding_and_switches_apply() {
+        let filter = QualityFilter {
+            min_grounding: 0.5,
+            drop_echoes: false,
+            dedupe: DedupeScope::Off,
+            ..Default::default()
+        };
+        let mut gate = Gate::new(&filter, ["What does the license cover?".to_string()]);
+        let low = PairQuality {
+            grounding: 0.4,
+            ..Default::default()
+        };
+        assert_eq!(
+            gate.check("Q one two", Some(&low)),
+            Some(DropReason::Ungrounded)
+        );
+        let echo = PairQuality {
+            grounding: 0.9,
+            echo: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            gate.check("Q three four", Some(&echo)),
+            None,
+            "the echo filter is off"
+        );
+        let good = PairQuality {
+            grounding: 1.0,
+            ..Default::default()
+        };
+        assert_eq!(
+            gate.check("What does the license cover?", Some(&good)),
+            None,
+            "dedupe is off"
+        );
+    }
+
+    #[test]
+    fn sentences_split_on_stops_and_blank_lines() {
+        let spans = sentence_spans("One two. Three?\n\nFour");
+        let texts: Vec<String> = spans
+            .iter()
+            .map(|&(s, e)| char_slice("One two. Three?\n\nFour", s, e))
+            .collect();
+        assert_eq!(texts, ["One two.", "Three?", "Four"]);
+    }
+}

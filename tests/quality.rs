@@ -1,0 +1,188 @@
+//! The quality gate: a server that now and then echoes the prompt's example, repeats
+//! a question or answers off the text leaves none of it in the Q&A files; what was
+//! dropped stays in the checkpoint, and thresholds change without calling the model.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::mock_server::{MockServer, pairs_for};
+use common::{read_json, tdg_isolated};
+use serde_json::{Value, json};
+
+const TEMPLATE: &str = "Write {{ num_questions }} question-answer pairs about the text as a JSON array.\n\
+Example: [{\"question\": \"What is the main purpose of this policy?\", \"answer\": \"To protect information.\"}]\n\
+\"\"\"\n{{ text }}\n\"\"\"\n";
+
+const TEXTS: [&str; 4] = [
+    "MOCK-ECHO The harbour master keeps a log of every vessel entering the port.",
+    "MOCK-REPEAT Fishing boats return at dawn with their catch for the market.",
+    "MOCK-UNGROUNDED The lighthouse beam reaches twenty nautical miles on clear nights.",
+    "Storm warnings are raised on the signal mast when winds exceed forty knots.",
+];
+
+fn setup(root: &Path) -> (PathBuf, PathBuf) {
+    let chunks = root.join("chunks");
+    std::fs::create_dir_all(&chunks).unwrap();
+    let list: Vec<Value> = TEXTS.iter().map(|t| json!({"text": t})).collect();
+    std::fs::write(
+        chunks.join("port_chunks.json"),
+        json!({"chunks": list}).to_string(),
+    )
+    .unwrap();
+    let template = root.join("template.jinja");
+    std::fs::write(&template, TEMPLATE).unwrap();
+    (chunks, template)
+}
+
+fn generate(server: &MockServer, root: &Path, extra: &[&str]) -> std::process::Output {
+    let (chunks, template) = setup(root);
+    let mut args = vec!["--qa-prompt-template-file", template.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    common::generate_command("openai", &[&server.url], &chunks, &root.join("qa"), &args)
+        .output()
+        .unwrap()
+}
+
+fn questions(qa: &Value) -> Vec<String> {
+    qa["training_pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["question"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The mock's genuine pairs for every chunk, in order.
+fn genuine() -> Vec<String> {
+    TEXTS
+        .iter()
+        .flat_map(|t| pairs_for(t, 3))
+        .map(|(q, _)| q)
+        .collect()
+}
+
+#[test]
+fn echoes_duplicates_and_restatements_are_dropped_but_kept_in_the_checkpoint() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let output = generate(&server, dir.path(), &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let qa = read_json(dir.path().join("qa/port_qa.json"));
+    let kept = questions(&qa);
+    assert!(
+        !kept
+            .iter()
+            .any(|q| q.contains("main purpose of this policy")),
+        "an echo survived: {kept:?}"
+    );
+    assert!(
+        !kept.iter().any(|q| q.contains("sky blue")),
+        "a restatement survived: {kept:?}"
+    );
+    // No exact or near duplicates: the genuine pairs, plus the off-text one (no threshold).
+    let mut expected = genuine();
+    expected.insert(9, "Which fruit is rich in potassium?".to_string());
+    assert_eq!(kept, expected);
+    // The original's keys: no `quality` unless asked for.
+    assert!(qa["training_pairs"][0].get("quality").is_none());
+
+    // Everything the model said stays in the checkpoint.
+    let store = rusqlite::Connection::open(dir.path().join("qa/.tdg-checkpoint.sqlite3")).unwrap();
+    let stored: i64 = store
+        .query_row(
+            "SELECT SUM(json_array_length(pairs)) FROM chunks",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 12 + 1 + 2 + 1);
+
+    let stats = tdg_isolated(dir.path())
+        .args(["stats", "--json", "qa"])
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(
+        stats["quality"]["dropped"],
+        json!({"duplicate": 1, "echo": 1, "restates-question": 1})
+    );
+    assert_eq!(stats["total"]["pairs"], kept.len());
+    let bucketed: u64 = stats["quality"]["grounding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["pairs"].as_u64().unwrap())
+        .sum();
+    assert_eq!(bucketed, kept.len() as u64);
+}
+
+#[test]
+fn min_grounding_drops_ungrounded_answers_and_can_change_without_the_model() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let output = generate(
+        &server,
+        dir.path(),
+        &["--min-grounding", "0.5", "--with-quality"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let qa = read_json(dir.path().join("qa/port_qa.json"));
+    assert_eq!(questions(&qa), genuine());
+    // --with-quality: each pair's score and evidence span, which lies in its chunk.
+    for pair in qa["training_pairs"].as_array().unwrap() {
+        let quality = &pair["quality"];
+        assert!(quality["grounding"].as_f64().unwrap() >= 0.5, "{pair}");
+        let (start, end) = (
+            quality["evidence"]["start"].as_u64().unwrap() as usize,
+            quality["evidence"]["end"].as_u64().unwrap() as usize,
+        );
+        let source: Vec<char> = pair["source_text"].as_str().unwrap().chars().collect();
+        assert!(start < end && end <= source.len(), "{pair}");
+        assert_eq!(quality["reasons"], json!([]));
+    }
+    let requests = server.request_count();
+
+    // Lower the threshold on resume: the off-text pair comes back, no request is made.
+    let output = generate(&server, dir.path(), &["--resume", "--min-grounding", "0"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(server.request_count(), requests);
+    assert!(
+        questions(&read_json(dir.path().join("qa/port_qa.json")))
+            .contains(&"Which fruit is rich in potassium?".to_string())
+    );
+}
+
+#[test]
+fn each_filter_can_be_turned_off() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let output = generate(
+        &server,
+        dir.path(),
+        &["--no-echo-filter", "--no-restate-filter", "--dedupe", "off"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let kept = questions(&read_json(dir.path().join("qa/port_qa.json")));
+    assert_eq!(kept.len(), 16);
+    assert!(
+        kept.iter()
+            .any(|q| q.contains("main purpose of this policy"))
+    );
+}

@@ -130,6 +130,42 @@ pub struct Reparsed {
     pub error: Option<String>,
 }
 
+/// A judge's scores, each 0 to 10.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct JudgeScores {
+    pub accuracy: f64,
+    pub completeness: f64,
+    pub consistency: f64,
+}
+
+impl JudgeScores {
+    /// 0.5·accuracy + 0.3·completeness + 0.2·consistency.
+    pub fn overall(&self) -> f64 {
+        0.5 * self.accuracy + 0.3 * self.completeness + 0.2 * self.consistency
+    }
+}
+
+/// A judge's verdict on one pair: scores, or why there are none.
+#[derive(Debug, Clone)]
+pub struct Judgment {
+    pub stem: String,
+    pub position: u32,
+    pub question: String,
+    pub scores: Option<JudgeScores>,
+    pub raw_response: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A pair for the judge, with the text it was made from.
+#[derive(Debug, Clone)]
+pub struct PairToJudge {
+    pub stem: String,
+    pub position: u32,
+    pub question: String,
+    pub answer: String,
+    pub source_text: String,
+}
+
 /// What the quality filter did to a run's pairs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QualitySummary {
@@ -203,6 +239,19 @@ impl CheckpointStore {
              CREATE TABLE IF NOT EXISTS settings (
                  id INTEGER PRIMARY KEY,
                  json TEXT NOT NULL UNIQUE
+             );
+             CREATE TABLE IF NOT EXISTS judgments (
+                 stem TEXT NOT NULL,
+                 position INTEGER NOT NULL,
+                 question TEXT NOT NULL,
+                 accuracy REAL,
+                 completeness REAL,
+                 consistency REAL,
+                 overall REAL,
+                 raw_response TEXT,
+                 error TEXT,
+                 judged_at TEXT NOT NULL,
+                 PRIMARY KEY (stem, position, question)
              );
              CREATE TABLE IF NOT EXISTS chunks (
                  stem TEXT NOT NULL,
@@ -361,6 +410,127 @@ impl CheckpointStore {
         tx.commit().map_err(fail)
     }
 
+    /// The settings the latest chunks were made with (not imported ones).
+    pub fn latest_settings(&self) -> Result<Option<Value>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT json FROM settings WHERE json NOT LIKE '%imported_from%' ORDER BY id DESC LIMIT 1",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+            .optional()
+            .map(|json| json.and_then(|json| serde_json::from_str(&json).ok()))
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Records a judge's verdict on one pair (replacing an earlier one).
+    pub fn record_judgment(&self, judgment: &Judgment) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO judgments (stem, position, question, accuracy, completeness, consistency, overall,
+                     raw_response, error, judged_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    judgment.stem,
+                    judgment.position,
+                    judgment.question,
+                    judgment.scores.map(|s| s.accuracy),
+                    judgment.scores.map(|s| s.completeness),
+                    judgment.scores.map(|s| s.consistency),
+                    judgment.scores.map(|s| s.overall()),
+                    judgment.raw_response,
+                    judgment.error,
+                    crate::timestamp::now(),
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The overall judge scores of a document's pairs, by (position, question).
+    fn judged_scores(
+        &self,
+        stem: &str,
+    ) -> Result<std::collections::HashMap<(u32, String), f64>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT position, question, overall FROM judgments WHERE stem = ?1 AND overall IS NOT NULL")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map(params![stem], |row| {
+                Ok(((row.get(0)?, row.get(1)?), row.get(2)?))
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// The pairs judged with a score (not failed), as (stem, position, question).
+    pub fn judged_pairs(
+        &self,
+    ) -> Result<std::collections::HashSet<(String, u32, String)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT stem, position, question FROM judgments WHERE overall IS NOT NULL")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// The judge's figures: pairs judged with a score, of them passing (overall ≥ 8),
+    /// and judgments that failed (no score).
+    pub fn judge_figures(&self) -> Result<(u64, u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(overall IS NOT NULL), 0), COALESCE(SUM(overall >= ?1), 0), COALESCE(SUM(overall IS NULL), 0)
+                 FROM judgments",
+                params![crate::quality::JUDGE_PASS],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Every kept pair of every document with its chunk text, for the judge: the pairs
+    /// the Q&A files hold under the run's filter (judge scores aside).
+    pub fn pairs_to_judge(&self) -> Result<Vec<PairToJudge>, StoreError> {
+        let mut filter = self.quality_filter();
+        filter.min_judge_score = None;
+        let mut out = Vec::new();
+        for stem in self.document_stems()? {
+            let mut gate = self.gate_for(&stem, &filter)?;
+            let mut statement = self
+                .conn
+                .prepare_cached("SELECT position, source_text, pairs FROM chunks WHERE stem = ?1 AND status = 'completed' ORDER BY position")
+                .map_err(|e| self.fail(e))?;
+            let rows: Vec<(u32, String, String)> = statement
+                .query_map(params![stem], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .map_err(|e| self.fail(e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.fail(e))?;
+            for (position, source_text, pairs) in rows {
+                let pairs: Vec<StoredPair> = serde_json::from_str(&pairs).unwrap_or_default();
+                for pair in pairs {
+                    if gate
+                        .check(&pair.question, pair.quality.as_ref(), None)
+                        .is_none()
+                    {
+                        out.push(PairToJudge {
+                            stem: stem.clone(),
+                            position,
+                            question: pair.question,
+                            answer: pair.answer,
+                            source_text: source_text.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Stores the quality filter of the run, which views, `stats` and `reparse` apply.
     pub fn set_quality_filter(&self, filter: &QualityFilter) -> Result<(), StoreError> {
         let json = serde_json::to_string(filter).expect("the filter serializes");
@@ -387,14 +557,17 @@ impl CheckpointStore {
     }
 
     /// Every completed chunk's pairs of `stem`, in position order.
-    fn completed_pairs(&self, stem: &str) -> Result<Vec<Vec<StoredPair>>, StoreError> {
+    fn completed_pairs(&self, stem: &str) -> Result<Vec<(u32, Vec<StoredPair>)>, StoreError> {
         let mut statement = self
             .conn
-            .prepare_cached("SELECT pairs FROM chunks WHERE stem = ?1 AND status = 'completed' ORDER BY position")
+            .prepare_cached("SELECT position, pairs FROM chunks WHERE stem = ?1 AND status = 'completed' ORDER BY position")
             .map_err(|e| self.fail(e))?;
         let rows = statement
             .query_map(params![stem], |row| {
-                Ok(serde_json::from_str(&row.get::<_, String>(0)?).unwrap_or_default())
+                Ok((
+                    row.get(0)?,
+                    serde_json::from_str(&row.get::<_, String>(1)?).unwrap_or_default(),
+                ))
             })
             .map_err(|e| self.fail(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
@@ -410,9 +583,9 @@ impl CheckpointStore {
                 .into_iter()
                 .filter(|other| other.as_str() < stem)
             {
-                for pairs in self.completed_pairs(&earlier)? {
+                for (_, pairs) in self.completed_pairs(&earlier)? {
                     for pair in &pairs {
-                        gate.check(&pair.question, pair.quality.as_ref());
+                        gate.check(&pair.question, pair.quality.as_ref(), None);
                     }
                 }
             }
@@ -428,9 +601,11 @@ impl CheckpointStore {
         let mut summary = QualitySummary::default();
         for stem in self.document_stems()? {
             let mut gate = self.gate_for(&stem, &filter)?;
-            for pairs in self.completed_pairs(&stem)? {
+            let judged = self.judged_scores(&stem)?;
+            for (position, pairs) in self.completed_pairs(&stem)? {
                 for pair in &pairs {
-                    match gate.check(&pair.question, pair.quality.as_ref()) {
+                    let score = judged.get(&(position, pair.question.clone())).copied();
+                    match gate.check(&pair.question, pair.quality.as_ref(), score) {
                         Some(reason) => {
                             *summary.dropped.entry(reason).or_insert(0) += 1;
                             *summary
@@ -625,6 +800,7 @@ impl CheckpointStore {
         };
         let filter = self.quality_filter();
         let mut gate = self.gate_for(stem, &filter)?;
+        let judged = self.judged_scores(stem)?;
         let mut training_pairs = Vec::new();
         let mut completed = Vec::new();
         let mut failed = Vec::new();
@@ -644,7 +820,11 @@ impl CheckpointStore {
                     .unwrap_or_default();
             let source_text: String = row.get(5).map_err(|e| self.fail(e))?;
             for pair in pairs {
-                if gate.check(&pair.question, pair.quality.as_ref()).is_some() {
+                let score = judged.get(&(position, pair.question.clone())).copied();
+                if gate
+                    .check(&pair.question, pair.quality.as_ref(), score)
+                    .is_some()
+                {
                     continue;
                 }
                 let quality = match (&pair.quality, filter.with_quality) {

@@ -67,6 +67,9 @@ pub enum Command {
     /// Run a parser again over the raw answers the checkpoint keeps, and rewrite the Q&A
     /// files, without calling the model.
     Reparse(ReparseArgs),
+    /// Have a model judge each pair against its source text: accuracy, completeness and
+    /// consistency, 0 to 10 each; a pair passes at 8. Judges only pairs without a score yet.
+    Validate(Box<ValidateArgs>),
     /// Combine the Q&A files of a directory into one training_data.json.
     Combine(CombineArgs),
     /// Convert Q&A files into training files (Alpaca by default).
@@ -143,6 +146,62 @@ pub struct ReparseArgs {
     /// The parser: a built-in name or a component path.
     #[arg(long, value_name = "NAME|PATH.wasm", default_value = "default-prompt")]
     pub parser: String,
+}
+
+/// `tdg validate --qa-dir DIR [--min-score X] [model options]`
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The Q&A directory of a tdg run.
+    #[arg(long, env = "GENERATOR_OUTPUT_DIR", value_name = "DIR")]
+    pub qa_dir: PathBuf,
+
+    /// Drop pairs whose overall score is below this from the Q&A files (they stay in the checkpoint).
+    #[arg(long, value_name = "X")]
+    pub min_score: Option<f64>,
+
+    /// Judge every pair again, even those already scored.
+    #[arg(long)]
+    pub rejudge: bool,
+
+    /// The judge's provider [default: the run's].
+    #[arg(long)]
+    pub provider: Option<String>,
+
+    /// The judge model [default: the run's].
+    #[arg(long)]
+    pub model: Option<String>,
+
+    /// The judge's API base URL, repeatable [default: the run's].
+    #[arg(long, value_name = "URL", value_delimiter = ',')]
+    pub base_url: Vec<String>,
+
+    /// API key [default: from the provider's variable].
+    #[arg(long)]
+    pub api_key: Option<String>,
+
+    /// Judge temperature.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+
+    /// Maximum judgment tokens.
+    #[arg(long, default_value_t = 500)]
+    pub max_tokens: u32,
+
+    /// Judgments in flight at once.
+    #[arg(long, env = "GENERATOR_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: usize,
+
+    /// How often an unreadable judgment is asked for again.
+    #[arg(long, default_value_t = 1)]
+    pub parse_retries: u32,
+
+    /// How often a transient failure is retried.
+    #[arg(long, env = "GENERATOR_MAX_RETRIES", default_value_t = 5)]
+    pub max_retries: u32,
+
+    /// The first retry's backoff in milliseconds.
+    #[arg(long, env = "GENERATOR_RETRY_BASE_MS", default_value_t = 500)]
+    pub retry_base_ms: u64,
 }
 
 /// `tdg combine --qa-dir DIR --output-file FILE`

@@ -428,6 +428,34 @@ pub struct GenerateArgs {
     pub config: Option<PathBuf>,
 }
 
+/// The API key for `provider`: `flag`, else its environment variables. A missing key
+/// is an error when the servers include the provider's official API (other servers,
+/// such as a local OpenAI-compatible one, may need none).
+pub fn resolve_key(
+    provider: ProviderKind,
+    flag: Option<String>,
+    base_urls: &[String],
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<ApiKey>, ConfigError> {
+    let key = flag.or_else(|| {
+        provider
+            .key_variables()
+            .iter()
+            .find_map(|var| env(var).filter(|k| !k.is_empty()))
+    });
+    let official = base_urls
+        .iter()
+        .any(|url| url.trim_end_matches('/') == provider.default_base_url());
+    match key {
+        Some(key) => Ok(Some(ApiKey::new(key))),
+        None if official && !provider.key_variables().is_empty() => Err(ConfigError::MissingKey {
+            provider,
+            variables: provider.key_variables().join(" or "),
+        }),
+        None => Ok(None),
+    }
+}
+
 /// What the settings are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Purpose {
@@ -562,29 +590,11 @@ impl GenerateArgs {
             (_, Some(url), ProviderKind::Local) => vec![url],
             _ => vec![provider.default_base_url().to_string()],
         };
-        let key = self.api_key.or_else(|| {
-            provider
-                .key_variables()
-                .iter()
-                .find_map(|var| env(var).filter(|k| !k.is_empty()))
-        });
-        let official = model
-            .base_urls
-            .iter()
-            .any(|url| url.trim_end_matches('/') == provider.default_base_url());
-        match key {
-            Some(key) => model.api_key = Some(ApiKey::new(key)),
-            None if official
-                && !provider.key_variables().is_empty()
-                && purpose == Purpose::Generate =>
-            {
-                return Err(ConfigError::MissingKey {
-                    provider,
-                    variables: provider.key_variables().join(" or "),
-                });
-            }
-            None => {}
-        }
+        model.api_key = match resolve_key(provider, self.api_key, &model.base_urls, &env) {
+            Err(error) if purpose == Purpose::Generate => return Err(error),
+            Err(_) => None,
+            Ok(key) => key,
+        };
         if let Some(temperature) = self.temperature {
             if !(0.0..=2.0).contains(&temperature) {
                 return Err(ConfigError::Invalid {
@@ -704,6 +714,8 @@ impl GenerateArgs {
             dedupe: self.dedupe.unwrap_or_default(),
             min_grounding: self.min_grounding.unwrap_or(0.0),
             with_quality: self.with_quality.unwrap_or(false),
+            // Set by `tdg validate --min-score`, and kept by later runs.
+            min_judge_score: None,
         };
         settings.resume = self.resume.unwrap_or(false);
         settings.overwrite = self.overwrite.unwrap_or(false);

@@ -42,3 +42,4 @@ pub mod quality;
 pub mod reparse;
 pub mod stats;
 pub mod timestamp;
+pub mod validate;

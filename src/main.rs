@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use tdg::cli::{
     Cli, CombineArgs, Command, ConvertArgs, GlobalArgs, PluginsArgs, PluginsCommand, PromptArgs,
-    ReparseArgs, StatsArgs,
+    ReparseArgs, StatsArgs, ValidateArgs,
 };
 use tdg::combine::combine;
 use tdg::config::GenerateArgs;
@@ -80,6 +80,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Prompt(args) => run_prompt(&host, *args),
         Command::Stats(args) => run_stats(args),
         Command::Reparse(args) => run_reparse(&host, args),
+        Command::Validate(args) => run_validate(*args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(
@@ -207,6 +208,82 @@ fn run_reparse(host: &PluginHost, args: ReparseArgs) -> Result<ExitCode> {
         report.qa_files.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_validate(args: ValidateArgs) -> Result<ExitCode> {
+    use tdg::generate::settings::{GenerateSettings, ProviderKind};
+    let stored = tdg::validate::run_settings(&args.qa_dir).unwrap_or_default();
+    let stored_text = |key: &str| stored.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let provider_name = args
+        .provider
+        .clone()
+        .or_else(|| stored_text("provider"))
+        .unwrap_or_else(|| "local".into());
+    let provider = ProviderKind::parse(&provider_name)
+        .ok_or_else(|| tdg::config::ConfigError::UnknownProvider(provider_name.clone()))?;
+    let mut model = GenerateSettings::new(".", &args.qa_dir, provider).model;
+    // The run's model and servers, unless the provider was changed.
+    let same_provider =
+        args.provider.is_none() || stored_text("provider").as_deref() == Some(provider.name());
+    if let Some(name) = args
+        .model
+        .clone()
+        .or_else(|| stored_text("model").filter(|_| same_provider))
+    {
+        model.model = name;
+    }
+    let stored_urls: Vec<String> = stored
+        .get("base_urls")
+        .and_then(|v| v.as_array())
+        .map(|urls| {
+            urls.iter()
+                .filter_map(|u| u.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !args.base_url.is_empty() {
+        model.base_urls = args.base_url.clone();
+    } else if same_provider && !stored_urls.is_empty() {
+        model.base_urls = stored_urls;
+    }
+    model.api_key =
+        tdg::config::resolve_key(provider, args.api_key.clone(), &model.base_urls, |var| {
+            std::env::var(var).ok()
+        })?;
+    model.temperature = args.temperature;
+    model.max_tokens = args.max_tokens;
+    model.retry.max_retries = args.max_retries;
+    model.retry.base = Duration::from_millis(args.retry_base_ms);
+    let settings = tdg::validate::ValidateSettings {
+        qa_dir: args.qa_dir,
+        model,
+        concurrency: args.concurrency.max(1),
+        parse_retries: args.parse_retries,
+        min_score: args.min_score,
+        rejudge: args.rejudge,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        let report = tdg::validate::validate(&settings, cancel).await?;
+        let rate = if report.total_scored > 0 { report.total_passed as f64 * 100.0 / report.total_scored as f64 } else { 0.0 };
+        tracing::info!(
+            "judged {} pairs ({} pass, {} could not be judged, {} judged before); in all {} of {} scored pairs pass ({rate:.1}%)",
+            report.judged,
+            report.passed,
+            report.failed,
+            report.already_judged,
+            report.total_passed,
+            report.total_scored
+        );
+        if report.interrupted {
+            return Ok(ExitCode::from(INTERRUPTED));
+        }
+        Ok(if report.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    })
 }
 
 fn run_stats(args: StatsArgs) -> Result<ExitCode> {

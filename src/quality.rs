@@ -20,6 +20,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+/// The judge's overall score at which a pair passes.
+pub const JUDGE_PASS: f64 = 8.0;
+
 /// How similar two questions must be to count as duplicates (token-set Jaccard).
 pub const NEAR_DUPLICATE: f64 = 0.9;
 
@@ -263,6 +266,8 @@ pub enum DropReason {
     Ungrounded,
     /// Its question is an exact or near duplicate of an earlier one.
     Duplicate,
+    /// The judge scored it below `--min-score`.
+    FailedJudge,
 }
 
 impl DropReason {
@@ -272,6 +277,7 @@ impl DropReason {
             DropReason::RestatesQuestion => "restates-question",
             DropReason::Ungrounded => "ungrounded",
             DropReason::Duplicate => "duplicate",
+            DropReason::FailedJudge => "failed-judge",
         }
     }
 }
@@ -300,6 +306,9 @@ pub struct QualityFilter {
     pub min_grounding: f64,
     /// Q&A files carry each pair's `quality`.
     pub with_quality: bool,
+    /// Pairs the judge (`tdg validate`) scored below this are dropped.
+    #[serde(default)]
+    pub min_judge_score: Option<f64>,
 }
 
 impl Default for QualityFilter {
@@ -310,6 +319,7 @@ impl Default for QualityFilter {
             dedupe: DedupeScope::Document,
             min_grounding: 0.0,
             with_quality: false,
+            min_judge_score: None,
         }
     }
 }
@@ -332,7 +342,18 @@ impl<'a> Gate<'a> {
     /// Why the pair is dropped, or `None` to keep it (and remember its question).
     /// Pairs without quality figures (imported from the original tool) are kept as
     /// they were written, and take no part.
-    pub fn check(&mut self, question: &str, quality: Option<&PairQuality>) -> Option<DropReason> {
+    /// `judged` is the judge's overall score, if the pair was judged.
+    pub fn check(
+        &mut self,
+        question: &str,
+        quality: Option<&PairQuality>,
+        judged: Option<f64>,
+    ) -> Option<DropReason> {
+        if let (Some(min), Some(score)) = (self.filter.min_judge_score, judged)
+            && score < min
+        {
+            return Some(DropReason::FailedJudge);
+        }
         let quality = quality?;
         if self.filter.drop_echoes && quality.echo {
             return Some(DropReason::Echo);
@@ -448,44 +469,47 @@ mod tests {
             ..Default::default()
         };
         let good = Some(&good);
-        assert_eq!(gate.check("What does the license cover?", good), None);
+        assert_eq!(gate.check("What does the license cover?", good, None), None);
         assert_eq!(
-            gate.check("what does the LICENSE cover", good),
+            gate.check("what does the LICENSE cover", good, None),
             Some(DropReason::Duplicate)
         );
         assert_eq!(
-            gate.check("What does the licence cover?", good),
+            gate.check("What does the licence cover?", good, None),
             None,
             "a different word is a different question"
         );
         assert_eq!(
-            gate.check("Which rights does the license grant to users?", good),
+            gate.check("Which rights does the license grant to users?", good, None),
             None
         );
         assert_eq!(
-            gate.check("Which rights does the license grant users?", good),
+            gate.check("Which rights does the license grant users?", good, None),
             Some(DropReason::Duplicate)
         );
         assert_eq!(
-            gate.check("The license grants users which rights?", good),
+            gate.check("The license grants users which rights?", good, None),
             Some(DropReason::Duplicate)
         );
-        assert_eq!(gate.check("Who grants the license?", good), None);
-        assert_eq!(gate.check("What does Section 3 cover?", good), None);
+        assert_eq!(gate.check("Who grants the license?", good, None), None);
+        assert_eq!(gate.check("What does Section 3 cover?", good, None), None);
         assert_eq!(
-            gate.check("What does Section 4 cover?", good),
+            gate.check("What does Section 4 cover?", good, None),
             None,
             "numbers tell questions apart"
         );
         // Pairs imported from the original tool are kept as written.
-        assert_eq!(gate.check("Who grants the license?", None), None);
+        assert_eq!(gate.check("Who grants the license?", None, None), None);
         let echo = PairQuality {
             grounding: 1.0,
             evidence: None,
             echo: true,
             restates: false,
         };
-        assert_eq!(gate.check("Anything", Some(&echo)), Some(DropReason::Echo));
+        assert_eq!(
+            gate.check("Anything", Some(&echo), None),
+            Some(DropReason::Echo)
+        );
     }
 
     #[test]
@@ -502,7 +526,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            gate.check("Q one two", Some(&low)),
+            gate.check("Q one two", Some(&low), None),
             Some(DropReason::Ungrounded)
         );
         let echo = PairQuality {
@@ -511,7 +535,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            gate.check("Q three four", Some(&echo)),
+            gate.check("Q three four", Some(&echo), None),
             None,
             "the echo filter is off"
         );
@@ -520,7 +544,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            gate.check("What does the license cover?", Some(&good)),
+            gate.check("What does the license cover?", Some(&good), None),
             None,
             "dedupe is off"
         );

@@ -57,6 +57,21 @@ pub struct QualityStats {
     pub dropped: std::collections::BTreeMap<String, u64>,
     /// Kept pairs per grounding range.
     pub grounding: Vec<GroundingBucket>,
+    /// The judge's figures, once `tdg validate` ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge: Option<JudgeStats>,
+}
+
+/// What the judge (`tdg validate`) found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct JudgeStats {
+    /// Pairs with a score.
+    pub scored: u64,
+    /// Of those, the ones scoring 8 or more.
+    pub passed: u64,
+    pub pass_rate: f64,
+    /// Judgments that could not be read (no score).
+    pub failed: u64,
 }
 
 /// Kept pairs whose grounding falls in `[from, to)` (the last range includes 1).
@@ -100,7 +115,21 @@ pub fn collect(qa_dir: &Path) -> Result<Stats, StatsError> {
                 .copied()
                 .unwrap_or(0);
         }
+        let (scored, passed, failed) = store
+            .judge_figures()
+            .map_err(|e| StatsError::Read(e.to_string()))?;
+        let judge = (scored + failed > 0).then(|| JudgeStats {
+            scored,
+            passed,
+            pass_rate: if scored > 0 {
+                passed as f64 / scored as f64
+            } else {
+                0.0
+            },
+            failed,
+        });
         let quality = QualityStats {
+            judge,
             dropped: summary
                 .dropped
                 .iter()
@@ -265,6 +294,15 @@ pub fn render(stats: &Stats) -> String {
             out.push_str(&format!(
                 "\nPairs dropped by the quality gate: {}\n",
                 dropped.join(", ")
+            ));
+        }
+        if let Some(judge) = &quality.judge {
+            out.push_str(&format!(
+                "Judge: {} of {} scored pairs pass ({:.1}%), {} could not be judged\n",
+                judge.passed,
+                judge.scored,
+                judge.pass_rate * 100.0,
+                judge.failed
             ));
         }
         if quality.grounding.iter().any(|b| b.pairs > 0) {

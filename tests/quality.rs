@@ -186,3 +186,119 @@ fn each_filter_can_be_turned_off() {
             .any(|q| q.contains("main purpose of this policy"))
     );
 }
+
+fn validate(dir: &Path, extra: &[&str]) -> std::process::Output {
+    tdg_isolated(dir)
+        .args(["validate", "--qa-dir", "qa", "--retry-base-ms", "1"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn validate_scores_every_pair_resumes_exactly_and_min_score_drops_failures() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(generate(&server, dir.path(), &[]).status.success());
+    let generated = server.request_count();
+    let kept = questions(&read_json(dir.path().join("qa/port_qa.json")));
+
+    // By default the judge is the run's own provider, model and server.
+    let output = validate(dir.path(), &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        server.request_count() - generated,
+        kept.len(),
+        "one judgment per kept pair"
+    );
+    let judge_request = server.requests().last().unwrap().clone();
+    assert_eq!(judge_request.path, "/v1/chat/completions");
+    assert!(
+        judge_request.body["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Question: ")
+    );
+
+    let stats = tdg_isolated(dir.path())
+        .args(["stats", "--json", "qa"])
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let judge = &stats["quality"]["judge"];
+    assert_eq!(judge["scored"], kept.len());
+    assert_eq!(
+        judge["passed"],
+        kept.len() - 1,
+        "the banana answer fails (overall 3.2)"
+    );
+    assert_eq!(judge["failed"], 0);
+
+    // Exact resume: nothing left to judge, no request.
+    let before = server.request_count();
+    assert!(validate(dir.path(), &[]).status.success());
+    assert_eq!(server.request_count(), before);
+
+    // --min-score drops the failing pair from the Q&A file, not from the checkpoint.
+    assert!(validate(dir.path(), &["--min-score", "8"]).status.success());
+    let after = questions(&read_json(dir.path().join("qa/port_qa.json")));
+    assert_eq!(after.len(), kept.len() - 1);
+    assert!(!after.iter().any(|q| q.contains("potassium")));
+    let store = rusqlite::Connection::open(dir.path().join("qa/.tdg-checkpoint.sqlite3")).unwrap();
+    let overall: f64 = store
+        .query_row(
+            "SELECT overall FROM judgments WHERE question = 'Which fruit is rich in potassium?'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!((overall - 3.2).abs() < 1e-9, "{overall}");
+}
+
+#[test]
+fn validate_never_invents_a_score() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = dir.path().join("chunks");
+    std::fs::create_dir_all(&chunks).unwrap();
+    let list = json!([{"text": "MOCK-JUDGE-GARBAGE Gulls follow the ferry across the bay."}]);
+    std::fs::write(
+        chunks.join("bay_chunks.json"),
+        json!({"chunks": list}).to_string(),
+    )
+    .unwrap();
+    let qa_dir = dir.path().join("qa");
+    assert!(
+        common::generate_command("openai", &[&server.url], &chunks, &qa_dir, &[])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let output = validate(dir.path(), &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "unreadable judgments are reported"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("could not be read"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let store = rusqlite::Connection::open(qa_dir.join(".tdg-checkpoint.sqlite3")).unwrap();
+    let (scored, unscored): (i64, i64) = store
+        .query_row("SELECT COUNT(overall), SUM(overall IS NULL AND error IS NOT NULL AND raw_response IS NOT NULL) FROM judgments", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((scored, unscored), (0, 3));
+    // Failed judgments are asked again on the next run (each asked twice: one parse retry).
+    let before = server.request_count();
+    assert_eq!(validate(dir.path(), &[]).status.code(), Some(1));
+    assert_eq!(server.request_count() - before, 6);
+}

@@ -260,8 +260,12 @@ impl Generator {
         // Resume: import what the original tool left half-done, then read what is
         // done, before the writer takes the store.
         let mut store = store;
+        let mut filter = settings.quality;
+        if filter.min_judge_score.is_none() {
+            filter.min_judge_score = store.quality_filter().min_judge_score;
+        }
         store
-            .set_quality_filter(&settings.quality)
+            .set_quality_filter(&filter)
             .map_err(|e| GenerateError::Store(e.to_string()))?;
         let done = if settings.resume {
             legacy::import_original_runs(&mut store, &settings.qa_dir, &files);

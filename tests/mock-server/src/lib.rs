@@ -554,6 +554,23 @@ async fn tags(State(state): State<Arc<MockState>>) -> Response {
     axum::Json(json!({"models": models.iter().map(|m| json!({"name": m, "model": m})).collect::<Vec<_>>()})).into_response()
 }
 
+/// A judge's answer: low scores for the off-text banana answer, none that can be read
+/// for sources marked `MOCK-JUDGE-GARBAGE`, good scores otherwise.
+fn judgment(prompt: &str, _turns: usize) -> String {
+    let answer = prompt
+        .lines()
+        .find_map(|line| line.strip_prefix("Answer: "))
+        .unwrap_or_default();
+    if prompt.contains("MOCK-JUDGE-GARBAGE") {
+        return "The answer seems fine to me.".into();
+    }
+    if answer.contains("Bananas") {
+        return r#"{"accuracy": 2, "completeness": 4, "consistency": 5, "explanation": "Not in the text."}"#.into();
+    }
+    r#"Verdict: {"accuracy": 9, "completeness": 8, "consistency": 10, "explanation": "Supported."}"#
+        .into()
+}
+
 /// The chunk text of a prompt: between the default template's `"""` lines, or the
 /// whole first user message.
 pub fn chunk_text(prompt: &str) -> String {
@@ -614,6 +631,9 @@ pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
 /// The answer for a conversation whose user turns are `user` (`turns` messages).
 fn answer(user: &[String], turns: usize) -> String {
     let prompt = user.first().map(String::as_str).unwrap_or_default();
+    if prompt.contains("Score the answer against the source text") {
+        return judgment(prompt, turns);
+    }
     let text = chunk_text(prompt);
     let pairs = pairs_for(&text, asked_for(prompt));
     let array = serde_json::to_string_pretty(

@@ -229,16 +229,30 @@ fn is_echo(question: &str, answer: &str, prompt_rest: &str) -> bool {
     })
 }
 
-/// Whether two questions are the same but for case, punctuation, stop words, plural
-/// endings or word order: token-set Jaccard ≥ 0.9 on all words or on content words.
-pub fn near_duplicates(a: &str, b: &str) -> bool {
-    if normalize(a) == normalize(b) {
-        return true;
+/// A question's forms for duplicate checks, computed once.
+struct Question {
+    normalized: String,
+    words: BTreeSet<String>,
+    content: BTreeSet<String>,
+}
+
+impl Question {
+    fn new(text: &str) -> Self {
+        Question {
+            normalized: normalize(text),
+            words: token_set(text),
+            content: content_words(text).into_iter().collect(),
+        }
     }
-    let content = |text: &str| -> BTreeSet<String> { content_words(text).into_iter().collect() };
-    let (ca, cb) = (content(a), content(b));
-    jaccard(&token_set(a), &token_set(b)) >= NEAR_DUPLICATE
-        || (ca.len() >= 2 && jaccard(&ca, &cb) >= NEAR_DUPLICATE)
+
+    /// The same question but for case, punctuation, stop words, plural endings or
+    /// word order: token-set Jaccard ≥ 0.9 on all words, or on content words (when
+    /// there are at least two).
+    fn near_duplicate_of(&self, other: &Question) -> bool {
+        self.normalized == other.normalized
+            || jaccard(&self.words, &other.words) >= NEAR_DUPLICATE
+            || (self.content.len() >= 2 && jaccard(&self.content, &other.content) >= NEAR_DUPLICATE)
+    }
 }
 
 /// Whether the answer only repeats the question.
@@ -327,16 +341,70 @@ impl Default for QualityFilter {
 /// Applies a [`QualityFilter`] to pairs in order, remembering the questions kept.
 pub struct Gate<'a> {
     filter: &'a QualityFilter,
-    kept: Vec<String>,
+    kept: Vec<Question>,
+    /// Kept questions by each of their words, and by each content word, to find
+    /// duplicate candidates without comparing every pair of questions.
+    by_word: std::collections::HashMap<String, Vec<usize>>,
+    by_content: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// The kept questions that could be near duplicates of a question with `words`:
+/// prefix filtering. Jaccard ≥ t means sharing at least ⌈t·|A|⌉ of A's words, so a
+/// match holds one of A's |A| − ⌈t·|A|⌉ + 1 rarest words.
+fn candidates(
+    words: &BTreeSet<String>,
+    index: &std::collections::HashMap<String, Vec<usize>>,
+) -> Vec<usize> {
+    let needed = (NEAR_DUPLICATE * words.len() as f64).ceil() as usize;
+    let prefix = words.len() + 1 - needed.max(1);
+    let mut postings: Vec<&Vec<usize>> = words.iter().filter_map(|word| index.get(word)).collect();
+    postings.sort_by_key(|ids| ids.len());
+    // Words that no kept question has are the rarest of all: they use up the prefix.
+    let missing = words.len() - postings.len();
+    postings
+        .into_iter()
+        .take(prefix.saturating_sub(missing))
+        .flatten()
+        .copied()
+        .collect()
 }
 
 impl<'a> Gate<'a> {
     /// A gate that has seen the questions `earlier` (for corpus-wide duplicates).
     pub fn new(filter: &'a QualityFilter, earlier: impl IntoIterator<Item = String>) -> Self {
-        Gate {
+        let mut gate = Gate {
             filter,
-            kept: earlier.into_iter().collect(),
+            kept: Vec::new(),
+            by_word: Default::default(),
+            by_content: Default::default(),
+        };
+        for question in earlier {
+            gate.remember(Question::new(&question));
         }
+        gate
+    }
+
+    fn remember(&mut self, question: Question) {
+        let index = self.kept.len();
+        for word in &question.words {
+            self.by_word.entry(word.clone()).or_default().push(index);
+        }
+        for word in &question.content {
+            self.by_content.entry(word.clone()).or_default().push(index);
+        }
+        self.kept.push(question);
+    }
+
+    /// Whether a kept question is a near duplicate of `question`.
+    fn is_duplicate(&self, question: &Question) -> bool {
+        let mut ids = candidates(&question.words, &self.by_word);
+        if question.content.len() >= 2 {
+            ids.extend(candidates(&question.content, &self.by_content));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .any(|id| question.near_duplicate_of(&self.kept[id]))
     }
 
     /// Why the pair is dropped, or `None` to keep it (and remember its question).
@@ -364,12 +432,11 @@ impl<'a> Gate<'a> {
         if quality.grounding < self.filter.min_grounding {
             return Some(DropReason::Ungrounded);
         }
-        if self.filter.dedupe != DedupeScope::Off
-            && self.kept.iter().any(|kept| near_duplicates(kept, question))
-        {
+        let question = Question::new(question);
+        if self.filter.dedupe != DedupeScope::Off && self.is_duplicate(&question) {
             return Some(DropReason::Duplicate);
         }
-        self.kept.push(question.to_string());
+        self.remember(question);
         None
     }
 }
@@ -548,6 +615,39 @@ mod tests {
             None,
             "dedupe is off"
         );
+    }
+
+    #[test]
+    fn the_indexed_gate_decides_as_comparing_every_pair_would() {
+        let words = [
+            "license", "grant", "users", "rights", "the", "which", "does", "patent", "work",
+            "cover", "section", "3",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let questions: Vec<String> = (0..400)
+            .map(|_| {
+                (0..rng.usize(2..8))
+                    .map(|_| words[rng.usize(..words.len())])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let filter = QualityFilter::default();
+        let good = PairQuality {
+            grounding: 1.0,
+            ..Default::default()
+        };
+        let mut gate = Gate::new(&filter, []);
+        let mut kept: Vec<Question> = Vec::new();
+        for text in &questions {
+            let question = Question::new(text);
+            let brute = kept.iter().any(|k| question.near_duplicate_of(k));
+            let indexed = gate.check(text, Some(&good), None) == Some(DropReason::Duplicate);
+            assert_eq!(indexed, brute, "{text}");
+            if !brute {
+                kept.push(question);
+            }
+        }
     }
 
     #[test]

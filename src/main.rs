@@ -102,6 +102,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let working_dir = std::env::current_dir().context("cannot read the working directory")?;
     let dry_run = args.dry_run;
+    let quiet = global.quiet;
     let interval = args.progress_interval;
     let args = args.with_config_file(&working_dir)?;
     if dry_run {
@@ -138,7 +139,7 @@ fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Re
         let report = generator.run(cancel).await?;
         let settings = generator.settings();
         let written = &report.writer;
-        if let Ok(stats) = tdg::stats::collect(&settings.qa_dir) {
+        if !quiet && let Ok(stats) = tdg::stats::collect(&settings.qa_dir) {
             eprint!("{}", tdg::stats::render(&stats));
         }
         let cost = settings.cost.cost(written.tokens_in, written.tokens_out).map(|c| format!(", about ${c:.4}")).unwrap_or_default();

@@ -431,3 +431,42 @@ fn sigkill_at_random_moments_loses_nothing_and_duplicates_nothing() {
         );
     }
 }
+
+/// A full disk (here: a file-size limit, with SIGXFSZ ignored, so writes fail with
+/// EFBIG as on a full disk) stops the run with one clear message; nothing recorded is
+/// lost, and a resume finishes exactly.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_stops_the_run_cleanly_and_loses_nothing() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let qa_dir = dir.path().join("qa");
+    let inner = generate_command(&server, &corpus(), &qa_dir, &[]);
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 150; exec \"$0\" \"$@\"")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .envs(inner.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    let errors: Vec<&str> = message.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(
+        errors.iter().any(|l| l.contains(".tdg-checkpoint.sqlite3")
+            && l.contains("free disk space")
+            && l.contains("--resume")),
+        "{message}"
+    );
+    assert_eq!(
+        errors.iter().filter(|l| l.contains("checkpoint")).count(),
+        1,
+        "said once: {message}"
+    );
+
+    let resumed = run(&server, &corpus(), &qa_dir, &["--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_exact(&corpus(), &qa_dir);
+}

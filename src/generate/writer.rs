@@ -203,8 +203,10 @@ pub fn run(
 }
 
 impl Writer {
+    /// Hands the first failure to write to the run, which stops and returns it as its
+    /// error; later ones, while the run winds down, say nothing new.
     fn fail(&mut self, message: String) {
-        tracing::error!("{message}");
+        tracing::debug!("{message}");
         if self.report.error.is_none() {
             self.report.error = Some(message.clone());
             (self.hooks.on_error)(message);

@@ -116,53 +116,102 @@ pub fn prompt_without(messages: &[crate::provider::Message], chunk: &str) -> Str
 }
 
 /// Assesses one pair made from `chunk`, whose prompt, without the chunk's text, was
-/// `prompt_rest`.
+/// `prompt_rest`. (For many pairs of one chunk, build an [`Assessor`] once.)
 pub fn assess(question: &str, answer: &str, chunk: &str, prompt_rest: &str) -> PairQuality {
-    let chunk_words: BTreeSet<String> = content_words(chunk).into_iter().collect();
-    let answer_words = content_words(answer);
-    let grounding = if answer_words.is_empty() {
-        0.0
-    } else {
-        answer_words
-            .iter()
-            .filter(|w| chunk_words.contains(*w))
-            .count() as f64
-            / answer_words.len() as f64
-    };
-    PairQuality {
-        grounding,
-        evidence: evidence(chunk, &answer_words),
-        echo: is_echo(question, answer, prompt_rest),
-        restates: restates(question, answer),
-    }
+    Assessor::new(chunk, prompt_rest).assess(question, answer)
 }
 
-/// The sentence, or two adjacent sentences, of `chunk` sharing the most of
-/// `answer_words`, as character offsets.
-fn evidence(chunk: &str, answer_words: &[String]) -> Option<(usize, usize)> {
-    let wanted: BTreeSet<&str> = answer_words.iter().map(String::as_str).collect();
-    let sentences = sentence_spans(chunk);
-    let score = |start: usize, end: usize| {
-        let found: BTreeSet<String> = content_words(&char_slice(chunk, start, end))
-            .into_iter()
-            .collect();
-        wanted.iter().filter(|w| found.contains(**w)).count()
-    };
-    let mut best: Option<(usize, (usize, usize))> = None;
-    for (i, &(start, end)) in sentences.iter().enumerate() {
-        let mut candidates = vec![(start, end)];
-        if let Some(&(_, next_end)) = sentences.get(i + 1) {
-            candidates.push((start, next_end));
-        }
-        for (s, e) in candidates {
-            let hits = score(s, e);
-            // A wider span must find strictly more to be preferred.
-            if hits > 0 && best.is_none_or(|(b, _)| hits > b) {
-                best = Some((hits, (s, e)));
-            }
+/// What the gate needs of one chunk and its prompt, worked out once for all its pairs.
+pub struct Assessor {
+    chunk_words: BTreeSet<String>,
+    /// Each sentence's span and content words.
+    sentences: Vec<((usize, usize), BTreeSet<String>)>,
+    /// The prompt without the chunk, normalised, and each of its lines' content words.
+    prompt: String,
+    prompt_lines: Vec<BTreeSet<String>>,
+}
+
+impl Assessor {
+    pub fn new(chunk: &str, prompt_rest: &str) -> Self {
+        let set = |text: &str| -> BTreeSet<String> { content_words(text).into_iter().collect() };
+        Assessor {
+            chunk_words: set(chunk),
+            sentences: sentence_spans(chunk)
+                .into_iter()
+                .map(|(start, end)| ((start, end), set(&char_slice(chunk, start, end))))
+                .collect(),
+            prompt: normalize(prompt_rest),
+            prompt_lines: prompt_rest
+                .lines()
+                .map(set)
+                .filter(|words| !words.is_empty())
+                .collect(),
         }
     }
-    best.map(|(_, span)| span)
+
+    /// Assesses one pair.
+    pub fn assess(&self, question: &str, answer: &str) -> PairQuality {
+        let answer_words = content_words(answer);
+        let grounding = if answer_words.is_empty() {
+            0.0
+        } else {
+            answer_words
+                .iter()
+                .filter(|w| self.chunk_words.contains(*w))
+                .count() as f64
+                / answer_words.len() as f64
+        };
+        PairQuality {
+            grounding,
+            evidence: self.evidence(&answer_words),
+            echo: self.is_echo(question),
+            restates: restates(question, answer),
+        }
+    }
+
+    /// The sentence, or two adjacent sentences, sharing the most of `answer_words`,
+    /// as character offsets. A wider span must find strictly more to be preferred.
+    fn evidence(&self, answer_words: &[String]) -> Option<(usize, usize)> {
+        let wanted: BTreeSet<&str> = answer_words.iter().map(String::as_str).collect();
+        let hits = |words: &[&BTreeSet<String>]| {
+            wanted
+                .iter()
+                .filter(|w| words.iter().any(|set| set.contains(**w)))
+                .count()
+        };
+        let mut best: Option<(usize, (usize, usize))> = None;
+        for (i, ((start, end), words)) in self.sentences.iter().enumerate() {
+            let mut spans = vec![((*start, *end), hits(&[words]))];
+            if let Some(((_, next_end), next_words)) = self.sentences.get(i + 1) {
+                spans.push(((*start, *next_end), hits(&[words, next_words])));
+            }
+            for (span, found) in spans {
+                if found > 0 && best.is_none_or(|(most, _)| found > most) {
+                    best = Some((found, span));
+                }
+            }
+        }
+        best.map(|(_, span)| span)
+    }
+
+    /// Whether the question repeats the prompt's own text: it stands in the prompt, or
+    /// nearly all of its content words (at least three) stand in one line of it (an
+    /// example with a word changed).
+    fn is_echo(&self, question: &str) -> bool {
+        let question = normalize(question);
+        if question.split(' ').count() < 3 {
+            return false;
+        }
+        if self.prompt.contains(&question) {
+            return true;
+        }
+        let words: BTreeSet<String> = content_words(&question).into_iter().collect();
+        words.len() >= 3
+            && self.prompt_lines.iter().any(|line| {
+                let found = words.iter().filter(|w| line.contains(*w)).count();
+                found as f64 / words.len() as f64 >= NEAR_DUPLICATE
+            })
+    }
 }
 
 /// Sentence boundaries as character offsets: a sentence ends at `.`, `!` or `?`
@@ -200,33 +249,6 @@ fn push_trimmed(chars: &[char], mut start: usize, mut end: usize, spans: &mut Ve
 
 fn char_slice(text: &str, start: usize, end: usize) -> String {
     text.chars().skip(start).take(end - start).collect()
-}
-
-/// Whether the question (or question and answer) repeat the prompt's own text.
-fn is_echo(question: &str, answer: &str, prompt_rest: &str) -> bool {
-    let question = normalize(question);
-    if question.split(' ').count() < 3 {
-        return false;
-    }
-    let prompt = normalize(prompt_rest);
-    if prompt.contains(&question) {
-        return true;
-    }
-    // Near copies of a line of the prompt (an example with a word changed): nearly
-    // all of the question's content words stand in one line of the prompt.
-    let question_words: BTreeSet<String> = content_words(&question).into_iter().collect();
-    if question_words.len() < 3 {
-        return false;
-    }
-    let _ = answer;
-    prompt_rest.lines().any(|line| {
-        let line_words: BTreeSet<String> = content_words(line).into_iter().collect();
-        let found = question_words
-            .iter()
-            .filter(|w| line_words.contains(*w))
-            .count();
-        found as f64 / question_words.len() as f64 >= NEAR_DUPLICATE
-    })
 }
 
 /// A question's forms for duplicate checks, computed once.

@@ -60,17 +60,14 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
             Ok(pairs) => (
                 ChunkStatus::Completed,
                 {
-                    let prompt_rest =
-                        crate::quality::prompt_without(&answer.prompt, &answer.source_text);
+                    let assessor = crate::quality::Assessor::new(
+                        &answer.source_text,
+                        &crate::quality::prompt_without(&answer.prompt, &answer.source_text),
+                    );
                     pairs
                         .into_iter()
                         .map(|p| {
-                            let quality = crate::quality::assess(
-                                &p.question,
-                                &p.answer,
-                                &answer.source_text,
-                                &prompt_rest,
-                            );
+                            let quality = assessor.assess(&p.question, &p.answer);
                             StoredPair {
                                 question: p.question,
                                 answer: p.answer,

@@ -120,7 +120,10 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
         }
     };
     outcome.prompt = Some(json!(messages));
-    let prompt_rest = crate::quality::prompt_without(&messages, &chunk.text);
+    let assessor = crate::quality::Assessor::new(
+        &chunk.text,
+        &crate::quality::prompt_without(&messages, &chunk.text),
+    );
     for attempt in 0..=context.parse_retries {
         outcome.attempts = attempt + 1;
         let response = match context.client.chat(&messages).await {
@@ -141,12 +144,7 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
                 outcome.pairs = pairs
                     .into_iter()
                     .map(|pair| {
-                        let quality = crate::quality::assess(
-                            &pair.question,
-                            &pair.answer,
-                            &chunk.text,
-                            &prompt_rest,
-                        );
+                        let quality = assessor.assess(&pair.question, &pair.answer);
                         StoredPair {
                             question: pair.question,
                             answer: pair.answer,

@@ -7,9 +7,9 @@
 //!
 //! - one [`PluginHost`] (one wasmtime `Engine`) per process; compiled components are
 //!   cached on disk ([`cache`]);
-//! - each loaded plugin keeps an `InstancePre`; every call gets a fresh instance in a
-//!   fresh store, so a trap, a timeout or running out of memory fails that call alone
-//!   and never the calls after it;
+//! - each loaded plugin keeps an `InstancePre` and a pool of instances that behaved;
+//!   an instance whose call traps, times out, runs out of memory or fails is dropped
+//!   with its store, so a failure fails that call alone and never the calls after it;
 //! - limits ([`PluginLimits`]) cap memory and time per call ([`sandbox`]).
 
 mod bindings;
@@ -196,6 +196,7 @@ impl PluginHost {
             pre,
             exports,
             contract,
+            pool: Default::default(),
         })
     }
 
@@ -288,6 +289,8 @@ pub struct LoadedPlugin {
     pre: InstancePre<PluginState>,
     exports: Vec<String>,
     contract: Option<String>,
+    /// Instances that behaved, for reuse.
+    pool: std::sync::Mutex<Vec<PooledInstance>>,
 }
 
 impl LoadedPlugin {
@@ -319,8 +322,11 @@ impl LoadedPlugin {
             .collect()
     }
 
-    /// Runs `call` on a fresh instance in a fresh store, within the limits. The
-    /// store is dropped afterwards, whatever happened, so nothing carries over.
+    /// Runs `call` within the limits, on an instance from the plugin's pool (or a new
+    /// one). An instance whose call failed in any way (a trap, a timeout, running out
+    /// of memory, an error) is dropped with its store, so a failure never reaches the
+    /// calls after it; one that behaved goes back to the pool. Reuse spares mapping a
+    /// new instance's memory for every call.
     fn call<R>(
         &self,
         role: Role,
@@ -330,40 +336,77 @@ impl LoadedPlugin {
         ) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let limits = self.host.inner.limits;
-        let mut store = Store::new(
-            &self.host.inner.engine,
-            PluginState::new(&self.name, &limits),
-        );
-        store.limiter(|state| &mut state.limiter);
-        let ticks = limits
-            .time
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis())
-            .max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
-        let result = self
-            .pre
-            .instantiate(&mut store)
-            .and_then(|instance| call(&mut store, &instance));
-        forward_output(&self.name, store.data());
-        result.map_err(|error| {
-            let cause = CallFailure::classify(error, store.data().limiter.exceeded, &limits);
-            PluginError::Call {
-                name: self.name.clone(),
-                role,
-                cause,
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let (mut store, instance) = match pooled {
+            Some(pooled) => (pooled.store, Ok(pooled.instance)),
+            None => {
+                let mut store = Store::new(
+                    &self.host.inner.engine,
+                    PluginState::new(&self.name, &limits),
+                );
+                store.limiter(|state| &mut state.limiter);
+                store.epoch_deadline_trap();
+                store.set_epoch_deadline(deadline_ticks(&limits));
+                let instance = self.pre.instantiate(&mut store);
+                (store, instance)
             }
-        })
+        };
+        store.data_mut().limiter.exceeded = false;
+        store.set_epoch_deadline(deadline_ticks(&limits));
+        let result = instance
+            .and_then(|instance| call(&mut store, &instance).map(|value| (value, instance)));
+        forward_output(&self.name, store.data_mut());
+        match result {
+            Ok((value, instance)) => {
+                let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+                if pool.len() < POOLED_INSTANCES {
+                    pool.push(PooledInstance { store, instance });
+                }
+                Ok(value)
+            }
+            Err(error) => {
+                let cause = CallFailure::classify(error, store.data().limiter.exceeded, &limits);
+                Err(PluginError::Call {
+                    name: self.name.clone(),
+                    role,
+                    cause,
+                })
+            }
+        }
     }
 }
 
-/// Copies what the plugin printed into the host's log.
-fn forward_output(plugin: &str, state: &PluginState) {
-    for (stream, pipe) in [("stdout", &state.stdout), ("stderr", &state.stderr)] {
+/// How many idle instances a plugin keeps for reuse.
+const POOLED_INSTANCES: usize = 64;
+
+/// An instance that behaved, ready for the next call.
+struct PooledInstance {
+    store: Store<PluginState>,
+    instance: wasmtime::component::Instance,
+}
+
+/// The epoch ticks of one call's time limit.
+fn deadline_ticks(limits: &PluginLimits) -> u64 {
+    limits
+        .time
+        .as_millis()
+        .div_ceil(EPOCH_TICK.as_millis())
+        .max(1) as u64
+}
+
+/// Copies what the plugin printed since the last call into the host's log.
+fn forward_output(plugin: &str, state: &mut PluginState) {
+    let streams = [
+        ("stdout", &state.stdout, &mut state.stdout_read),
+        ("stderr", &state.stderr, &mut state.stderr_read),
+    ];
+    for (stream, pipe, read) in streams {
         let contents = pipe.contents();
-        for line in String::from_utf8_lossy(&contents).lines() {
-            tracing::info!(plugin, stream, "{line}");
+        if contents.len() > *read {
+            for line in String::from_utf8_lossy(&contents[*read..]).lines() {
+                tracing::info!(plugin, stream, "{line}");
+            }
+            *read = contents.len();
         }
     }
 }

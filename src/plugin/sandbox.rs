@@ -51,6 +51,9 @@ pub struct PluginState {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) stdout: MemoryOutputPipe,
     pub(crate) stderr: MemoryOutputPipe,
+    /// How much of each pipe is already in the log.
+    pub(crate) stdout_read: usize,
+    pub(crate) stderr_read: usize,
     /// The plugin's name, for its log lines.
     pub(crate) plugin_name: String,
 }
@@ -77,6 +80,8 @@ impl PluginState {
             },
             stdout,
             stderr,
+            stdout_read: 0,
+            stderr_read: 0,
             plugin_name: plugin_name.to_string(),
         }
     }

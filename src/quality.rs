@@ -121,18 +121,70 @@ pub fn assess(question: &str, answer: &str, chunk: &str, prompt_rest: &str) -> P
     Assessor::new(chunk, prompt_rest).assess(question, answer)
 }
 
+/// What the echo check needs of a prompt (without its chunk). Every chunk of a run
+/// with one template has the same, so it is worked out once and shared.
+#[derive(Debug)]
+pub struct PromptSide {
+    /// The text it was made from.
+    text: String,
+    /// The prompt, normalised.
+    normalized: String,
+    /// Each line's content words.
+    lines: Vec<BTreeSet<String>>,
+}
+
+impl PromptSide {
+    pub fn new(prompt_rest: &str) -> Self {
+        PromptSide {
+            text: prompt_rest.to_string(),
+            normalized: normalize(prompt_rest),
+            lines: prompt_rest
+                .lines()
+                .map(|line| {
+                    content_words(line)
+                        .into_iter()
+                        .collect::<BTreeSet<String>>()
+                })
+                .filter(|words| !words.is_empty())
+                .collect(),
+        }
+    }
+}
+
+/// Keeps the last [`PromptSide`], to reuse while the prompt stays the same.
+#[derive(Debug, Default)]
+pub struct PromptSideCache(std::sync::Mutex<Option<std::sync::Arc<PromptSide>>>);
+
+impl PromptSideCache {
+    /// The prompt side of `prompt_rest`, from the cache when it is the same text.
+    pub fn get(&self, prompt_rest: &str) -> std::sync::Arc<PromptSide> {
+        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match last.as_ref() {
+            Some(side) if side.text == prompt_rest => side.clone(),
+            _ => {
+                let side = std::sync::Arc::new(PromptSide::new(prompt_rest));
+                *last = Some(side.clone());
+                side
+            }
+        }
+    }
+}
+
 /// What the gate needs of one chunk and its prompt, worked out once for all its pairs.
 pub struct Assessor {
     chunk_words: BTreeSet<String>,
     /// Each sentence's span and content words.
     sentences: Vec<((usize, usize), BTreeSet<String>)>,
-    /// The prompt without the chunk, normalised, and each of its lines' content words.
-    prompt: String,
-    prompt_lines: Vec<BTreeSet<String>>,
+    prompt: std::sync::Arc<PromptSide>,
 }
 
 impl Assessor {
     pub fn new(chunk: &str, prompt_rest: &str) -> Self {
+        Self::with_prompt(chunk, std::sync::Arc::new(PromptSide::new(prompt_rest)))
+    }
+
+    /// An assessor for `chunk` with an already worked-out prompt side.
+    pub fn with_prompt(chunk: &str, prompt: std::sync::Arc<PromptSide>) -> Self {
         let set = |text: &str| -> BTreeSet<String> { content_words(text).into_iter().collect() };
         Assessor {
             chunk_words: set(chunk),
@@ -140,12 +192,7 @@ impl Assessor {
                 .into_iter()
                 .map(|(start, end)| ((start, end), set(&char_slice(chunk, start, end))))
                 .collect(),
-            prompt: normalize(prompt_rest),
-            prompt_lines: prompt_rest
-                .lines()
-                .map(set)
-                .filter(|words| !words.is_empty())
-                .collect(),
+            prompt,
         }
     }
 
@@ -202,12 +249,12 @@ impl Assessor {
         if question.split(' ').count() < 3 {
             return false;
         }
-        if self.prompt.contains(&question) {
+        if self.prompt.normalized.contains(&question) {
             return true;
         }
         let words: BTreeSet<String> = content_words(&question).into_iter().collect();
         words.len() >= 3
-            && self.prompt_lines.iter().any(|line| {
+            && self.prompt.lines.iter().any(|line| {
                 let found = words.iter().filter(|w| line.contains(*w)).count();
                 found as f64 / words.len() as f64 >= NEAR_DUPLICATE
             })
@@ -670,6 +717,24 @@ mod tests {
                 kept.push(question);
             }
         }
+    }
+
+    #[test]
+    fn the_prompt_side_is_shared_while_the_prompt_stays_the_same() {
+        let cache = PromptSideCache::default();
+        let first = cache.get(PROMPT_REST);
+        assert!(std::sync::Arc::ptr_eq(&first, &cache.get(PROMPT_REST)));
+        let other = cache.get("Another template.");
+        assert!(!std::sync::Arc::ptr_eq(&first, &other));
+        let assessor = Assessor::with_prompt(CHUNK, cache.get(PROMPT_REST));
+        assert!(
+            assessor
+                .assess(
+                    "What is the main purpose of this policy?",
+                    "To protect information."
+                )
+                .echo
+        );
     }
 
     #[test]

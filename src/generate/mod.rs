@@ -328,6 +328,7 @@ impl Generator {
             questions: settings.prompt.questions_per_chunk,
             parse_retries: settings.prompt.parse_retries,
             grace: Duration::from_secs(5),
+            prompt_sides: Default::default(),
         });
         let (queue_tx, queue_rx) = mpsc::channel(settings.concurrency * 2);
         let queue_rx = Arc::new(Mutex::new(queue_rx));

@@ -38,6 +38,8 @@ pub struct WorkerContext {
     pub parse_retries: u32,
     /// How long a request in flight may go on after Ctrl+C.
     pub grace: Duration,
+    /// The quality gate's view of the prompt, shared while it stays the same.
+    pub prompt_sides: crate::quality::PromptSideCache,
 }
 
 /// Why a worker stopped the run.
@@ -120,10 +122,10 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
         }
     };
     outcome.prompt = Some(json!(messages));
-    let assessor = crate::quality::Assessor::new(
-        &chunk.text,
-        &crate::quality::prompt_without(&messages, &chunk.text),
-    );
+    let prompt_side = context
+        .prompt_sides
+        .get(&crate::quality::prompt_without(&messages, &chunk.text));
+    let assessor = crate::quality::Assessor::with_prompt(&chunk.text, prompt_side);
     for attempt in 0..=context.parse_retries {
         outcome.attempts = attempt + 1;
         let response = match context.client.chat(&messages).await {

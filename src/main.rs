@@ -22,6 +22,35 @@ use tokio_util::sync::CancellationToken;
 /// The exit code of an interrupted run.
 const INTERRUPTED: u8 = 130;
 
+/// `print!` to stdout, except that a closed pipe (`tdg plugins | head`) ends the
+/// program quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(&format!($($arg)*))
+    };
+}
+
+/// `println!`, with [`out!`]'s handling of a closed pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        write_stdout(&format!("{}\n", format!($($arg)*)))
+    };
+}
+
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        tracing::error!("cannot write to stdout: {error}");
+    }
+}
+
 fn main() -> ExitCode {
     // A .env file in the working directory; variables already set win.
     let _ = dotenvy::dotenv();
@@ -89,8 +118,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "tdg",
                 &mut script,
             );
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+            write_stdout(&String::from_utf8_lossy(&script));
             Ok(ExitCode::SUCCESS)
         }
         Command::Combine(args) => run_combine(args),
@@ -108,7 +136,7 @@ fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Re
     if dry_run {
         let settings = args.resolve_for_preview(|var| std::env::var(var).ok())?;
         let estimate = tdg::estimate::estimate(&settings, &host)?;
-        print!("{}", tdg::estimate::render(&estimate, &settings));
+        out!("{}", tdg::estimate::render(&estimate, &settings));
         return Ok(ExitCode::SUCCESS);
     }
     let settings = args.resolve(|var| std::env::var(var).ok())?;
@@ -187,9 +215,9 @@ fn run_prompt(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
         args.chunk,
     )?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&preview.messages)?);
+        outln!("{}", serde_json::to_string_pretty(&preview.messages)?);
     } else {
-        print!("{}", tdg::prompt::render_preview(&preview));
+        out!("{}", tdg::prompt::render_preview(&preview));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -290,9 +318,9 @@ fn run_validate(args: ValidateArgs) -> Result<ExitCode> {
 fn run_stats(args: StatsArgs) -> Result<ExitCode> {
     let stats = tdg::stats::collect(&args.qa_dir)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        outln!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
-        print!("{}", tdg::stats::render(&stats));
+        out!("{}", tdg::stats::render(&stats));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -378,15 +406,17 @@ fn run_convert(host: &PluginHost, args: ConvertArgs) -> Result<ExitCode> {
 fn run_plugins(host: &PluginHost, args: PluginsArgs) -> Result<ExitCode> {
     match args.command {
         None => {
-            println!(
+            outln!(
                 "{:<16} {:<16} {:<9} DESCRIPTION",
-                "NAME", "ROLES", "CONTRACT"
+                "NAME",
+                "ROLES",
+                "CONTRACT"
             );
             for plugin in builtin::BUILTINS {
                 let loaded = host
                     .load(&PluginSource::Builtin(plugin.name))
                     .with_context(|| format!("built-in plugin {} failed to load", plugin.name))?;
-                println!(
+                outln!(
                     "{:<16} {:<16} {:<9} {}",
                     plugin.name,
                     role_list(&loaded.roles()),
@@ -398,8 +428,8 @@ fn run_plugins(host: &PluginHost, args: PluginsArgs) -> Result<ExitCode> {
         Some(PluginsCommand::Inspect { path }) => {
             let loaded = host.load(&PluginSource::File(path.clone()))?;
             let roles = loaded.roles();
-            println!("plugin:   {}", path.display());
-            println!(
+            outln!("plugin:   {}", path.display());
+            outln!(
                 "roles:    {}",
                 if roles.is_empty() {
                     "none".into()
@@ -407,17 +437,19 @@ fn run_plugins(host: &PluginHost, args: PluginsArgs) -> Result<ExitCode> {
                     role_list(&roles)
                 }
             );
-            println!(
+            outln!(
                 "contract: tdg:plugin@{}",
                 loaded.contract_version().unwrap_or("(none)")
             );
-            println!("exports:  {}", loaded.exports().join(", "));
+            outln!("exports:  {}", loaded.exports().join(", "));
             if roles.contains(&Role::Format) {
                 let format = host.format_plugin(&PluginSource::File(path))?;
                 let info = format.info();
-                println!(
+                outln!(
                     "format:   {} (files end in {}.{})",
-                    info.description, info.file_suffix, info.extension
+                    info.description,
+                    info.file_suffix,
+                    info.extension
                 );
             }
             if roles.is_empty() {

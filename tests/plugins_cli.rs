@@ -76,3 +76,19 @@ fn inspect_rejects_a_file_that_is_not_wasm() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a WebAssembly file"));
 }
+
+#[test]
+fn a_closed_pipe_ends_the_listing_quietly() {
+    // Like `tdg plugins | head -0`: the reader is gone before tdg writes.
+    let mut child = tdg()
+        .arg("plugins")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}

@@ -18,15 +18,7 @@ const TEXTS: [&str; 3] = [
 ];
 
 fn chunks(root: &Path) -> std::path::PathBuf {
-    let dir = root.join("chunks");
-    std::fs::create_dir_all(&dir).unwrap();
-    let list: Vec<Value> = TEXTS.iter().map(|t| json!({"text": t})).collect();
-    std::fs::write(
-        dir.join("coast_chunks.json"),
-        json!({"chunks": list}).to_string(),
-    )
-    .unwrap();
-    dir
+    common::write_document(root, "coast", TEXTS)
 }
 
 fn tdg(dir: &Path, args: &[&str]) -> Output {

@@ -22,14 +22,7 @@ const TEXTS: [&str; 4] = [
 ];
 
 fn setup(root: &Path) -> (PathBuf, PathBuf) {
-    let chunks = root.join("chunks");
-    std::fs::create_dir_all(&chunks).unwrap();
-    let list: Vec<Value> = TEXTS.iter().map(|t| json!({"text": t})).collect();
-    std::fs::write(
-        chunks.join("port_chunks.json"),
-        json!({"chunks": list}).to_string(),
-    )
-    .unwrap();
+    let chunks = common::write_document(root, "port", TEXTS);
     let template = root.join("template.jinja");
     std::fs::write(&template, TEMPLATE).unwrap();
     (chunks, template)

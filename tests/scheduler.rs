@@ -12,17 +12,11 @@ use common::read_json;
 use serde_json::json;
 
 fn corpus(root: &Path, chunks: usize) -> PathBuf {
-    let dir = root.join("chunks");
-    std::fs::create_dir_all(&dir).unwrap();
-    let list: Vec<_> = (0..chunks)
-        .map(|c| json!({"text": format!("Chunk {c}: kites ride the wind above the dunes.")}))
-        .collect();
-    std::fs::write(
-        dir.join("doc_chunks.json"),
-        json!({"status": "completed", "chunks": list}).to_string(),
+    common::write_document(
+        root,
+        "doc",
+        (0..chunks).map(|c| format!("Chunk {c}: kites ride the wind above the dunes.")),
     )
-    .unwrap();
-    dir
 }
 
 fn generate(urls: &[&str], chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Output {

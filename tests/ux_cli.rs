@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::mock_server::MockServer;
 use common::{corpus, read_json, tdg_isolated};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -26,15 +26,7 @@ fn generate(server: &MockServer, chunks: &Path, qa_dir: &Path, extra: &[&str]) -
 }
 
 fn one_document(root: &Path, texts: &[&str]) -> PathBuf {
-    let dir = root.join("chunks");
-    std::fs::create_dir_all(&dir).unwrap();
-    let chunks: Vec<Value> = texts.iter().map(|t| json!({"text": t})).collect();
-    std::fs::write(
-        dir.join("doc_chunks.json"),
-        json!({"status": "completed", "chunks": chunks}).to_string(),
-    )
-    .unwrap();
-    dir
+    common::write_document(root, "doc", texts)
 }
 
 #[test]

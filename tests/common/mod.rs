@@ -157,3 +157,25 @@ pub fn generate_command(
         .args(extra);
     command
 }
+
+/// Writes `root/chunks/<stem>_chunks.json`, one ready document whose chunks hold
+/// `texts`, and returns the chunks directory.
+pub fn write_document<S: AsRef<str>>(
+    root: &Path,
+    stem: &str,
+    texts: impl IntoIterator<Item = S>,
+) -> PathBuf {
+    let dir = root.join("chunks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let chunks: Vec<serde_json::Value> = texts
+        .into_iter()
+        .map(|text| serde_json::json!({"text": text.as_ref()}))
+        .collect();
+    let document = serde_json::json!({"status": "completed", "chunks": chunks});
+    std::fs::write(
+        dir.join(format!("{stem}_chunks.json")),
+        document.to_string(),
+    )
+    .unwrap();
+    dir
+}

@@ -42,6 +42,7 @@ fn main() {
         let server = MockServer::start();
         server.stop_recording();
         server.set_latency(Duration::from_millis(200));
+        let started = Instant::now();
         let elapsed = run(&cache, &server, &chunks, &work.path().join("qa-a"), 64);
         let floor = (2000f64 / 64.0).ceil() * 0.2;
         println!(
@@ -49,6 +50,15 @@ fn main() {
             elapsed.as_secs_f64(),
             (elapsed.as_secs_f64() / floor - 1.0) * 100.0
         );
+        if let (Some(first), Some(last)) = (server.first_request_at(), server.last_answer_at()) {
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            println!(
+                "    start to first request {:.0} ms; first request to last answer {:.0} ms; last answer to exit {:.0} ms",
+                ms(first - started),
+                ms(last - first),
+                ms(started + elapsed - last)
+            );
+        }
     }
     if wants("b") {
         let chunks = corpus(work.path(), "b", 20_000);

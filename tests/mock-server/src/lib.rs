@@ -92,6 +92,8 @@ struct MockState {
     rejected: std::sync::atomic::AtomicU64,
     /// When the first model request arrived.
     first_request: std::sync::OnceLock<std::time::Instant>,
+    /// When the latest model answer was handed back (after its latency).
+    last_answer: Mutex<Option<std::time::Instant>>,
 }
 
 /// A running mock server; it stops when dropped.
@@ -190,6 +192,11 @@ impl MockServer {
         self.state.first_request.get().copied()
     }
 
+    /// When the latest model answer was handed back, after its latency.
+    pub fn last_answer_at(&self) -> Option<std::time::Instant> {
+        *self.state.last_answer.lock().unwrap()
+    }
+
     /// Queues faults for the next requests, in order.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.state.faults.lock().unwrap().extend(faults);
@@ -278,6 +285,7 @@ async fn receive(
             Fault::status(500)
         }
     });
+    *state.last_answer.lock().unwrap() = Some(std::time::Instant::now());
     match queued.or(random) {
         None => Ok(body),
         Some(Fault::Slow(delay)) => {

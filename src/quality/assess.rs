@@ -1,0 +1,365 @@
+//! What the gate records of each pair as it comes back from the parser: grounding,
+//! evidence, echo and restatement ([`PairQuality`]).
+//!
+//! An [`Assessor`] holds what one chunk needs (its words, its sentences) and shares the
+//! prompt's side ([`PromptSide`]) with every chunk made from the same template, so a
+//! pair costs a few lookups in sorted word sets.
+
+use std::sync::{Arc, Mutex};
+
+use super::words::{
+    WordSet, content_ids, for_each_word, is_stop_word, normalize, word_count, word_id,
+};
+use super::{NEAR_DUPLICATE, PairQuality};
+
+/// The prompt's text without the chunk's: what an echo would copy.
+pub fn prompt_without(messages: &[crate::provider::Message], chunk: &str) -> String {
+    messages
+        .iter()
+        .map(|m| {
+            if chunk.is_empty() {
+                m.content.clone()
+            } else {
+                m.content.replace(chunk, "")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Assesses one pair made from `chunk`, whose prompt, without the chunk's text, was
+/// `prompt_rest`. (For many pairs of one chunk, build an [`Assessor`] once.)
+pub fn assess(question: &str, answer: &str, chunk: &str, prompt_rest: &str) -> PairQuality {
+    Assessor::new(chunk, prompt_rest).assess(question, answer)
+}
+
+/// What the echo check needs of a prompt (without its chunk). Every chunk of a run
+/// with one template has the same, so it is worked out once and shared.
+#[derive(Debug)]
+pub struct PromptSide {
+    /// The text it was made from.
+    text: String,
+    /// The prompt, normalised.
+    normalized: String,
+    /// Each line's content words.
+    lines: Vec<WordSet>,
+}
+
+impl PromptSide {
+    pub fn new(prompt_rest: &str) -> Self {
+        PromptSide {
+            text: prompt_rest.to_string(),
+            normalized: normalize(prompt_rest),
+            lines: prompt_rest
+                .lines()
+                .map(WordSet::of_content)
+                .filter(|words| !words.is_empty())
+                .collect(),
+        }
+    }
+}
+
+/// Keeps the last [`PromptSide`], to reuse while the prompt stays the same.
+#[derive(Debug, Default)]
+pub struct PromptSideCache(Mutex<Option<Arc<PromptSide>>>);
+
+impl PromptSideCache {
+    /// The prompt side of `prompt_rest`, from the cache when it is the same text.
+    pub fn get(&self, prompt_rest: &str) -> Arc<PromptSide> {
+        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match last.as_ref() {
+            Some(side) if side.text == prompt_rest => side.clone(),
+            _ => {
+                let side = Arc::new(PromptSide::new(prompt_rest));
+                *last = Some(side.clone());
+                side
+            }
+        }
+    }
+}
+
+/// One sentence of a chunk: where it stands (character offsets) and its content words.
+struct Sentence {
+    span: (usize, usize),
+    words: WordSet,
+}
+
+/// What the gate needs of one chunk and its prompt, worked out once for all its pairs.
+pub struct Assessor {
+    chunk_words: WordSet,
+    sentences: Vec<Sentence>,
+    prompt: Arc<PromptSide>,
+}
+
+impl Assessor {
+    pub fn new(chunk: &str, prompt_rest: &str) -> Self {
+        Self::with_prompt(chunk, Arc::new(PromptSide::new(prompt_rest)))
+    }
+
+    /// An assessor for `chunk` with an already worked-out prompt side.
+    pub fn with_prompt(chunk: &str, prompt: Arc<PromptSide>) -> Self {
+        Assessor {
+            chunk_words: WordSet::of_content(chunk),
+            sentences: sentence_spans(chunk)
+                .into_iter()
+                .map(|span| Sentence {
+                    span: span.chars,
+                    words: WordSet::of_content(&chunk[span.bytes.0..span.bytes.1]),
+                })
+                .collect(),
+            prompt,
+        }
+    }
+
+    /// Assesses one pair.
+    pub fn assess(&self, question: &str, answer: &str) -> PairQuality {
+        let answer_words = content_ids(answer);
+        let grounding = if answer_words.is_empty() {
+            0.0
+        } else {
+            answer_words
+                .iter()
+                .filter(|w| self.chunk_words.contains(**w))
+                .count() as f64
+                / answer_words.len() as f64
+        };
+        PairQuality {
+            grounding,
+            evidence: self.evidence(&WordSet::from_ids(answer_words)),
+            echo: self.is_echo(question),
+            restates: restates(question, answer),
+        }
+    }
+
+    /// The sentence, or two adjacent sentences, holding the most of `wanted`, as
+    /// character offsets. A wider span must find strictly more to be preferred.
+    fn evidence(&self, wanted: &WordSet) -> Option<(usize, usize)> {
+        let mut best: Option<(usize, (usize, usize))> = None;
+        for (i, sentence) in self.sentences.iter().enumerate() {
+            let mut spans = vec![(sentence.span, wanted.shared(&sentence.words))];
+            if let Some(next) = self.sentences.get(i + 1) {
+                let found = wanted
+                    .iter()
+                    .filter(|w| sentence.words.contains(*w) || next.words.contains(*w))
+                    .count();
+                spans.push(((sentence.span.0, next.span.1), found));
+            }
+            for (span, found) in spans {
+                if found > 0 && best.is_none_or(|(most, _)| found > most) {
+                    best = Some((found, span));
+                }
+            }
+        }
+        best.map(|(_, span)| span)
+    }
+
+    /// Whether the question repeats the prompt's own text: it stands in the prompt, or
+    /// nearly all of its content words (at least three) stand in one line of it (an
+    /// example with a word changed).
+    fn is_echo(&self, question: &str) -> bool {
+        if word_count(question) < 3 {
+            return false;
+        }
+        if self.prompt.normalized.contains(&normalize(question)) {
+            return true;
+        }
+        let words = WordSet::of_content(question);
+        words.len() >= 3
+            && self
+                .prompt
+                .lines
+                .iter()
+                .any(|line| words.shared(line) as f64 / words.len() as f64 >= NEAR_DUPLICATE)
+    }
+}
+
+/// Whether the answer only repeats the question: it has no word of its own (stop
+/// words aside), or nearly the same words.
+fn restates(question: &str, answer: &str) -> bool {
+    let (q, a) = (WordSet::of_words(question), WordSet::of_words(answer));
+    if a.is_empty() {
+        return true;
+    }
+    let mut new_words = false;
+    for_each_word(answer, |word| {
+        new_words |= !is_stop_word(word) && !q.contains(word_id(word));
+    });
+    !new_words || q.jaccard(&a) >= NEAR_DUPLICATE
+}
+
+/// Where a sentence stands in its text, in characters and in bytes.
+struct SentenceSpan {
+    chars: (usize, usize),
+    bytes: (usize, usize),
+}
+
+/// Sentence boundaries: a sentence ends at `.`, `!` or `?` followed by white space, or
+/// at a blank line. Leading and trailing white space is left out.
+fn sentence_spans(text: &str) -> Vec<SentenceSpan> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let byte_at = |i: usize| chars.get(i).map_or(text.len(), |(byte, _)| *byte);
+    let mut spans = Vec::new();
+    let mut push_trimmed = |mut start: usize, mut end: usize| {
+        while start < end && chars[start].1.is_whitespace() {
+            start += 1;
+        }
+        while end > start && chars[end - 1].1.is_whitespace() {
+            end -= 1;
+        }
+        if end > start {
+            spans.push(SentenceSpan {
+                chars: (start, end),
+                bytes: (byte_at(start), byte_at(end)),
+            });
+        }
+    };
+    let mut start = 0;
+    for i in 0..chars.len() {
+        let c = chars[i].1;
+        let next = chars.get(i + 1).map(|(_, c)| *c);
+        let end_of_sentence = matches!(c, '.' | '!' | '?') && next.is_none_or(char::is_whitespace);
+        let blank_line = c == '\n' && next == Some('\n');
+        if end_of_sentence || blank_line {
+            push_trimmed(start, i + 1);
+            start = i + 1;
+        }
+    }
+    push_trimmed(start, chars.len());
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHUNK: &str = "The Licensor grants a perpetual, worldwide, royalty-free copyright license. \
+        The license covers reproduction and distribution of the Work.\n\n\
+        Patent claims are licensed separately under Section 3.";
+    const PROMPT_REST: &str = "Generate 3 pairs from the text below.\nExample: {\"question\": \"What is the main purpose of this policy?\", \"answer\": \"To protect information.\"}\nText:\n\"\"\"\n\n\"\"\"";
+
+    fn char_slice(text: &str, (start, end): (usize, usize)) -> String {
+        text.chars().skip(start).take(end - start).collect()
+    }
+
+    #[test]
+    fn a_grounded_answer_scores_high_with_its_evidence() {
+        let q = assess(
+            "What license does the Licensor grant?",
+            "A perpetual, worldwide, royalty-free copyright license.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(q.grounding > 0.99, "{q:?}");
+        assert_eq!(
+            char_slice(CHUNK, q.evidence.unwrap()),
+            "The Licensor grants a perpetual, worldwide, royalty-free copyright license."
+        );
+        assert!(!q.echo && !q.restates);
+    }
+
+    #[test]
+    fn evidence_can_span_two_sentences_and_counts_characters() {
+        let chunk = "Ünïcode first: the patent grant. Then the licence terms apply. Unrelated.";
+        let q = assess(
+            "What applies?",
+            "The patent grant and the licence terms.",
+            chunk,
+            "",
+        );
+        assert_eq!(
+            char_slice(chunk, q.evidence.unwrap()),
+            "Ünïcode first: the patent grant. Then the licence terms apply."
+        );
+        assert!((q.grounding - 1.0).abs() < 1e-12, "{q:?}");
+    }
+
+    #[test]
+    fn an_ungrounded_answer_scores_low() {
+        let q = assess(
+            "Who wrote the license?",
+            "Richard Stallman drafted it in Boston during 1989.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(q.grounding < 0.2, "{q:?}");
+        assert_eq!(q.evidence, None);
+    }
+
+    #[test]
+    fn the_prompts_own_example_is_an_echo() {
+        let q = assess(
+            "What is the main purpose of this policy?",
+            "To protect information.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(q.echo);
+        // With a word changed, still an echo of that line.
+        let near = assess(
+            "What is the main purpose of the policy?",
+            "To protect information.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(near.echo);
+        let genuine = assess(
+            "What does the license cover?",
+            "Reproduction and distribution of the Work.",
+            CHUNK,
+            PROMPT_REST,
+        );
+        assert!(!genuine.echo);
+    }
+
+    #[test]
+    fn an_answer_that_restates_the_question_is_caught() {
+        assert!(assess("What is the Work?", "The Work.", CHUNK, "").restates);
+        assert!(
+            assess(
+                "Does the license cover distribution?",
+                "The license does cover distribution.",
+                CHUNK,
+                ""
+            )
+            .restates
+        );
+        assert!(
+            !assess(
+                "What does the license cover?",
+                "Reproduction and distribution.",
+                CHUNK,
+                ""
+            )
+            .restates
+        );
+        assert!(assess("What is it?", "", CHUNK, "").restates);
+    }
+
+    #[test]
+    fn the_prompt_side_is_shared_while_the_prompt_stays_the_same() {
+        let cache = PromptSideCache::default();
+        let first = cache.get(PROMPT_REST);
+        assert!(Arc::ptr_eq(&first, &cache.get(PROMPT_REST)));
+        let other = cache.get("Another template.");
+        assert!(!Arc::ptr_eq(&first, &other));
+        let assessor = Assessor::with_prompt(CHUNK, cache.get(PROMPT_REST));
+        assert!(
+            assessor
+                .assess(
+                    "What is the main purpose of this policy?",
+                    "To protect information."
+                )
+                .echo
+        );
+    }
+
+    #[test]
+    fn sentences_split_on_stops_and_blank_lines() {
+        let text = "  Ünë two. Three?\n\nFour ";
+        let spans = sentence_spans(text);
+        let by_chars: Vec<String> = spans.iter().map(|s| char_slice(text, s.chars)).collect();
+        let by_bytes: Vec<&str> = spans.iter().map(|s| &text[s.bytes.0..s.bytes.1]).collect();
+        assert_eq!(by_chars, ["Ünë two.", "Three?", "Four"]);
+        assert_eq!(by_bytes, by_chars);
+    }
+}

@@ -1,0 +1,273 @@
+//! The [`Gate`]: applies a [`QualityFilter`] to pairs in chunk order, remembering the
+//! questions kept so that exact and near duplicates of them are dropped.
+//!
+//! Duplicate candidates come from an inverted index over the kept questions' words
+//! with prefix filtering, so a question is compared only with the few kept ones that
+//! could match, not with all of them.
+
+use rustc_hash::FxHashMap;
+
+use super::words::{WordId, WordSet};
+use super::{DedupeScope, DropReason, NEAR_DUPLICATE, PairQuality, QualityFilter};
+
+/// A question's forms for duplicate checks, computed once.
+struct Question {
+    words: WordSet,
+    content: WordSet,
+}
+
+impl Question {
+    fn new(text: &str) -> Self {
+        Question {
+            words: WordSet::of_words(text),
+            content: WordSet::of_content(text),
+        }
+    }
+
+    /// The same question but for case, punctuation, stop words, plural endings or
+    /// word order: word-set Jaccard ≥ 0.9 on all words, or on content words (when
+    /// there are at least two). Texts that normalise alike have the same words.
+    fn near_duplicate_of(&self, other: &Question) -> bool {
+        self.words.jaccard(&other.words) >= NEAR_DUPLICATE
+            || (self.content.len() >= 2 && self.content.jaccard(&other.content) >= NEAR_DUPLICATE)
+    }
+}
+
+/// Kept questions (by their place in `Gate::kept`) under each word they hold.
+type Postings = FxHashMap<WordId, Vec<u32>>;
+
+/// Applies a [`QualityFilter`] to pairs in order, remembering the questions kept.
+pub struct Gate<'a> {
+    filter: &'a QualityFilter,
+    kept: Vec<Question>,
+    /// Kept questions by each of their words, and by each content word.
+    by_word: Postings,
+    by_content: Postings,
+}
+
+/// The kept questions that could be near duplicates of a question with `words`:
+/// prefix filtering. Jaccard ≥ t means sharing at least ⌈t·|A|⌉ of A's words, so a
+/// match holds one of any |A| − ⌈t·|A|⌉ + 1 of A's words; the rarest are taken.
+fn candidates(words: &WordSet, index: &Postings, out: &mut Vec<u32>) {
+    let needed = (NEAR_DUPLICATE * words.len() as f64).ceil() as usize;
+    let prefix = words.len() + 1 - needed.max(1);
+    let mut postings: Vec<&Vec<u32>> = words.iter().filter_map(|word| index.get(&word)).collect();
+    postings.sort_by_key(|ids| ids.len());
+    // Words that no kept question has are the rarest of all: they use up the prefix.
+    let missing = words.len() - postings.len();
+    out.extend(
+        postings
+            .into_iter()
+            .take(prefix.saturating_sub(missing))
+            .flatten()
+            .copied(),
+    );
+}
+
+impl<'a> Gate<'a> {
+    /// A gate that has seen the questions `earlier` (for corpus-wide duplicates).
+    pub fn new(filter: &'a QualityFilter, earlier: impl IntoIterator<Item = String>) -> Self {
+        let mut gate = Gate {
+            filter,
+            kept: Vec::new(),
+            by_word: Default::default(),
+            by_content: Default::default(),
+        };
+        for question in earlier {
+            gate.remember(Question::new(&question));
+        }
+        gate
+    }
+
+    fn remember(&mut self, question: Question) {
+        let index = self.kept.len() as u32;
+        for word in question.words.iter() {
+            self.by_word.entry(word).or_default().push(index);
+        }
+        for word in question.content.iter() {
+            self.by_content.entry(word).or_default().push(index);
+        }
+        self.kept.push(question);
+    }
+
+    /// Whether a kept question is a near duplicate of `question`.
+    fn is_duplicate(&self, question: &Question) -> bool {
+        let mut ids = Vec::new();
+        candidates(&question.words, &self.by_word, &mut ids);
+        if question.content.len() >= 2 {
+            candidates(&question.content, &self.by_content, &mut ids);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .any(|id| question.near_duplicate_of(&self.kept[id as usize]))
+    }
+
+    /// Why the pair is dropped, or `None` to keep it (and remember its question).
+    /// Pairs without quality figures (imported from the original tool) are kept as
+    /// they were written, and take no part.
+    /// `judged` is the judge's overall score, if the pair was judged.
+    pub fn check(
+        &mut self,
+        question: &str,
+        quality: Option<&PairQuality>,
+        judged: Option<f64>,
+    ) -> Option<DropReason> {
+        if let (Some(min), Some(score)) = (self.filter.min_judge_score, judged)
+            && score < min
+        {
+            return Some(DropReason::FailedJudge);
+        }
+        let quality = quality?;
+        if self.filter.drop_echoes && quality.echo {
+            return Some(DropReason::Echo);
+        }
+        if self.filter.drop_restatements && quality.restates {
+            return Some(DropReason::RestatesQuestion);
+        }
+        if quality.grounding < self.filter.min_grounding {
+            return Some(DropReason::Ungrounded);
+        }
+        let question = Question::new(question);
+        if self.filter.dedupe != DedupeScope::Off && self.is_duplicate(&question) {
+            return Some(DropReason::Duplicate);
+        }
+        self.remember(question);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_drops_duplicates_and_paraphrases_in_order() {
+        let filter = QualityFilter::default();
+        let mut gate = Gate::new(&filter, []);
+        let good = PairQuality {
+            grounding: 1.0,
+            ..Default::default()
+        };
+        let good = Some(&good);
+        assert_eq!(gate.check("What does the license cover?", good, None), None);
+        assert_eq!(
+            gate.check("what does the LICENSE cover", good, None),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(
+            gate.check("What does the licence cover?", good, None),
+            None,
+            "a different word is a different question"
+        );
+        assert_eq!(
+            gate.check("Which rights does the license grant to users?", good, None),
+            None
+        );
+        assert_eq!(
+            gate.check("Which rights does the license grant users?", good, None),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(
+            gate.check("The license grants users which rights?", good, None),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(gate.check("Who grants the license?", good, None), None);
+        assert_eq!(gate.check("What does Section 3 cover?", good, None), None);
+        assert_eq!(
+            gate.check("What does Section 4 cover?", good, None),
+            None,
+            "numbers tell questions apart"
+        );
+        // Pairs imported from the original tool are kept as written.
+        assert_eq!(gate.check("Who grants the license?", None, None), None);
+        let echo = PairQuality {
+            grounding: 1.0,
+            evidence: None,
+            echo: true,
+            restates: false,
+        };
+        assert_eq!(
+            gate.check("Anything", Some(&echo), None),
+            Some(DropReason::Echo)
+        );
+    }
+
+    #[test]
+    fn min_grounding_and_switches_apply() {
+        let filter = QualityFilter {
+            min_grounding: 0.5,
+            drop_echoes: false,
+            dedupe: DedupeScope::Off,
+            ..Default::default()
+        };
+        let mut gate = Gate::new(&filter, ["What does the license cover?".to_string()]);
+        let low = PairQuality {
+            grounding: 0.4,
+            ..Default::default()
+        };
+        assert_eq!(
+            gate.check("Q one two", Some(&low), None),
+            Some(DropReason::Ungrounded)
+        );
+        let echo = PairQuality {
+            grounding: 0.9,
+            echo: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            gate.check("Q three four", Some(&echo), None),
+            None,
+            "the echo filter is off"
+        );
+        let good = PairQuality {
+            grounding: 1.0,
+            ..Default::default()
+        };
+        assert_eq!(
+            gate.check("What does the license cover?", Some(&good), None),
+            None,
+            "dedupe is off"
+        );
+    }
+
+    #[test]
+    fn the_indexed_gate_decides_as_comparing_every_pair_would() {
+        let words = [
+            "license", "grant", "users", "rights", "the", "which", "does", "patent", "work",
+            "cover", "section", "3",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let questions: Vec<String> = (0..400)
+            .map(|_| {
+                (0..rng.usize(2..8))
+                    .map(|_| words[rng.usize(..words.len())])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let filter = QualityFilter::default();
+        let good = PairQuality {
+            grounding: 1.0,
+            ..Default::default()
+        };
+        let mut gate = Gate::new(&filter, []);
+        let mut kept: Vec<Question> = Vec::new();
+        let mut duplicates = 0;
+        for text in &questions {
+            let question = Question::new(text);
+            let brute = kept.iter().any(|k| question.near_duplicate_of(k));
+            let indexed = gate.check(text, Some(&good), None) == Some(DropReason::Duplicate);
+            assert_eq!(indexed, brute, "{text}");
+            if brute {
+                duplicates += 1;
+            } else {
+                kept.push(question);
+            }
+        }
+        assert!(
+            duplicates > 50 && kept.len() > 50,
+            "{duplicates} duplicates"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! Words as the quality gate compares them: runs of letters and digits, lower-cased,
+//! each known by a 64-bit hash ([`WordId`]).
+//!
+//! A [`WordSet`] is a sorted vector of those ids, so a set is built with one
+//! allocation, a lookup is a binary search and an overlap is a merge: no string per
+//! word and no string comparisons. Two different words with the same hash would count
+//! as one; at 64 bits that does not happen in texts of any realistic size.
+
+use std::hash::Hasher;
+
+/// A word's identity: the hash of its lower-case form.
+pub type WordId = u64;
+
+/// Words that carry no content, sorted (for binary search; a test checks the order).
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be",
+    "been", "being", "but", "by", "can", "could", "did", "do", "does", "each", "for", "from",
+    "had", "has", "have", "how", "if", "in", "into", "is", "it", "its", "may", "might", "more",
+    "most", "must", "no", "not", "of", "on", "one", "or", "other", "our", "shall", "should", "so",
+    "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "under", "was", "we", "were", "what", "when", "where", "which", "who",
+    "whom", "why", "will", "with", "would", "you", "your",
+];
+
+/// Whether a lower-case word is a stop word.
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.binary_search(&word).is_ok()
+}
+
+/// Calls `each` with every word of `text`, lower-cased, in order. A word that is
+/// already lower-case ASCII is passed as it stands; others go through one buffer.
+pub fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
+    let mut lower = String::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !word
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+        {
+            each(word);
+        } else if word.is_ascii() {
+            lower.clear();
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+            each(&lower);
+        } else {
+            each(&word.to_lowercase());
+        }
+    }
+}
+
+/// The id of a lower-case word.
+pub fn word_id(word: &str) -> WordId {
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(word.as_bytes());
+    hasher.finish()
+}
+
+/// Whether a lower-case word carries content: not a stop word, and longer than one
+/// character unless it is a number ("Section 3" is not "Section 4").
+fn is_content_word(word: &str) -> bool {
+    (word.chars().nth(1).is_some() || word.chars().all(|c| c.is_ascii_digit()))
+        && !is_stop_word(word)
+}
+
+/// A word reduced for matching: plural and possessive endings removed.
+fn stem(word: &str) -> &str {
+    word.strip_suffix("'s")
+        .or_else(|| word.strip_suffix("es").filter(|w| w.len() > 3))
+        .or_else(|| word.strip_suffix('s').filter(|w| w.len() > 3))
+        .unwrap_or(word)
+}
+
+/// The ids of the content words of `text`, reduced, in order and with repeats.
+pub fn content_ids(text: &str) -> Vec<WordId> {
+    let mut ids = Vec::new();
+    for_each_word(text, |word| {
+        if is_content_word(word) {
+            ids.push(word_id(stem(word)));
+        }
+    });
+    ids
+}
+
+/// How many words `text` has.
+pub fn word_count(text: &str) -> usize {
+    let mut count = 0;
+    for_each_word(text, |_| count += 1);
+    count
+}
+
+/// The text reduced to its lower-case words, joined by single spaces.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for_each_word(text, |word| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    });
+    out
+}
+
+/// A set of words: their ids, sorted and distinct.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WordSet(Vec<WordId>);
+
+impl WordSet {
+    /// The set of these ids.
+    pub fn from_ids(mut ids: Vec<WordId>) -> Self {
+        ids.sort_unstable();
+        ids.dedup();
+        WordSet(ids)
+    }
+
+    /// The distinct words of `text`.
+    pub fn of_words(text: &str) -> Self {
+        let mut ids = Vec::new();
+        for_each_word(text, |word| ids.push(word_id(word)));
+        Self::from_ids(ids)
+    }
+
+    /// The distinct content words of `text`, reduced.
+    pub fn of_content(text: &str) -> Self {
+        Self::from_ids(content_ids(text))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, id: WordId) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = WordId> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// How many words both sets hold.
+    pub fn shared(&self, other: &WordSet) -> usize {
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        let mut shared = 0;
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            match x.cmp(y) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    shared += 1;
+                    a.next();
+                    b.next();
+                }
+            }
+        }
+        shared
+    }
+
+    /// Jaccard similarity: shared words over all words (1 for two empty sets).
+    pub fn jaccard(&self, other: &WordSet) -> f64 {
+        if self.is_empty() && other.is_empty() {
+            return 1.0;
+        }
+        let shared = self.shared(other);
+        shared as f64 / (self.len() + other.len() - shared) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_stop_word("the") && is_stop_word("your") && !is_stop_word("license"));
+    }
+
+    #[test]
+    fn words_are_lower_case_runs_of_letters_and_digits() {
+        let mut seen = Vec::new();
+        for_each_word("The LICENSE's §3, Ünïcode-ÉTÉ x2", |w| {
+            seen.push(w.to_string())
+        });
+        assert_eq!(seen, ["the", "license", "s", "3", "ünïcode", "été", "x2"]);
+        assert_eq!(normalize("  What IS  this? "), "what is this");
+        assert_eq!(word_count("What is this?"), 3);
+        assert_eq!(word_count("?!"), 0);
+    }
+
+    #[test]
+    fn content_words_drop_stop_words_and_plural_endings() {
+        let words = WordSet::of_content("The Works of the Licensor grant 3 rights");
+        let expected = WordSet::from_ids(
+            ["work", "licensor", "grant", "3", "right"]
+                .map(word_id)
+                .to_vec(),
+        );
+        assert_eq!(words, expected);
+        assert_eq!(content_ids("rights rights a").len(), 2);
+    }
+
+    #[test]
+    fn sets_compare_like_sets_of_strings() {
+        let a = WordSet::of_words("one two three four");
+        let b = WordSet::of_words("three four five");
+        assert_eq!(a.shared(&b), 2);
+        assert!((a.jaccard(&b) - 2.0 / 5.0).abs() < 1e-12);
+        assert_eq!(WordSet::of_words("One one ONE").len(), 1);
+        assert!(a.contains(word_id("two")) && !a.contains(word_id("five")));
+        assert_eq!(WordSet::default().jaccard(&WordSet::default()), 1.0);
+    }
+}

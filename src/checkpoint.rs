@@ -97,8 +97,8 @@ pub struct ChunkOutcome {
     pub raw_response: Option<String>,
     /// The messages sent, as JSON.
     pub prompt: Option<Value>,
-    /// The settings the chunk was made with, as JSON.
-    pub settings: Value,
+    /// The settings the chunk was made with, as JSON (shared by a run's chunks).
+    pub settings: std::sync::Arc<Value>,
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub duration_ms: u64,
@@ -203,6 +203,8 @@ pub struct StoreError {
 pub struct CheckpointStore {
     conn: Connection,
     path: PathBuf,
+    /// The settings row recorded last, to skip looking it up for every chunk.
+    last_settings: Option<(std::sync::Arc<Value>, i64)>,
 }
 
 impl CheckpointStore {
@@ -281,7 +283,11 @@ impl CheckpointStore {
             params![SCHEMA_VERSION.to_string()],
         )
         .map_err(fail)?;
-        Ok(CheckpointStore { conn, path })
+        Ok(CheckpointStore {
+            conn,
+            path,
+            last_settings: None,
+        })
     }
 
     fn fail(&self, source: rusqlite::Error) -> StoreError {
@@ -358,6 +364,8 @@ impl CheckpointStore {
             path: path.clone(),
             source,
         };
+        // The cached row counts only once its transaction is committed.
+        let mut last_settings = self.last_settings.take();
         let tx = self.conn.transaction().map_err(fail)?;
         {
             let mut settings_insert = tx
@@ -376,13 +384,20 @@ impl CheckpointStore {
                 .map_err(fail)?;
             let now = crate::timestamp::now();
             for outcome in outcomes {
-                let settings_json = outcome.settings.to_string();
-                settings_insert
-                    .execute(params![settings_json])
-                    .map_err(fail)?;
-                let id: i64 = settings_id
-                    .query_row(params![settings_json], |row| row.get(0))
-                    .map_err(fail)?;
+                let id = match &last_settings {
+                    Some((settings, id)) if *settings == outcome.settings => *id,
+                    _ => {
+                        let settings_json = outcome.settings.to_string();
+                        settings_insert
+                            .execute(params![settings_json])
+                            .map_err(fail)?;
+                        let id: i64 = settings_id
+                            .query_row(params![settings_json], |row| row.get(0))
+                            .map_err(fail)?;
+                        last_settings = Some((outcome.settings.clone(), id));
+                        id
+                    }
+                };
                 insert
                     .execute(params![
                         outcome.stem,
@@ -407,7 +422,9 @@ impl CheckpointStore {
                     .map_err(fail)?;
             }
         }
-        tx.commit().map_err(fail)
+        tx.commit().map_err(fail)?;
+        self.last_settings = last_settings;
+        Ok(())
     }
 
     /// The settings the latest chunks were made with (not imported ones).
@@ -899,7 +916,7 @@ mod tests {
             error: (status == ChunkStatus::Failed).then(|| "no JSON".to_string()),
             raw_response: Some("raw".into()),
             prompt: None,
-            settings: json!({"model": "m"}),
+            settings: std::sync::Arc::new(json!({"model": "m"})),
             tokens_in: 1,
             tokens_out: 2,
             duration_ms: 3,
@@ -1001,5 +1018,27 @@ mod tests {
         let view = store.qa_file_view("doc", "completed").unwrap().unwrap();
         assert_eq!(view["completion_time"], "2026-01-01T00:00:00.000000");
         assert_eq!(view["summary"]["total_qa_pairs"], 1);
+    }
+
+    #[test]
+    fn each_chunk_keeps_the_settings_it_was_made_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = CheckpointStore::open(dir.path()).unwrap();
+        store.put_document(&document("doc", 5)).unwrap();
+        let made_with = |position, questions: u32| {
+            let mut outcome = outcome("doc", position, ChunkStatus::Completed, &[("q", "a")]);
+            outcome.settings = std::sync::Arc::new(json!({"questions_per_chunk": questions}));
+            outcome
+        };
+        store.record(&[made_with(0, 2), made_with(1, 2)]).unwrap();
+        store.record(&[made_with(2, 5), made_with(3, 2)]).unwrap();
+        store.record(&[made_with(4, 5)]).unwrap();
+        let questions: Vec<(u32, u32)> = store
+            .raw_answers()
+            .unwrap()
+            .into_iter()
+            .map(|answer| (answer.position, answer.questions))
+            .collect();
+        assert_eq!(questions, [(0, 2), (1, 2), (2, 5), (3, 2), (4, 5)]);
     }
 }

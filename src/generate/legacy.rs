@@ -104,7 +104,9 @@ fn import_one(
             generation_info: generation_info.clone(),
         })
         .map_err(|e| e.to_string())?;
-    let settings = json!({"imported_from": qa_path.display().to_string(), "qa_generation_info": generation_info});
+    let settings = std::sync::Arc::new(
+        json!({"imported_from": qa_path.display().to_string(), "qa_generation_info": generation_info}),
+    );
     let outcomes: Vec<ChunkOutcome> = completed
         .iter()
         .map(|&position| {

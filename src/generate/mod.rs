@@ -324,7 +324,7 @@ impl Generator {
             prompt,
             parser,
             client: client.clone(),
-            settings_json: chunk_settings_json(settings),
+            settings_json: Arc::new(chunk_settings_json(settings)),
             questions: settings.prompt.questions_per_chunk,
             parse_retries: settings.prompt.parse_retries,
             grace: Duration::from_secs(5),

@@ -33,7 +33,7 @@ pub struct WorkerContext {
     pub parser: ParserPlugin,
     pub client: ModelClient,
     /// The settings each chunk records, as JSON.
-    pub settings_json: Value,
+    pub settings_json: Arc<Value>,
     pub questions: u32,
     pub parse_retries: u32,
     /// How long a request in flight may go on after Ctrl+C.

@@ -182,7 +182,8 @@ fn restates(question: &str, answer: &str) -> bool {
     }
     let mut new_words = false;
     for_each_word(answer, |word| {
-        new_words |= !is_stop_word(word) && !q.contains(word_id(word));
+        let id = word_id(word);
+        new_words |= !is_stop_word(id) && !q.contains(id);
     });
     !new_words || q.jaccard(&a) >= NEAR_DUPLICATE
 }

@@ -11,7 +11,7 @@ use std::hash::Hasher;
 /// A word's identity: the hash of its lower-case form.
 pub type WordId = u64;
 
-/// Words that carry no content, sorted (for binary search; a test checks the order).
+/// Words that carry no content.
 const STOP_WORDS: &[&str] = &[
     "a", "about", "above", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be",
     "been", "being", "but", "by", "can", "could", "did", "do", "does", "each", "for", "from",
@@ -22,9 +22,16 @@ const STOP_WORDS: &[&str] = &[
     "whom", "why", "will", "with", "would", "you", "your",
 ];
 
-/// Whether a lower-case word is a stop word.
-pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+/// The stop words' ids, sorted.
+static STOP_WORD_IDS: std::sync::LazyLock<Vec<WordId>> = std::sync::LazyLock::new(|| {
+    let mut ids: Vec<WordId> = STOP_WORDS.iter().map(|word| word_id(word)).collect();
+    ids.sort_unstable();
+    ids
+});
+
+/// Whether the word with this id is a stop word.
+pub fn is_stop_word(id: WordId) -> bool {
+    STOP_WORD_IDS.binary_search(&id).is_ok()
 }
 
 /// Calls `each` with every word of `text`, lower-cased, in order. A word that is
@@ -58,11 +65,10 @@ pub fn word_id(word: &str) -> WordId {
     hasher.finish()
 }
 
-/// Whether a lower-case word carries content: not a stop word, and longer than one
-/// character unless it is a number ("Section 3" is not "Section 4").
-fn is_content_word(word: &str) -> bool {
-    (word.chars().nth(1).is_some() || word.chars().all(|c| c.is_ascii_digit()))
-        && !is_stop_word(word)
+/// Whether a lower-case word (with this id) carries content: not a stop word, and
+/// longer than one character unless it is a number ("Section 3" is not "Section 4").
+fn is_content_word(word: &str, id: WordId) -> bool {
+    (word.chars().nth(1).is_some() || word.chars().all(|c| c.is_ascii_digit())) && !is_stop_word(id)
 }
 
 /// A word reduced for matching: plural and possessive endings removed.
@@ -77,8 +83,14 @@ fn stem(word: &str) -> &str {
 pub fn content_ids(text: &str) -> Vec<WordId> {
     let mut ids = Vec::new();
     for_each_word(text, |word| {
-        if is_content_word(word) {
-            ids.push(word_id(stem(word)));
+        let id = word_id(word);
+        if is_content_word(word, id) {
+            let stemmed = stem(word);
+            ids.push(if stemmed.len() == word.len() {
+                id
+            } else {
+                word_id(stemmed)
+            });
         }
     });
     ids
@@ -180,9 +192,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stop_words_are_sorted_for_binary_search() {
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
-        assert!(is_stop_word("the") && is_stop_word("your") && !is_stop_word("license"));
+    fn stop_words_are_known_by_their_ids() {
+        assert!(STOP_WORDS.iter().all(|w| is_stop_word(word_id(w))));
+        assert!(!is_stop_word(word_id("license")) && !is_stop_word(word_id("thee")));
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! Run: `cargo bench --bench throughput` (add `-- a`, `-- b`, `-- c` or `-- d` for one).
 //! The mock server runs in this process on its own threads; tdg runs as a child
 //! process, as a user runs it.
+//!
+//! Side by side: with `TDG_BENCH_ORIGINAL` set to the command that starts the original
+//! Python tool (for example `python /opt/seed/src/generate_qa.py`), `-- side` runs
+//! (a) and (b) with both tools, one after the other, against the same mock server
+//! (lenient, so it accepts the original's requests) with the same command-line flags:
+//! `--provider local --model qwen3:14b --ollama-base-url URL --chunks-dir … --qa-dir …`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -88,6 +94,9 @@ fn main() {
             );
         }
     }
+    if only.iter().any(|o| o == "side") {
+        side_by_side(&cache, work.path());
+    }
     if wants("d") {
         let chunks = corpus(work.path(), "d", 100);
         let mut samples = Vec::new();
@@ -112,6 +121,60 @@ fn main() {
             samples[0].as_secs_f64() * 1e3,
             samples[6].as_secs_f64() * 1e3
         );
+    }
+}
+
+/// (a) and (b) with tdg and with the original tool (`TDG_BENCH_ORIGINAL`), each
+/// against a fresh lenient mock server, with the flags both tools share.
+fn side_by_side(cache: &Path, work: &Path) {
+    let Ok(original) = std::env::var("TDG_BENCH_ORIGINAL") else {
+        println!("(side) set TDG_BENCH_ORIGINAL to the original tool's command to compare");
+        return;
+    };
+    let cases = [
+        ("a", 2_000, Duration::from_millis(200)),
+        ("b", 20_000, Duration::ZERO),
+    ];
+    for (case, count, latency) in cases {
+        let chunks = corpus(work, &format!("side-{case}"), count);
+        for tool in ["tdg", "original"] {
+            let server = MockServer::start();
+            server.stop_recording();
+            server.set_lenient();
+            server.set_latency(latency);
+            let qa_dir = work.join(format!("qa-side-{case}-{tool}"));
+            let mut command = if tool == "tdg" {
+                let mut command = tdg(cache);
+                command.arg("generate").args(["--concurrency", "64"]);
+                command
+            } else {
+                let mut command = Command::new("sh");
+                command
+                    .arg("-c")
+                    .arg(format!("{original} \"$@\""))
+                    .arg("original");
+                command
+            };
+            command
+                .args(["--provider", "local", "--model", "qwen3:14b"])
+                .arg("--ollama-base-url")
+                .arg(&server.url)
+                .arg("--chunks-dir")
+                .arg(&chunks)
+                .arg("--qa-dir")
+                .arg(&qa_dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let started = Instant::now();
+            let status = command.status().expect("the tool starts");
+            let elapsed = started.elapsed().as_secs_f64();
+            println!(
+                "(side {case}) {tool}: {count} chunks at {} ms in {elapsed:.2} s, {:.0} chunks/s; {} requests served ({status})",
+                latency.as_millis(),
+                count as f64 / elapsed,
+                server.served()
+            );
+        }
     }
 }
 

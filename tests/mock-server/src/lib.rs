@@ -20,6 +20,11 @@
 //! Faults can be queued (each request takes the next one), or drawn at a rate; a
 //! capacity makes the server answer 429 past that many requests in flight, and a
 //! latency makes every answer take that long. `src/main.rs` runs it standalone.
+//!
+//! Lenient mode ([`MockServer::set_lenient`]) stops requiring the optional request
+//! fields tdg always sends (temperature, token limits, `stream: false`), so other
+//! clients, such as the original Python tool, can be measured against the same
+//! server. Ollama's `/api/generate` is served too, for clients that use it.
 // Handlers return axum responses as errors, the framework's idiom.
 #![allow(clippy::result_large_err)]
 
@@ -94,6 +99,8 @@ struct MockState {
     first_request: std::sync::OnceLock<std::time::Instant>,
     /// When the latest model answer was handed back (after its latency).
     last_answer: Mutex<Option<std::time::Instant>>,
+    /// Optional request fields are not required (for clients other than tdg).
+    lenient: std::sync::atomic::AtomicBool,
 }
 
 /// A running mock server; it stops when dropped.
@@ -122,6 +129,7 @@ impl MockServer {
             .route("/v1/messages", post(claude))
             .route("/v1beta/models/{model_action}", post(gemini))
             .route("/api/chat", post(ollama))
+            .route("/api/generate", post(ollama_generate))
             .route("/api/tags", get(tags))
             .route("/v1/models", get(openai_models))
             .with_state(state.clone());
@@ -173,6 +181,13 @@ impl MockServer {
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Stops requiring the optional fields tdg always sends, for other clients.
+    pub fn set_lenient(&self) {
+        self.state
+            .lenient
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Serves at most `capacity` requests at once; more get 429 with `Retry-After: 0.05`.
     pub fn set_capacity(&self, capacity: usize) {
         self.state
@@ -190,6 +205,11 @@ impl MockServer {
     /// When the first model request arrived.
     pub fn first_request_at(&self) -> Option<std::time::Instant> {
         self.state.first_request.get().copied()
+    }
+
+    /// How many model requests arrived, recorded or not.
+    pub fn served(&self) -> u64 {
+        self.state.served.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// When the latest model answer was handed back, after its latency.
@@ -362,6 +382,12 @@ fn check_access(state: &MockState, key: Option<&str>, model: Option<&str>) -> Re
     Ok(())
 }
 
+/// Like [`require`], for a field real servers do not insist on: skipped when lenient.
+fn require_sent(state: &MockState, condition: bool, what: &str) -> Result<(), Response> {
+    let lenient = state.lenient.load(std::sync::atomic::Ordering::SeqCst);
+    require(lenient || condition, what)
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -413,7 +439,8 @@ async fn openai(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
     let result = (|| {
         check_access(&state, bearer, model.as_deref())?;
         require(body["model"].is_string(), "model missing")?;
-        require(
+        require_sent(
+            &state,
             body["temperature"].is_number() && body["max_tokens"].is_number(),
             "temperature or max_tokens missing",
         )?;
@@ -530,12 +557,18 @@ async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
     };
     let result = (|| {
         check_access(&state, state.key.as_deref(), model.as_deref())?;
-        require(body["stream"] == json!(false), "stream must be false")?;
-        require(
+        require_sent(
+            &state,
+            body["stream"] == json!(false),
+            "stream must be false",
+        )?;
+        require_sent(
+            &state,
             body.pointer("/options/temperature").is_some(),
             "options.temperature missing",
         )?;
-        require(
+        require_sent(
+            &state,
             body.pointer("/options/num_predict").is_some(),
             "options.num_predict missing",
         )?;
@@ -545,6 +578,30 @@ async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             "model": body["model"], "created_at": "2026-11-24T00:00:00Z",
             "message": {"role": "assistant", "content": text},
             "done": true, "prompt_eval_count": 100, "eval_count": 50,
+        }))
+        .into_response())
+    })();
+    result.unwrap_or_else(|r| r)
+}
+
+/// Ollama's single-prompt API: `{"prompt"}` in, `{"response"}` out.
+async fn ollama_generate(
+    State(state): State<Arc<MockState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match receive(&state, "/api/generate", &headers, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let result = (|| {
+        check_access(&state, state.key.as_deref(), body["model"].as_str())?;
+        let prompt = body["prompt"].as_str();
+        require(prompt.is_some(), "prompt missing")?;
+        let text = answer(&[prompt.unwrap_or_default().to_string()], 1);
+        Ok(axum::Json(json!({
+            "model": body["model"], "created_at": "2026-11-24T00:00:00Z",
+            "response": text, "done": true, "prompt_eval_count": 100, "eval_count": 50,
         }))
         .into_response())
     })();

@@ -1,7 +1,8 @@
 //! `tdg-mock-server`: the mock model server, standalone, for trying tdg without a model.
 //!
-//! `cargo run -p tdg-mock-server -- [--latency-ms MS] [--capacity N] [--fail-one-in N]`
-//! prints its URL and serves until killed.
+//! `cargo run -p tdg-mock-server -- [--latency-ms MS] [--capacity N] [--fail-one-in N] [--lenient]`
+//! prints its URL and serves until killed. `--lenient` accepts requests without the
+//! optional fields tdg sends, for measuring other clients against the same server.
 
 use std::time::Duration;
 
@@ -10,8 +11,14 @@ fn main() {
     let server = tdg_mock_server::MockServer::start();
     server.stop_recording();
     while let Some(flag) = args.next() {
+        if flag == "--lenient" {
+            server.set_lenient();
+            continue;
+        }
         let value: u64 = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-            eprintln!("usage: tdg-mock-server [--latency-ms MS] [--capacity N] [--fail-one-in N]");
+            eprintln!(
+                "usage: tdg-mock-server [--latency-ms MS] [--capacity N] [--fail-one-in N] [--lenient]"
+            );
             std::process::exit(2)
         });
         match flag.as_str() {

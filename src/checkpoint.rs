@@ -514,8 +514,7 @@ impl CheckpointStore {
         let mut filter = self.quality_filter();
         filter.min_judge_score = None;
         let mut out = Vec::new();
-        for stem in self.document_stems()? {
-            let mut gate = self.gate_for(&stem, &filter)?;
+        self.for_each_document_gate(&filter, |stem, gate| {
             let mut statement = self
                 .conn
                 .prepare_cached("SELECT position, source_text, pairs FROM chunks WHERE stem = ?1 AND status = 'completed' ORDER BY position")
@@ -535,7 +534,7 @@ impl CheckpointStore {
                         .is_none()
                     {
                         out.push(PairToJudge {
-                            stem: stem.clone(),
+                            stem: stem.to_string(),
                             position,
                             question: pair.question,
                             answer: pair.answer,
@@ -544,7 +543,8 @@ impl CheckpointStore {
                     }
                 }
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -591,7 +591,7 @@ impl CheckpointStore {
     }
 
     /// A gate for `stem` under `filter`: for corpus-wide duplicates it has already
-    /// seen every earlier document (in name order).
+    /// seen every earlier document (in name order), as their own views did.
     fn gate_for<'f>(&self, stem: &str, filter: &'f QualityFilter) -> Result<Gate<'f>, StoreError> {
         let mut gate = Gate::new(filter, []);
         if filter.dedupe == DedupeScope::Corpus {
@@ -600,14 +600,48 @@ impl CheckpointStore {
                 .into_iter()
                 .filter(|other| other.as_str() < stem)
             {
-                for (_, pairs) in self.completed_pairs(&earlier)? {
-                    for pair in &pairs {
-                        gate.check(&pair.question, pair.quality.as_ref(), None);
-                    }
-                }
+                self.replay(&earlier, &mut gate, |_, _, _| {})?;
             }
         }
         Ok(gate)
+    }
+
+    /// Walks the documents in name order, handing each a gate: its own, or, for
+    /// corpus-wide duplicates, one gate carried from document to document (so the
+    /// walk reads each document once, not once per later document).
+    fn for_each_document_gate(
+        &self,
+        filter: &QualityFilter,
+        mut each: impl FnMut(&str, &mut Gate) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut corpus = (filter.dedupe == DedupeScope::Corpus).then(|| Gate::new(filter, []));
+        for stem in self.document_stems()? {
+            let mut own = Gate::new(filter, []);
+            each(&stem, corpus.as_mut().unwrap_or(&mut own))?;
+        }
+        Ok(())
+    }
+
+    /// Runs a document's completed pairs through `gate` in chunk order, with the
+    /// judge's scores, and tells `each` what became of every pair.
+    fn replay(
+        &self,
+        stem: &str,
+        gate: &mut Gate,
+        mut each: impl FnMut(u32, &StoredPair, Option<DropReason>),
+    ) -> Result<(), StoreError> {
+        let judged = self.judged_scores(stem)?;
+        for (position, pairs) in self.completed_pairs(stem)? {
+            for pair in &pairs {
+                let score = judged.get(&(position, pair.question.clone())).copied();
+                each(
+                    position,
+                    pair,
+                    gate.check(&pair.question, pair.quality.as_ref(), score),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// What the run's quality filter did: pairs dropped by each reason (in all, and
@@ -616,29 +650,22 @@ impl CheckpointStore {
     pub fn quality_summary(&self) -> Result<QualitySummary, StoreError> {
         let filter = self.quality_filter();
         let mut summary = QualitySummary::default();
-        for stem in self.document_stems()? {
-            let mut gate = self.gate_for(&stem, &filter)?;
-            let judged = self.judged_scores(&stem)?;
-            for (position, pairs) in self.completed_pairs(&stem)? {
-                for pair in &pairs {
-                    let score = judged.get(&(position, pair.question.clone())).copied();
-                    match gate.check(&pair.question, pair.quality.as_ref(), score) {
-                        Some(reason) => {
-                            *summary.dropped.entry(reason).or_insert(0) += 1;
-                            *summary
-                                .dropped_per_document
-                                .entry(stem.clone())
-                                .or_insert(0) += 1;
-                        }
-                        None => {
-                            if let Some(quality) = &pair.quality {
-                                summary.grounding[((quality.grounding * 5.0) as usize).min(4)] += 1;
-                            }
-                        }
+        self.for_each_document_gate(&filter, |stem, gate| {
+            self.replay(stem, gate, |_, pair, verdict| match verdict {
+                Some(reason) => {
+                    *summary.dropped.entry(reason).or_insert(0) += 1;
+                    *summary
+                        .dropped_per_document
+                        .entry(stem.to_string())
+                        .or_insert(0) += 1;
+                }
+                None => {
+                    if let Some(quality) = &pair.quality {
+                        summary.grounding[((quality.grounding * 5.0) as usize).min(4)] += 1;
                     }
                 }
-            }
-        }
+            })
+        })?;
         Ok(summary)
     }
 
@@ -1040,5 +1067,77 @@ mod tests {
             .map(|answer| (answer.position, answer.questions))
             .collect();
         assert_eq!(questions, [(0, 2), (1, 2), (2, 5), (3, 2), (4, 5)]);
+    }
+
+    #[test]
+    fn corpus_dedupe_sees_earlier_documents_as_their_views_kept_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = CheckpointStore::open(dir.path()).unwrap();
+        store
+            .set_quality_filter(&QualityFilter {
+                dedupe: DedupeScope::Corpus,
+                min_judge_score: Some(8.0),
+                ..Default::default()
+            })
+            .unwrap();
+        let graded = |stem: &str, question: &str| {
+            let mut outcome = outcome(stem, 0, ChunkStatus::Completed, &[]);
+            outcome.pairs = vec![StoredPair {
+                question: question.into(),
+                answer: "Reproduction and distribution.".into(),
+                quality: Some(PairQuality {
+                    grounding: 1.0,
+                    ..Default::default()
+                }),
+            }];
+            outcome
+        };
+        for stem in ["a", "b", "c"] {
+            store.put_document(&document(stem, 1)).unwrap();
+        }
+        store
+            .record(&[
+                graded("a", "What does the license cover?"),
+                graded("b", "What does the license cover?"),
+                graded("c", "What does the LICENSE cover"),
+            ])
+            .unwrap();
+        // The judge failed a's pair: a's file drops it, so it is no model for b's.
+        store
+            .record_judgment(&Judgment {
+                stem: "a".into(),
+                position: 0,
+                question: "What does the license cover?".into(),
+                scores: Some(JudgeScores {
+                    accuracy: 2.0,
+                    completeness: 2.0,
+                    consistency: 2.0,
+                }),
+                raw_response: None,
+                error: None,
+            })
+            .unwrap();
+        let kept = |stem: &str| {
+            store.qa_file_view(stem, "completed").unwrap().unwrap()["summary"]["total_qa_pairs"]
+                .as_u64()
+                .unwrap()
+        };
+        assert_eq!((kept("a"), kept("b"), kept("c")), (0, 1, 0));
+        let summary = store.quality_summary().unwrap();
+        assert_eq!(
+            summary.dropped.into_iter().collect::<Vec<_>>(),
+            [(DropReason::Duplicate, 1), (DropReason::FailedJudge, 1)]
+        );
+        assert_eq!(
+            summary.dropped_per_document.into_iter().collect::<Vec<_>>(),
+            [("a".to_string(), 1), ("c".to_string(), 1)]
+        );
+        let to_judge: Vec<String> = store
+            .pairs_to_judge()
+            .unwrap()
+            .into_iter()
+            .map(|pair| pair.stem)
+            .collect();
+        assert_eq!(to_judge, ["a"], "b and c repeat a's question");
     }
 }

@@ -194,7 +194,7 @@ fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Re
             return Ok(ExitCode::from(INTERRUPTED));
         }
         let failed_files = report.files.files_failed.len();
-        Ok(if failed_files > 0 || written.chunks_failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        Ok(failure_if_any(failed_files + written.chunks_failed as usize))
     })
 }
 
@@ -311,7 +311,7 @@ fn run_validate(args: ValidateArgs) -> Result<ExitCode> {
         if report.interrupted {
             return Ok(ExitCode::from(INTERRUPTED));
         }
-        Ok(if report.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        Ok(failure_if_any(report.failed as usize))
     })
 }
 
@@ -363,17 +363,9 @@ fn run_combine(args: CombineArgs) -> Result<ExitCode> {
         report.pairs,
         report.documents,
         args.output_file.display(),
-        if report.skipped.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} not completed, skipped)", report.skipped.len())
-        }
+        count_note(report.skipped.len(), " ({} not completed, skipped)")
     );
-    Ok(if report.failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(failure_if_any(report.failed.len()))
 }
 
 fn run_convert(host: &PluginHost, args: ConvertArgs) -> Result<ExitCode> {
@@ -390,17 +382,27 @@ fn run_convert(host: &PluginHost, args: ConvertArgs) -> Result<ExitCode> {
     tracing::info!(
         "converted {} file(s), {records} record(s){}",
         report.converted.len(),
-        if report.failed.is_empty() {
-            String::new()
-        } else {
-            format!("; {} file(s) failed", report.failed.len())
-        }
+        count_note(report.failed.len(), "; {} file(s) failed")
     );
-    Ok(if report.failed.is_empty() {
+    Ok(failure_if_any(report.failed.len()))
+}
+
+/// `note` with `{}` replaced by `count`, or nothing when `count` is 0.
+fn count_note(count: usize, note: &str) -> String {
+    if count == 0 {
+        String::new()
+    } else {
+        note.replace("{}", &count.to_string())
+    }
+}
+
+/// Exit code 1 when some inputs failed (the rest was still written), else 0.
+fn failure_if_any(failed: usize) -> ExitCode {
+    if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    }
 }
 
 fn run_plugins(host: &PluginHost, args: PluginsArgs) -> Result<ExitCode> {

@@ -243,7 +243,7 @@ impl Generator {
             &settings.prompt,
         );
         let parser = self.host.parser_plugin(&settings.prompt.parser)?;
-        check_prompt(&prompt, &files)?;
+        let preloaded = check_prompt(&prompt, &files)?;
         prepare_qa_dir(settings)?;
         let store = CheckpointStore::open(&settings.qa_dir)
             .map_err(|e| GenerateError::Store(e.to_string()))?;
@@ -343,18 +343,17 @@ impl Generator {
             })
             .collect();
         let generation_info = generation_info(settings);
-        let plan = move |file: ChunkFile| {
-            let planned = plan_document(file, &done, &generation_info);
-            if let Ok((planned, _)) = &planned {
-                let before = planned.doc.chunks.len() - planned.pending.len();
-                progress
-                    .done_before
-                    .fetch_add(before as u64, std::sync::atomic::Ordering::Relaxed);
-            }
-            planned
-        };
-        let files_report =
-            pipeline::produce(files, plan, writer_tx.clone(), queue_tx, cancel.clone()).await;
+        let plan = move |file: ChunkFile| plan_document(file, &done, &generation_info);
+        let files_report = pipeline::produce(
+            files,
+            preloaded,
+            plan,
+            writer_tx.clone(),
+            queue_tx,
+            cancel.clone(),
+            &progress,
+        )
+        .await;
 
         let mut stop = None;
         for worker in workers {
@@ -421,24 +420,31 @@ fn budget(
 }
 
 /// Builds the prompt for the first chunk with text, so that a broken template is
-/// reported, with its file and line, before any model is called.
-fn check_prompt(prompt: &PromptBuilder, files: &[PathBuf]) -> Result<(), GenerateError> {
+/// reported, with its file and line, before any model is called. Returns the file
+/// that chunk came from, for the producer to start with instead of reading it again.
+fn check_prompt(
+    prompt: &PromptBuilder,
+    files: &[PathBuf],
+) -> Result<Option<pipeline::Preloaded>, GenerateError> {
     for path in files {
         let Ok(file) = chunks::load_chunk_file(path) else {
             continue;
         };
         if let Some(chunk) = file.chunks.iter().find(|c| !c.text.trim().is_empty()) {
-            return prompt
+            prompt
                 .build(&file, chunk)
-                .map(drop)
                 .map_err(|source| GenerateError::Prompt {
                     file: path.clone(),
                     position: chunk.position,
                     source,
-                });
+                })?;
+            return Ok(Some(pipeline::Preloaded {
+                path: path.clone(),
+                file,
+            }));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Refuses to overwrite an existing run silently; with `--overwrite`, clears it.

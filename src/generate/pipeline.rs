@@ -210,15 +210,24 @@ pub struct PlannedDocument {
     pub pending: Vec<usize>,
 }
 
+/// A chunk file already loaded (by the start-up check of the prompt).
+pub struct Preloaded {
+    pub path: std::path::PathBuf,
+    pub file: ChunkFile,
+}
+
 /// Loads each chunk file, registers it with the writer, and queues its pending
 /// chunks. `plan` decides which chunks are pending (for resume) and describes the
-/// document for the store.
+/// document for the store. Chunks an earlier run finished count in the report and,
+/// as files load, in `progress`.
 pub async fn produce(
     files: Vec<std::path::PathBuf>,
+    mut preloaded: Option<Preloaded>,
     mut plan: impl FnMut(ChunkFile) -> Result<(PlannedDocument, WriterMessage), String>,
     writer: std::sync::mpsc::Sender<WriterMessage>,
     queue: mpsc::Sender<Job>,
     cancel: CancellationToken,
+    progress: &crate::progress::Progress,
 ) -> ProducerReport {
     let mut report = ProducerReport {
         files_seen: files.len(),
@@ -228,17 +237,20 @@ pub async fn produce(
         if cancel.is_cancelled() {
             break;
         }
-        let loaded = tokio::task::spawn_blocking({
-            let path = path.clone();
-            move || crate::chunks::load_chunk_file(&path)
-        })
-        .await
-        .unwrap_or_else(|panic| {
-            Err(ChunkFileError::Read {
-                path: path.clone(),
-                source: std::io::Error::other(panic.to_string()),
+        let loaded = match preloaded.take_if(|preloaded| preloaded.path == path) {
+            Some(preloaded) => Ok(preloaded.file),
+            None => tokio::task::spawn_blocking({
+                let path = path.clone();
+                move || crate::chunks::load_chunk_file(&path)
             })
-        });
+            .await
+            .unwrap_or_else(|panic| {
+                Err(ChunkFileError::Read {
+                    path: path.clone(),
+                    source: std::io::Error::other(panic.to_string()),
+                })
+            }),
+        };
         let file = match loaded {
             Ok(file) => file,
             Err(error @ ChunkFileError::NotReady { .. }) => {
@@ -262,7 +274,11 @@ pub async fn produce(
             }
         };
         report.files_loaded += 1;
-        report.chunks_already_done += (total - planned.pending.len()) as u64;
+        let already_done = (total - planned.pending.len()) as u64;
+        report.chunks_already_done += already_done;
+        progress
+            .done_before
+            .fetch_add(already_done, std::sync::atomic::Ordering::Relaxed);
         if writer.send(register).is_err() {
             break;
         }

@@ -158,19 +158,18 @@ fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Re
     .plugin_host(host)
     .progress(progress)
     .build()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let cancel = CancellationToken::new();
-        tokio::spawn(stop_on_signals(cancel.clone()));
+    until_signalled(async |cancel| {
         let report = generator.run(cancel).await?;
         let settings = generator.settings();
         let written = &report.writer;
         if !quiet && let Ok(stats) = tdg::stats::collect(&settings.qa_dir) {
             eprint!("{}", tdg::stats::render(&stats));
         }
-        let cost = settings.cost.cost(written.tokens_in, written.tokens_out).map(|c| format!(", about ${c:.4}")).unwrap_or_default();
+        let cost = settings
+            .cost
+            .cost(written.tokens_in, written.tokens_out)
+            .map(|c| format!(", about ${c:.4}"))
+            .unwrap_or_default();
         tracing::info!(
             "{} pairs from {} chunks ({} failed, {} skipped, {} already done) in {} documents; tokens {} in / {} out{cost}; Q&A files in {}",
             written.pairs,
@@ -190,11 +189,15 @@ fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Re
             return Ok(ExitCode::from(INTERRUPTED));
         }
         if report.interrupted {
-            tracing::warn!("interrupted: everything finished is saved; run again with --resume to continue");
+            tracing::warn!(
+                "interrupted: everything finished is saved; run again with --resume to continue"
+            );
             return Ok(ExitCode::from(INTERRUPTED));
         }
         let failed_files = report.files.files_failed.len();
-        Ok(failure_if_any(failed_files + written.chunks_failed as usize))
+        Ok(failure_if_any(
+            failed_files + written.chunks_failed as usize,
+        ))
     })
 }
 
@@ -291,14 +294,13 @@ fn run_validate(args: ValidateArgs) -> Result<ExitCode> {
         min_score: args.min_score,
         rejudge: args.rejudge,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let cancel = CancellationToken::new();
-        tokio::spawn(stop_on_signals(cancel.clone()));
+    until_signalled(async |cancel| {
         let report = tdg::validate::validate(&settings, cancel).await?;
-        let rate = if report.total_scored > 0 { report.total_passed as f64 * 100.0 / report.total_scored as f64 } else { 0.0 };
+        let rate = if report.total_scored > 0 {
+            report.total_passed as f64 * 100.0 / report.total_scored as f64
+        } else {
+            0.0
+        };
         tracing::info!(
             "judged {} pairs ({} pass, {} could not be judged, {} judged before); in all {} of {} scored pairs pass ({rate:.1}%)",
             report.judged,
@@ -323,6 +325,19 @@ fn run_stats(args: StatsArgs) -> Result<ExitCode> {
         out!("{}", tdg::stats::render(&stats));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `work` on a multi-threaded runtime, with a token that Ctrl+C and SIGTERM
+/// cancel (see [`stop_on_signals`]).
+fn until_signalled<T>(work: impl AsyncFnOnce(CancellationToken) -> Result<T>) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        work(cancel).await
+    })
 }
 
 /// The first Ctrl+C or SIGTERM stops the run gracefully; a second Ctrl+C exits at

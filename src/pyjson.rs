@@ -30,17 +30,22 @@ pub fn write_pretty<T: Serialize + ?Sized, W: Write>(writer: W, value: &T) -> io
 /// `serde_json`'s compact formatter with Python's default separators.
 struct PythonCompact;
 
+/// Python's item separator, `", "`, before every item but the first.
+fn item_separator<W: ?Sized + Write>(writer: &mut W, first: bool) -> io::Result<()> {
+    if first {
+        Ok(())
+    } else {
+        writer.write_all(b", ")
+    }
+}
+
 impl Formatter for PythonCompact {
     fn begin_array_value<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        item_separator(writer, first)
     }
 
     fn begin_object_key<W: ?Sized + Write>(
@@ -48,11 +53,7 @@ impl Formatter for PythonCompact {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        item_separator(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {

@@ -2,19 +2,29 @@
 
 mod common;
 
+use std::ffi::OsStr;
+use std::path::Path;
+
 use common::{fixtures, read, tdg};
 
-#[test]
-fn alpaca_output_is_byte_identical_to_the_original_tool() {
-    let out = tempfile::tempdir().unwrap();
+/// Converts the Apache-2.0 reference Q&A file into `out` with `extra` arguments, and
+/// fails the test unless tdg succeeds.
+fn convert_reference(out: &Path, extra: &[&OsStr]) {
     let status = tdg()
         .arg("convert")
         .arg(fixtures().join("Apache-2.0_qa.json"))
         .arg("--output-dir")
-        .arg(out.path())
+        .arg(out)
+        .args(extra)
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+#[test]
+fn alpaca_output_is_byte_identical_to_the_original_tool() {
+    let out = tempfile::tempdir().unwrap();
+    convert_reference(out.path(), &[]);
     let produced = std::fs::read(out.path().join("Apache-2.0_trainingdata.jsonl")).unwrap();
     let reference = std::fs::read(fixtures().join("Apache-2.0_trainingdata.jsonl")).unwrap();
     assert!(
@@ -113,30 +123,23 @@ fn a_broken_file_is_reported_and_the_others_go_on() {
 #[test]
 fn output_file_names_the_single_output() {
     let out = tempfile::tempdir().unwrap();
-    let status = tdg()
-        .arg("convert")
-        .arg(fixtures().join("Apache-2.0_qa.json"))
-        .args(["--output-dir"])
-        .arg(out.path())
-        .args(["--output-file", "custom.jsonl"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    convert_reference(
+        out.path(),
+        &["--output-file".as_ref(), "custom.jsonl".as_ref()],
+    );
     assert_eq!(read(out.path().join("custom.jsonl")).lines().count(), 51);
 }
 
 #[test]
 fn format_options_reach_the_plugin() {
     let out = tempfile::tempdir().unwrap();
-    let status = tdg()
-        .arg("convert")
-        .arg(fixtures().join("Apache-2.0_qa.json"))
-        .arg("--output-dir")
-        .arg(out.path())
-        .args(["--format-opt", "preamble=Answer the question."])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    convert_reference(
+        out.path(),
+        &[
+            "--format-opt".as_ref(),
+            "preamble=Answer the question.".as_ref(),
+        ],
+    );
     let first = read(out.path().join("Apache-2.0_trainingdata.jsonl"))
         .lines()
         .next()
@@ -165,16 +168,8 @@ fn an_unknown_format_name_lists_the_built_ins() {
 #[test]
 fn a_format_plugin_is_taken_by_path() {
     let out = tempfile::tempdir().unwrap();
-    let status = tdg()
-        .arg("convert")
-        .arg(fixtures().join("Apache-2.0_qa.json"))
-        .arg("--output-dir")
-        .arg(out.path())
-        .arg("--format")
-        .arg(common::test_plugin("hostile"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let plugin = common::test_plugin("hostile");
+    convert_reference(out.path(), &["--format".as_ref(), plugin.as_os_str()]);
     let produced = read(out.path().join("Apache-2.0_hostile.jsonl"));
     assert!(
         produced.starts_with(r#"{"echo": "What does the text say about"#),
@@ -185,10 +180,7 @@ fn a_format_plugin_is_taken_by_path() {
 #[test]
 fn a_missing_input_is_named() {
     let output = tdg().args(["convert", "/nonexistent/qa"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("input /nonexistent/qa does not exist")
-    );
+    common::assert_fails_with(&output, "input /nonexistent/qa does not exist");
 }
 
 #[test]

@@ -145,10 +145,9 @@ fn an_unknown_format_option_is_named() {
         .args(["--format", "openai-chat", "--format-opt", "sytem=x"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&output.stderr)
-            .contains("unknown option `sytem`; the openai-chat format accepts `system=TEXT`")
+    common::assert_fails_with(
+        &output,
+        "unknown option `sytem`; the openai-chat format accepts `system=TEXT`",
     );
 }
 
@@ -186,11 +185,7 @@ fn convert_accepts_the_combined_training_data() {
         .args(["--format", "sharegpt", "--output-dir", "out"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     let combined = read_json(fixtures().join("training_data.trimmed.json"));
     let lines: Vec<Value> = read(dir.path().join("out/training_data.trimmed_sharegpt.jsonl"))
         .lines()
@@ -231,11 +226,7 @@ fn generate_writes_training_files_as_documents_finish() {
         .args(["--qa-dir", "qa"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     for (stem, chunks) in [("Apache-2.0", 17), ("GPL-3", 48), ("node-url-api", 71)] {
         let qa = read_json(dir.path().join(format!("qa/{stem}_qa.json")));
         let lines: Vec<Value> = read(dir.path().join(format!("training/{stem}_chat.jsonl")))
@@ -267,11 +258,7 @@ fn a_plugin_name_is_found_in_the_plugin_directories() {
         .args(["--format", "echo", "--output-dir", "out"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert!(read(dir.path().join("out/Apache-2.0_hostile.jsonl")).starts_with("{\"echo\": "));
 
     // $XDG_CONFIG_HOME/tdg/plugins/<name>.wasm
@@ -285,11 +272,7 @@ fn a_plugin_name_is_found_in_the_plugin_directories() {
         .args(["--format", "echo2", "--output-dir", "out2"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
 
     // An unknown name says where it looked.
     let output = tdg_isolated(dir.path())

@@ -450,11 +450,9 @@ fn a_missing_key_names_its_variable_before_any_work() {
         .args(["--qa-dir", "qa"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("no API key for claude: set ANTHROPIC_API_KEY or pass --api-key"),
-        "{}",
-        stderr(&output)
+    common::assert_fails_with(
+        &output,
+        "no API key for claude: set ANTHROPIC_API_KEY or pass --api-key",
     );
     assert!(!dir.path().join("qa").exists());
 }

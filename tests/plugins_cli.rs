@@ -35,11 +35,7 @@ fn inspect_tells_roles_and_contract_version() {
         .arg(common::test_plugin("hostile"))
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("roles:    format\n"), "{stdout}");
     assert!(stdout.contains("contract: tdg:plugin@0.1.0"), "{stdout}");
@@ -56,11 +52,7 @@ fn inspect_rejects_a_core_module() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&output.stderr)
-            .contains("core WebAssembly module, not a component")
-    );
+    common::assert_fails_with(&output, "core WebAssembly module, not a component");
 }
 
 #[test]
@@ -73,8 +65,7 @@ fn inspect_rejects_a_file_that_is_not_wasm() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a WebAssembly file"));
+    common::assert_fails_with(&output, "is not a WebAssembly file");
 }
 
 #[test]

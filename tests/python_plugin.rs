@@ -7,9 +7,9 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::mock_server::{MockServer, pairs_for};
-use common::{read_json, tdg_isolated};
-use serde_json::{Value, json};
+use common::mock_server::MockServer;
+use common::{mock_questions, questions, read_json, tdg_isolated};
+use serde_json::json;
 
 const TEXTS: [&str; 3] = [
     "MOCK-QA-LINES Lighthouses guide ships along rocky coasts.",
@@ -17,29 +17,16 @@ const TEXTS: [&str; 3] = [
     "Sea otters wrap themselves in kelp to sleep.",
 ];
 
-fn chunks(root: &Path) -> std::path::PathBuf {
-    common::write_document(root, "coast", TEXTS)
+/// Generates Q&A for the coast document into `root/qa` with `extra` arguments.
+fn generate(server: &MockServer, root: &Path, extra: &[&str]) -> Output {
+    let chunks = common::write_document(root, "coast", TEXTS);
+    common::generate_command("openai", &[&server.url], &chunks, &root.join("qa"), extra)
+        .output()
+        .unwrap()
 }
 
 fn tdg(dir: &Path, args: &[&str]) -> Output {
     tdg_isolated(dir).args(args).output().unwrap()
-}
-
-fn questions(qa: &Value) -> Vec<String> {
-    qa["training_pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["question"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn expected_questions() -> Vec<String> {
-    TEXTS
-        .iter()
-        .flat_map(|t| pairs_for(t, 3))
-        .map(|(q, _)| q)
-        .collect()
 }
 
 #[test]
@@ -47,30 +34,10 @@ fn a_python_parser_works_through_generate() {
     let parser = common::python_parser();
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
-    chunks(dir.path());
-    let output = tdg(
-        dir.path(),
-        &[
-            "generate",
-            "--provider",
-            "openai",
-            "--base-url",
-            &server.url,
-            "--chunks-dir",
-            "chunks",
-            "--qa-dir",
-            "qa",
-            "--parser",
-            parser.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = generate(&server, dir.path(), &["--parser", parser.to_str().unwrap()]);
+    common::assert_success(&output);
     let qa = read_json(dir.path().join("qa/coast_qa.json"));
-    assert_eq!(questions(&qa), expected_questions());
+    assert_eq!(questions(&qa), mock_questions(&TEXTS));
     assert_eq!(qa["failed_chunks"], json!([]));
 }
 
@@ -79,24 +46,8 @@ fn reparse_rescues_a_run_without_calling_the_model() {
     let parser = common::python_parser();
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
-    chunks(dir.path());
     // The default parser reads JSON only: the two Q/A-line answers fail.
-    let output = tdg(
-        dir.path(),
-        &[
-            "generate",
-            "--provider",
-            "openai",
-            "--base-url",
-            &server.url,
-            "--chunks-dir",
-            "chunks",
-            "--qa-dir",
-            "qa",
-            "--parse-retries",
-            "0",
-        ],
-    );
+    let output = generate(&server, dir.path(), &["--parse-retries", "0"]);
     assert_eq!(output.status.code(), Some(1));
     let before = read_json(dir.path().join("qa/coast_qa.json"));
     assert_eq!(before["failed_chunks"], json!([0, 1]));
@@ -112,11 +63,7 @@ fn reparse_rescues_a_run_without_calling_the_model() {
             parser.to_str().unwrap(),
         ],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("3 chunks with pairs (was 1)"),
         "{}",
@@ -125,7 +72,7 @@ fn reparse_rescues_a_run_without_calling_the_model() {
     let after = read_json(dir.path().join("qa/coast_qa.json"));
     assert_eq!(after["failed_chunks"], json!([]));
     assert_eq!(after["status"], "completed");
-    assert_eq!(questions(&after), expected_questions());
+    assert_eq!(questions(&after), mock_questions(&TEXTS));
     assert_eq!(server.request_count(), requests, "reparse asked the model");
 
     // And back: the default parser again leaves the Q/A-line answers without pairs.
@@ -143,6 +90,5 @@ fn reparse_needs_a_tdg_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("qa")).unwrap();
     let output = tdg(dir.path(), &["reparse", "--qa-dir", "qa"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("holds no tdg checkpoint"));
+    common::assert_fails_with(&output, "holds no tdg checkpoint");
 }

@@ -6,8 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::mock_server::{MockServer, pairs_for};
-use common::{read_json, tdg_isolated};
+use common::mock_server::MockServer;
+use common::{mock_questions, questions, read_json, tdg_isolated};
 use serde_json::{Value, json};
 
 const TEMPLATE: &str = "Write {{ num_questions }} question-answer pairs about the text as a JSON array.\n\
@@ -37,34 +37,12 @@ fn generate(server: &MockServer, root: &Path, extra: &[&str]) -> std::process::O
         .unwrap()
 }
 
-fn questions(qa: &Value) -> Vec<String> {
-    qa["training_pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["question"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The mock's genuine pairs for every chunk, in order.
-fn genuine() -> Vec<String> {
-    TEXTS
-        .iter()
-        .flat_map(|t| pairs_for(t, 3))
-        .map(|(q, _)| q)
-        .collect()
-}
-
 #[test]
 fn echoes_duplicates_and_restatements_are_dropped_but_kept_in_the_checkpoint() {
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
     let output = generate(&server, dir.path(), &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     let qa = read_json(dir.path().join("qa/port_qa.json"));
     let kept = questions(&qa);
     assert!(
@@ -78,7 +56,7 @@ fn echoes_duplicates_and_restatements_are_dropped_but_kept_in_the_checkpoint() {
         "a restatement survived: {kept:?}"
     );
     // No exact or near duplicates: the genuine pairs, plus the off-text one (no threshold).
-    let mut expected = genuine();
+    let mut expected = mock_questions(&TEXTS);
     expected.insert(9, "Which fruit is rich in potassium?".to_string());
     assert_eq!(kept, expected);
     // The original's keys: no `quality` unless asked for.
@@ -123,13 +101,9 @@ fn min_grounding_drops_ungrounded_answers_and_can_change_without_the_model() {
         dir.path(),
         &["--min-grounding", "0.5", "--with-quality"],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     let qa = read_json(dir.path().join("qa/port_qa.json"));
-    assert_eq!(questions(&qa), genuine());
+    assert_eq!(questions(&qa), mock_questions(&TEXTS));
     // --with-quality: each pair's score and evidence span, which lies in its chunk.
     for pair in qa["training_pairs"].as_array().unwrap() {
         let quality = &pair["quality"];
@@ -146,11 +120,7 @@ fn min_grounding_drops_ungrounded_answers_and_can_change_without_the_model() {
 
     // Lower the threshold on resume: the off-text pair comes back, no request is made.
     let output = generate(&server, dir.path(), &["--resume", "--min-grounding", "0"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert_eq!(server.request_count(), requests);
     assert!(
         questions(&read_json(dir.path().join("qa/port_qa.json")))
@@ -167,11 +137,7 @@ fn each_filter_can_be_turned_off() {
         dir.path(),
         &["--no-echo-filter", "--no-restate-filter", "--dedupe", "off"],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     let kept = questions(&read_json(dir.path().join("qa/port_qa.json")));
     assert_eq!(kept.len(), 16);
     assert!(
@@ -198,11 +164,7 @@ fn validate_scores_every_pair_resumes_exactly_and_min_score_drops_failures() {
 
     // By default the judge is the run's own provider, model and server.
     let output = validate(dir.path(), &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert_eq!(
         server.request_count() - generated,
         kept.len(),

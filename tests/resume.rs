@@ -106,16 +106,40 @@ fn synthetic_corpus(root: &Path, documents: usize, chunks: usize) -> PathBuf {
     dir
 }
 
-#[test]
-fn ctrl_c_saves_everything_and_a_resume_finishes_exactly() {
+/// A run under way: a server answering in 40 ms, and a generation of the shared corpus
+/// into `dir/qa` with `concurrency`, after `requests` requests have reached the server.
+struct RunUnderWay {
+    server: MockServer,
+    dir: tempfile::TempDir,
+    qa_dir: PathBuf,
+    child: Child,
+}
+
+fn run_under_way(concurrency: &str, requests: usize) -> RunUnderWay {
     let server = MockServer::start();
     server.set_latency(Duration::from_millis(40));
     let dir = tempfile::tempdir().unwrap();
     let qa_dir = dir.path().join("qa");
-    let child = generate_command(&server, &corpus(), &qa_dir, &["--concurrency", "4"])
+    let child = generate_command(&server, &corpus(), &qa_dir, &["--concurrency", concurrency])
         .spawn()
         .unwrap();
-    wait_for_requests(&server, 30);
+    wait_for_requests(&server, requests);
+    RunUnderWay {
+        server,
+        dir,
+        qa_dir,
+        child,
+    }
+}
+
+#[test]
+fn ctrl_c_saves_everything_and_a_resume_finishes_exactly() {
+    let RunUnderWay {
+        server,
+        dir: _dir,
+        qa_dir,
+        child,
+    } = run_under_way("4", 30);
     signal(&child, "INT");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
@@ -144,14 +168,8 @@ fn ctrl_c_saves_everything_and_a_resume_finishes_exactly() {
 
 #[test]
 fn sigterm_stops_like_ctrl_c() {
-    let server = MockServer::start();
-    server.set_latency(Duration::from_millis(40));
-    let dir = tempfile::tempdir().unwrap();
-    let qa_dir = dir.path().join("qa");
-    let child = generate_command(&server, &corpus(), &qa_dir, &["--concurrency", "2"])
-        .spawn()
-        .unwrap();
-    wait_for_requests(&server, 6);
+    let run = run_under_way("2", 6);
+    let (child, qa_dir) = (run.child, run.qa_dir);
     signal(&child, "TERM");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
@@ -163,14 +181,12 @@ fn sigterm_stops_like_ctrl_c() {
 
 #[test]
 fn a_second_ctrl_c_exits_at_once_and_the_state_stays_consistent() {
-    let server = MockServer::start();
-    server.set_latency(Duration::from_millis(40));
-    let dir = tempfile::tempdir().unwrap();
-    let qa_dir = dir.path().join("qa");
-    let child = generate_command(&server, &corpus(), &qa_dir, &["--concurrency", "4"])
-        .spawn()
-        .unwrap();
-    wait_for_requests(&server, 10);
+    let RunUnderWay {
+        server,
+        dir: _dir,
+        qa_dir,
+        child,
+    } = run_under_way("4", 10);
     server.set_latency(Duration::from_secs(20));
     wait_for_requests(&server, server.request_count() + 4);
     signal(&child, "INT");
@@ -325,12 +341,7 @@ fn a_chunk_file_with_invalid_utf8_is_named_and_the_others_go_on() {
     .unwrap();
     let qa_dir = dir.path().join("qa");
     let output = run(&server, &chunks, &qa_dir, &[]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("latin1_chunks.json is not valid JSON"),
-        "{}",
-        stderr(&output)
-    );
+    common::assert_fails_with(&output, "latin1_chunks.json is not valid JSON");
     assert_eq!(
         read_json(qa_dir.join("good_qa.json"))["status"],
         "completed"

@@ -46,11 +46,7 @@ fn a_server_at_capacity_slows_the_run_down_but_fails_nothing() {
         &qa_dir,
         &["--concurrency", "32", "--max-retries", "0"],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert_all_completed(&qa_dir, 120);
     assert!(
         server.rejected_for_capacity() > 0,
@@ -72,11 +68,7 @@ fn a_sustained_run_of_429s_pauses_and_drops_nothing() {
     let chunks = corpus(dir.path(), 10);
     let qa_dir = dir.path().join("qa");
     let output = generate(&[&server.url], &chunks, &qa_dir, &["--max-retries", "1"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert_all_completed(&qa_dir, 10);
     assert_eq!(server.request_count(), 50);
 }
@@ -119,11 +111,7 @@ fn a_fleet_is_used_by_speed() {
         &qa_dir,
         &["--concurrency", "8"],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert_all_completed(&qa_dir, 200);
     assert_eq!(fast.request_count() + slow.request_count(), 200);
     assert!(slow.request_count() > 0, "the slow server was never used");
@@ -148,11 +136,7 @@ fn a_dead_server_in_a_fleet_is_routed_around() {
     let chunks = corpus(dir.path(), 30);
     let qa_dir = dir.path().join("qa");
     let output = generate(&[&dead, &alive.url], &chunks, &qa_dir, &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_success(&output);
     assert_all_completed(&qa_dir, 30);
     assert_eq!(alive.request_count(), 30);
 }

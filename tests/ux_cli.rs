@@ -80,12 +80,7 @@ fn prompt_names_a_missing_file_or_chunk() {
         .arg(corpus())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("no chunk file matches `nope`"),
-        "{}",
-        stderr(&output)
-    );
+    common::assert_fails_with(&output, "no chunk file matches `nope`");
     let output = tdg_isolated(dir.path())
         .args([
             "prompt",
@@ -317,11 +312,9 @@ fn max_cost_needs_prices() {
         ])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("--max-cost must be given with --price-in and --price-out"),
-        "{}",
-        stderr(&output)
+    common::assert_fails_with(
+        &output,
+        "--max-cost must be given with --price-in and --price-out",
     );
 }
 

@@ -179,3 +179,42 @@ pub fn write_document<S: AsRef<str>>(
     .unwrap();
     dir
 }
+
+/// Fails the test, showing tdg's error output, unless the command succeeded.
+pub fn assert_success(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "tdg failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The questions of a Q&A file, in order.
+pub fn questions(qa: &serde_json::Value) -> Vec<String> {
+    qa["training_pairs"]
+        .as_array()
+        .expect("training_pairs is an array")
+        .iter()
+        .map(|pair| pair["question"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The questions the mock server makes for chunks with `texts`, 3 per chunk, in order.
+pub fn mock_questions(texts: &[&str]) -> Vec<String> {
+    texts
+        .iter()
+        .flat_map(|text| mock_server::pairs_for(text, 3))
+        .map(|(question, _)| question)
+        .collect()
+}
+
+/// Fails the test unless tdg exited with 1 and its error output holds `message`.
+pub fn assert_fails_with(output: &std::process::Output, message: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(message),
+        "expected `{message}` in: {stderr}"
+    );
+}

@@ -205,6 +205,17 @@ pub struct CheckpointStore {
     path: PathBuf,
     /// The settings row recorded last, to skip looking it up for every chunk.
     last_settings: Option<(std::sync::Arc<Value>, i64)>,
+    /// Under corpus-wide dedupe, the gate that has seen the first completed documents.
+    corpus_prefix: std::cell::RefCell<Option<CorpusPrefix>>,
+}
+
+/// A gate that has seen the longest name-ordered run of completed documents (under one
+/// filter), so that a corpus-wide view reads only the documents after them instead of
+/// every earlier one. Dropped whenever what it saw may have changed.
+struct CorpusPrefix {
+    filter: QualityFilter,
+    stems: Vec<String>,
+    gate: std::sync::Arc<Gate>,
 }
 
 impl CheckpointStore {
@@ -287,6 +298,7 @@ impl CheckpointStore {
             conn,
             path,
             last_settings: None,
+            corpus_prefix: Default::default(),
         })
     }
 
@@ -359,6 +371,7 @@ impl CheckpointStore {
 
     /// Records outcomes in one transaction: all of them are durable when this returns.
     pub fn record(&mut self, outcomes: &[ChunkOutcome]) -> Result<(), StoreError> {
+        self.forget_corpus_prefix_if(|last| outcomes.iter().any(|o| o.stem.as_str() <= last));
         let path = self.path.clone();
         let fail = |source| StoreError {
             path: path.clone(),
@@ -442,6 +455,7 @@ impl CheckpointStore {
 
     /// Records a judge's verdict on one pair (replacing an earlier one).
     pub fn record_judgment(&self, judgment: &Judgment) -> Result<(), StoreError> {
+        self.forget_corpus_prefix_if(|last| judgment.stem.as_str() <= last);
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO judgments (stem, position, question, accuracy, completeness, consistency, overall,
@@ -591,19 +605,80 @@ impl CheckpointStore {
     }
 
     /// A gate for `stem` under `filter`: for corpus-wide duplicates it has already
-    /// seen every earlier document (in name order), as their own views did.
-    fn gate_for<'f>(&self, stem: &str, filter: &'f QualityFilter) -> Result<Gate<'f>, StoreError> {
-        let mut gate = Gate::new(filter, []);
-        if filter.dedupe == DedupeScope::Corpus {
-            for earlier in self
-                .document_stems()?
-                .into_iter()
-                .filter(|other| other.as_str() < stem)
-            {
-                self.replay(&earlier, &mut gate, |_, _, _| {})?;
+    /// seen every earlier document (in name order), as their own views did. The
+    /// completed ones at the front come from the cached [`CorpusPrefix`], extended
+    /// as more complete; only the documents after them are read.
+    fn gate_for(&self, stem: &str, filter: &QualityFilter) -> Result<Gate, StoreError> {
+        if filter.dedupe != DedupeScope::Corpus {
+            return Ok(Gate::new(*filter, []));
+        }
+        let documents = self.documents_completed()?;
+        let earlier = &documents[..documents.partition_point(|(other, _)| other.as_str() < stem)];
+        let mut cache = self.corpus_prefix.borrow_mut();
+        let consistent = cache.as_ref().is_some_and(|prefix| {
+            prefix.filter == *filter
+                && prefix.stems.len() <= documents.len()
+                && prefix
+                    .stems
+                    .iter()
+                    .zip(&documents)
+                    .all(|(a, (b, _))| a == b)
+        });
+        if !consistent {
+            *cache = None;
+        }
+        let prefix = cache.get_or_insert_with(|| CorpusPrefix {
+            filter: *filter,
+            stems: Vec::new(),
+            gate: std::sync::Arc::new(Gate::new(*filter, [])),
+        });
+        if prefix.stems.len() > earlier.len() {
+            // The prefix has seen this document or later ones: read the earlier ones.
+            let mut gate = Gate::new(*filter, []);
+            for (other, _) in earlier {
+                self.replay(other, &mut gate, |_, _, _| {})?;
             }
+            return Ok(gate);
+        }
+        for (next, completed) in &earlier[prefix.stems.len()..] {
+            if !completed {
+                break;
+            }
+            self.replay(
+                next,
+                std::sync::Arc::make_mut(&mut prefix.gate),
+                |_, _, _| {},
+            )?;
+            prefix.stems.push(next.clone());
+        }
+        let mut gate = Gate::on_top_of(prefix.gate.clone());
+        for (other, _) in &earlier[prefix.stems.len()..] {
+            self.replay(other, &mut gate, |_, _, _| {})?;
         }
         Ok(gate)
+    }
+
+    /// Drops the cached [`CorpusPrefix`] when `touches(last stem it saw)` says a change
+    /// reaches the documents it saw.
+    fn forget_corpus_prefix_if(&self, touches: impl FnOnce(&str) -> bool) {
+        let mut cache = self.corpus_prefix.borrow_mut();
+        if let Some(last) = cache.as_ref().and_then(|prefix| prefix.stems.last())
+            && touches(last)
+        {
+            *cache = None;
+        }
+    }
+
+    /// Every document's stem, sorted, and whether it is completed.
+    fn documents_completed(&self) -> Result<Vec<(String, bool)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT stem, completed_at IS NOT NULL FROM documents ORDER BY stem")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
     }
 
     /// Walks the documents in name order, handing each a gate: its own, or, for
@@ -614,9 +689,9 @@ impl CheckpointStore {
         filter: &QualityFilter,
         mut each: impl FnMut(&str, &mut Gate) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut corpus = (filter.dedupe == DedupeScope::Corpus).then(|| Gate::new(filter, []));
+        let mut corpus = (filter.dedupe == DedupeScope::Corpus).then(|| Gate::new(*filter, []));
         for stem in self.document_stems()? {
-            let mut own = Gate::new(filter, []);
+            let mut own = Gate::new(*filter, []);
             each(&stem, corpus.as_mut().unwrap_or(&mut own))?;
         }
         Ok(())
@@ -752,6 +827,7 @@ impl CheckpointStore {
 
     /// Replaces chunks' parse results (status, pairs, error), in one transaction.
     pub fn apply_parses(&mut self, parses: &[Reparsed]) -> Result<(), StoreError> {
+        self.forget_corpus_prefix_if(|_| true);
         let path = self.path.clone();
         let fail = |source| StoreError {
             path: path.clone(),
@@ -1139,5 +1215,105 @@ mod tests {
             .map(|pair| pair.stem)
             .collect();
         assert_eq!(to_judge, ["a"], "b and c repeat a's question");
+    }
+
+    #[test]
+    fn corpus_views_from_the_cached_prefix_match_a_fresh_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let filter = QualityFilter {
+            dedupe: DedupeScope::Corpus,
+            min_judge_score: Some(8.0),
+            ..Default::default()
+        };
+        let mut store = CheckpointStore::open(dir.path()).unwrap();
+        store.set_quality_filter(&filter).unwrap();
+        let stems = ["d0", "d1", "d2", "d3", "d4", "d5"];
+        for stem in stems {
+            store.put_document(&document(stem, 3)).unwrap();
+        }
+        let pool = [
+            "What does the license cover?",
+            "Who grants the license?",
+            "What does Section 3 cover?",
+            "Which rights do users get?",
+            "What is the Work?",
+            "When does the grant end?",
+        ];
+        let mut rng = fastrand::Rng::with_seed(11);
+        let chunk = |stem: &str, position: u32, rng: &mut fastrand::Rng| {
+            let mut outcome = outcome(stem, position, ChunkStatus::Completed, &[]);
+            outcome.pairs = (0..2)
+                .map(|_| StoredPair {
+                    question: pool[rng.usize(..pool.len())].into(),
+                    answer: "An answer.".into(),
+                    quality: Some(PairQuality {
+                        grounding: 1.0,
+                        ..Default::default()
+                    }),
+                })
+                .collect();
+            outcome
+        };
+        let mut left: Vec<(usize, u32)> = (0..stems.len())
+            .flat_map(|d| (0..3).map(move |p| (d, p)))
+            .collect();
+        rng.shuffle(&mut left);
+        // Mostly in order, as a run goes (taken from the back), in pairs of documents
+        // whose chunks mix.
+        left.sort_by_key(|(d, _)| std::cmp::Reverse(*d / 2));
+        let mut first_questions: Vec<Option<String>> = vec![None; stems.len()];
+        let views = |store: &CheckpointStore| -> Vec<Value> {
+            stems
+                .iter()
+                .map(|stem| store.qa_file_view(stem, "in_progress").unwrap().unwrap())
+                .collect()
+        };
+        let mut step = 0;
+        while let Some((d, position)) = left.pop() {
+            step += 1;
+            let outcome = chunk(stems[d], position, &mut rng);
+            if position == 0 {
+                first_questions[d] = Some(outcome.pairs[0].question.clone());
+            }
+            store.record(&[outcome]).unwrap();
+            if store.is_document_finished(stems[d]).unwrap() {
+                store.mark_document_completed(stems[d], "2026").unwrap();
+            }
+            // Now and then, a retried chunk of the first finished document, or a judge
+            // failing one of its pairs: documents the cached prefix has seen.
+            let finished =
+                (0..stems.len()).find(|d| store.is_document_finished(stems[*d]).unwrap());
+            if let Some(finished) = finished
+                && step % 3 == 0
+            {
+                if step % 2 == 0 {
+                    let retried = chunk(stems[finished], 0, &mut rng);
+                    first_questions[finished] = Some(retried.pairs[0].question.clone());
+                    store.record(&[retried]).unwrap();
+                } else {
+                    store
+                        .record_judgment(&Judgment {
+                            stem: stems[finished].into(),
+                            position: 0,
+                            question: first_questions[finished].clone().unwrap(),
+                            scores: Some(JudgeScores {
+                                accuracy: 1.0,
+                                completeness: 1.0,
+                                consistency: 1.0,
+                            }),
+                            raw_response: None,
+                            error: None,
+                        })
+                        .unwrap();
+                }
+            }
+            let fresh = CheckpointStore::open(dir.path()).unwrap();
+            assert_eq!(views(&store), views(&fresh), "step {step}");
+        }
+        let kept: u64 = views(&store)
+            .iter()
+            .map(|view| view["summary"]["total_qa_pairs"].as_u64().unwrap())
+            .sum();
+        assert!((2..36).contains(&kept), "{kept} pairs kept");
     }
 }

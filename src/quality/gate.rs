@@ -4,6 +4,10 @@
 //! Duplicate candidates come from an inverted index over the kept questions' words
 //! with prefix filtering, so a question is compared only with the few kept ones that
 //! could match, not with all of them.
+//!
+//! A gate can sit on top of a shared base gate ([`Gate::on_top_of`]): duplicates are
+//! looked for in both, and what it keeps goes into its own layer. A corpus-wide view
+//! then reuses the questions of every earlier document without copying them.
 
 use rustc_hash::FxHashMap;
 
@@ -11,6 +15,7 @@ use super::words::{WordId, WordSet};
 use super::{DedupeScope, DropReason, NEAR_DUPLICATE, PairQuality, QualityFilter};
 
 /// A question's forms for duplicate checks, computed once.
+#[derive(Clone)]
 struct Question {
     words: WordSet,
     content: WordSet,
@@ -37,8 +42,11 @@ impl Question {
 type Postings = FxHashMap<WordId, Vec<u32>>;
 
 /// Applies a [`QualityFilter`] to pairs in order, remembering the questions kept.
-pub struct Gate<'a> {
-    filter: &'a QualityFilter,
+#[derive(Clone)]
+pub struct Gate {
+    filter: QualityFilter,
+    /// Questions kept before this gate's own, looked up but never changed.
+    base: Option<std::sync::Arc<Gate>>,
     kept: Vec<Question>,
     /// Kept questions by each of their words, and by each content word.
     by_word: Postings,
@@ -64,11 +72,12 @@ fn candidates(words: &WordSet, index: &Postings, out: &mut Vec<u32>) {
     );
 }
 
-impl<'a> Gate<'a> {
+impl Gate {
     /// A gate that has seen the questions `earlier` (for corpus-wide duplicates).
-    pub fn new(filter: &'a QualityFilter, earlier: impl IntoIterator<Item = String>) -> Self {
+    pub fn new(filter: QualityFilter, earlier: impl IntoIterator<Item = String>) -> Self {
         let mut gate = Gate {
             filter,
+            base: None,
             kept: Vec::new(),
             by_word: Default::default(),
             by_content: Default::default(),
@@ -76,6 +85,14 @@ impl<'a> Gate<'a> {
         for question in earlier {
             gate.remember(Question::new(&question));
         }
+        gate
+    }
+
+    /// A gate, under `base`'s filter, that counts `base`'s kept questions as its own
+    /// earlier ones.
+    pub fn on_top_of(base: std::sync::Arc<Gate>) -> Self {
+        let mut gate = Gate::new(base.filter, []);
+        gate.base = Some(base);
         gate
     }
 
@@ -101,6 +118,10 @@ impl<'a> Gate<'a> {
         ids.dedup();
         ids.into_iter()
             .any(|id| question.near_duplicate_of(&self.kept[id as usize]))
+            || self
+                .base
+                .as_ref()
+                .is_some_and(|base| base.is_duplicate(question))
     }
 
     /// Why the pair is dropped, or `None` to keep it (and remember its question).
@@ -144,7 +165,7 @@ mod tests {
     #[test]
     fn the_gate_drops_duplicates_and_paraphrases_in_order() {
         let filter = QualityFilter::default();
-        let mut gate = Gate::new(&filter, []);
+        let mut gate = Gate::new(filter, []);
         let good = PairQuality {
             grounding: 1.0,
             ..Default::default()
@@ -201,7 +222,7 @@ mod tests {
             dedupe: DedupeScope::Off,
             ..Default::default()
         };
-        let mut gate = Gate::new(&filter, ["What does the license cover?".to_string()]);
+        let mut gate = Gate::new(filter, ["What does the license cover?".to_string()]);
         let low = PairQuality {
             grounding: 0.4,
             ..Default::default()
@@ -251,7 +272,7 @@ mod tests {
             grounding: 1.0,
             ..Default::default()
         };
-        let mut gate = Gate::new(&filter, []);
+        let mut gate = Gate::new(filter, []);
         let mut kept: Vec<Question> = Vec::new();
         let mut duplicates = 0;
         for text in &questions {
@@ -269,5 +290,31 @@ mod tests {
             duplicates > 50 && kept.len() > 50,
             "{duplicates} duplicates"
         );
+    }
+
+    #[test]
+    fn a_gate_on_top_of_a_base_finds_its_duplicates_and_leaves_it_alone() {
+        let good = PairQuality {
+            grounding: 1.0,
+            ..Default::default()
+        };
+        let good = Some(&good);
+        let base = std::sync::Arc::new(Gate::new(
+            QualityFilter::default(),
+            ["What does the license cover?".to_string()],
+        ));
+        let mut top = Gate::on_top_of(base.clone());
+        assert_eq!(
+            top.check("What does the LICENSE cover", good, None),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(top.check("Who grants the license?", good, None), None);
+        assert_eq!(
+            top.check("Who grants the license", good, None),
+            Some(DropReason::Duplicate)
+        );
+        assert_eq!(base.kept.len(), 1, "the base is never changed");
+        let mut other = Gate::on_top_of(base);
+        assert_eq!(other.check("Who grants the license?", good, None), None);
     }
 }

@@ -7,9 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::words::{
-    WordSet, content_ids, for_each_word, is_stop_word, normalize, word_count, word_id,
-};
+use super::words::{WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
 use super::{NEAR_DUPLICATE, PairQuality};
 
 /// The prompt's text without the chunk's: what an echo would copy.
@@ -157,13 +155,14 @@ impl Assessor {
     /// nearly all of its content words (at least three) stand in one line of it (an
     /// example with a word changed).
     fn is_echo(&self, question: &str) -> bool {
-        if word_count(question) < 3 {
+        let question = normalize(question);
+        if question.split(' ').count() < 3 {
             return false;
         }
-        if self.prompt.normalized.contains(&normalize(question)) {
+        if self.prompt.normalized.contains(&question) {
             return true;
         }
-        let words = WordSet::of_content(question);
+        let words = WordSet::of_content(&question);
         words.len() >= 3
             && self
                 .prompt

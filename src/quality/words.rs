@@ -96,13 +96,6 @@ pub fn content_ids(text: &str) -> Vec<WordId> {
     ids
 }
 
-/// How many words `text` has.
-pub fn word_count(text: &str) -> usize {
-    let mut count = 0;
-    for_each_word(text, |_| count += 1);
-    count
-}
-
 /// The text reduced to its lower-case words, joined by single spaces.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -205,8 +198,6 @@ mod tests {
         });
         assert_eq!(seen, ["the", "license", "s", "3", "ünïcode", "été", "x2"]);
         assert_eq!(normalize("  What IS  this? "), "what is this");
-        assert_eq!(word_count("What is this?"), 3);
-        assert_eq!(word_count("?!"), 0);
     }
 
     #[test]

@@ -21,7 +21,7 @@ const PLUGINS: &[(&str, &str)] = &[
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
-    for watched in ["plugins", "wit", "templates", "Cargo.lock"] {
+    for watched in ["plugins", "crates", "wit", "templates", "Cargo.lock"] {
         println!(
             "cargo:rerun-if-changed={}",
             manifest_dir.join(watched).display()

@@ -1,7 +1,7 @@
-//! Host-side bindings generated from `wit/tdg.wit`.
+//! Host-side bindings generated from `wit/v0.1/tdg.wit`.
 
 wasmtime::component::bindgen!({
-    path: "wit",
+    path: "wit/v0.1",
     world: "tdg-host",
 });
 

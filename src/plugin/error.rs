@@ -30,7 +30,7 @@ pub enum PluginError {
     NotWasm { name: String },
 
     #[error(
-        "plugin {name} is a core WebAssembly module, not a component: tdg loads components that target a world of wit/tdg.wit. \
+        "plugin {name} is a core WebAssembly module, not a component: tdg loads components that target a world of wit/v0.1/tdg.wit. \
          Build for `wasm32-wasip2`, or wrap the module with `wasm-tools component new`"
     )]
     CoreModule { name: String },
@@ -44,7 +44,7 @@ pub enum PluginError {
     Link { name: String, message: String },
 
     #[error(
-        "plugin {name} does not fill the {role} role: it exports {}, but a {role} plugin exports `{}` (target the `{}` world of wit/tdg.wit)",
+        "plugin {name} does not fill the {role} role: it exports {}, but a {role} plugin exports `{}` (target the `{}` world of wit/v0.1/tdg.wit)",
         list_or_nothing(exports), role.interface_name(), role.world_name()
     )]
     MissingRole {
@@ -54,7 +54,7 @@ pub enum PluginError {
     },
 
     #[error(
-        "plugin {name} exports the {role} interface with the wrong shape: {message}. Rebuild it against wit/tdg.wit version {}",
+        "plugin {name} exports the {role} interface with the wrong shape: {message}. Rebuild it against wit/v0.1/tdg.wit version {}",
         super::CONTRACT_VERSION
     )]
     WrongShape {

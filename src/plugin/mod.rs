@@ -1,7 +1,7 @@
 //! The WebAssembly plugin host.
 //!
 //! Prompt building, answer parsing and output formats are WebAssembly components
-//! that fill the roles of the contract in `wit/tdg.wit`. This module loads them
+//! that fill the roles of the contract in `wit/v0.1/tdg.wit`. This module loads them
 //! (built-ins embedded in the binary, or files), checks the roles they fill, and
 //! calls them in a sandbox:
 //!
@@ -28,14 +28,13 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
 use wasmtime::{Config, Engine, Store};
 
-pub use bindings::{CONTRACT_VERSION, format, parser, prompt, types};
+pub use bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, format, parser, prompt, types};
 pub use cache::ComponentCache;
 pub use error::{CallFailure, PluginError};
 pub use host_api::render_template;
 pub use roles::{FormatPlugin, ParserPlugin, PromptPlugin, Role};
 pub use sandbox::PluginLimits;
 
-use bindings::CONTRACT_PACKAGE;
 use sandbox::PluginState;
 
 /// How often the epoch advances; the granularity of the per-call time limit.

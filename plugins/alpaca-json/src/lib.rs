@@ -5,45 +5,23 @@
 //! - `input=source`: put the chunk's text in `input` (default: `input` is empty);
 //! - `input=TEXT`: any other value is used as `input` for every record.
 
-wit_bindgen::generate!({
-    world: "format-plugin",
-    path: "../../wit",
-});
-
-use exports::tdg::plugin::format::{FormatInfo, Guest, TrainingExample};
-use tdg::plugin::types::{KeyValue, PluginError};
+use tdg_plugin_sdk::{Format, Options, PluginError, TrainingExample};
 
 struct AlpacaJson;
 
-impl Guest for AlpacaJson {
-    fn info() -> FormatInfo {
-        FormatInfo {
-            description:
-                "Alpaca {\"instruction\", \"input\", \"output\"} records (LLaMA-Factory, Axolotl)"
-                    .into(),
-            file_suffix: "_alpaca".into(),
-            extension: "jsonl".into(),
-        }
-    }
+impl Format for AlpacaJson {
+    const NAME: &str = "alpaca-json";
+    const DESCRIPTION: &str =
+        "Alpaca {\"instruction\", \"input\", \"output\"} records (LLaMA-Factory, Axolotl)";
+    const FILE_SUFFIX: &str = "_alpaca";
+    const OPTIONS: &[&str] = &["input=source", "input=TEXT"];
 
-    fn format_example(
-        example: TrainingExample,
-        options: Vec<KeyValue>,
-    ) -> Result<String, PluginError> {
-        let mut input = String::new();
-        for option in options {
-            match option.key.as_str() {
-                "input" if option.value == "source" => input = example.source_text.clone(),
-                "input" => input = option.value,
-                other => {
-                    return Err(PluginError {
-                        message: format!(
-                            "unknown option `{other}`; the alpaca-json format accepts `input=source` or `input=TEXT`"
-                        ),
-                    });
-                }
-            }
-        }
+    fn format_example(example: TrainingExample, options: &Options) -> Result<String, PluginError> {
+        let input = match options.last("input") {
+            Some("source") => example.source_text.as_str(),
+            Some(text) => text,
+            None => "",
+        };
         Ok(serde_json::json!({
             "instruction": example.question,
             "input": input,
@@ -53,4 +31,4 @@ impl Guest for AlpacaJson {
     }
 }
 
-export!(AlpacaJson);
+tdg_plugin_sdk::export_plugin!(format: AlpacaJson);

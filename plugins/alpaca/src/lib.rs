@@ -4,53 +4,26 @@
 //! Options (`--format-opt KEY=VALUE`):
 //! - `preamble`: replaces the opening sentence ("Below is an instruction ...").
 
-wit_bindgen::generate!({
-    world: "format-plugin",
-    path: "../../wit",
-});
-
-use exports::tdg::plugin::format::{FormatInfo, Guest, TrainingExample};
-use tdg::plugin::types::{KeyValue, PluginError};
+use tdg_plugin_sdk::{Format, Options, PluginError, TrainingExample};
 
 /// The Alpaca preamble, exactly as the original converter wrote it.
 const PREAMBLE: &str = "Below is an instruction that describes a task. Write a response that appropriately completes the request.";
 
 struct Alpaca;
 
-impl Guest for Alpaca {
-    fn info() -> FormatInfo {
-        FormatInfo {
-            description:
-                "Alpaca prompt layout in a single \"text\" field (the original tool's format)"
-                    .into(),
-            file_suffix: "_trainingdata".into(),
-            extension: "jsonl".into(),
-        }
-    }
+impl Format for Alpaca {
+    const NAME: &str = "alpaca";
+    const DESCRIPTION: &str =
+        "Alpaca prompt layout in a single \"text\" field (the original tool's format)";
+    const FILE_SUFFIX: &str = "_trainingdata";
+    const OPTIONS: &[&str] = &["preamble"];
 
-    fn format_example(
-        example: TrainingExample,
-        options: Vec<KeyValue>,
-    ) -> Result<String, PluginError> {
-        let mut preamble = PREAMBLE;
-        for option in &options {
-            match option.key.as_str() {
-                "preamble" => preamble = &option.value,
-                other => {
-                    return Err(PluginError {
-                        message: format!(
-                            "unknown option `{other}`; the alpaca format accepts `preamble`"
-                        ),
-                    });
-                }
-            }
-        }
-        let text = format!(
-            "{preamble}\n\n### Instruction:\n{}\n\n### Response:\n{}",
-            example.question, example.answer
-        );
+    fn format_example(example: TrainingExample, options: &Options) -> Result<String, PluginError> {
+        let preamble = options.last("preamble").unwrap_or(PREAMBLE);
+        let (question, answer) = (example.question, example.answer);
+        let text = format!("{preamble}\n\n### Instruction:\n{question}\n\n### Response:\n{answer}");
         Ok(serde_json::json!({ "text": text }).to_string())
     }
 }
 
-export!(Alpaca);
+tdg_plugin_sdk::export_plugin!(format: Alpaca);

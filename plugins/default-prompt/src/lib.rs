@@ -5,14 +5,9 @@
 //! - *parser*: recovers question/answer pairs from what real models send (see
 //!   [`parse`]).
 
-wit_bindgen::generate!({
-    world: "prompt-parser-plugin",
-    path: "../../wit",
-});
-
 mod parse;
 mod prompt;
 
 struct DefaultPrompt;
 
-export!(DefaultPrompt);
+tdg_plugin_sdk::export_plugin!(prompt: DefaultPrompt, parser: DefaultPrompt);

@@ -14,11 +14,10 @@
 //! 4. [`pairs_from_value`] finds the pairs in whatever shape came back.
 
 use crate::DefaultPrompt;
-use crate::exports::tdg::plugin::parser::{Guest, ParseError};
-use crate::tdg::plugin::types::QaPair;
 use serde_json::Value;
+use tdg_plugin_sdk::{ParseError, Parser, QaPair};
 
-impl Guest for DefaultPrompt {
+impl Parser for DefaultPrompt {
     fn parse(response: String, _expected: u32) -> Result<Vec<QaPair>, ParseError> {
         parse_pairs(&response).map(|pairs| {
             pairs

@@ -1,9 +1,7 @@
 //! The prompt role: build the system and user messages for one chunk.
 
 use crate::DefaultPrompt;
-use crate::exports::tdg::plugin::prompt::{Guest, PromptRequest};
-use crate::tdg::plugin::host::render_template;
-use crate::tdg::plugin::types::{Message, PluginError};
+use tdg_plugin_sdk::{Message, PluginError, Prompt, PromptRequest, render_template};
 
 /// The built-in user prompt, a minijinja template.
 const DEFAULT_TEMPLATE: &str = include_str!("../../../templates/qa_prompt.jinja");
@@ -18,7 +16,7 @@ fn json_object(text: &str) -> serde_json::Value {
     }
 }
 
-impl Guest for DefaultPrompt {
+impl Prompt for DefaultPrompt {
     fn build_prompt(request: PromptRequest) -> Result<Vec<Message>, PluginError> {
         let PromptRequest {
             chunk,
@@ -57,25 +55,18 @@ impl Guest for DefaultPrompt {
             ),
             (None, _) => ("templates/qa_prompt.jinja".to_string(), DEFAULT_TEMPLATE),
         };
-        let user =
-            render_template(&name, source, &context.to_string()).map_err(|error| PluginError {
-                message: match error.line {
-                    Some(line) => format!("template {}:{line}: {}", error.name, error.message),
-                    None => format!("template {}: {}", error.name, error.message),
-                },
-            })?;
+        let user = render_template(&name, source, &context.to_string()).map_err(|error| {
+            PluginError::new(match error.line {
+                Some(line) => format!("template {}:{line}: {}", error.name, error.message),
+                None => format!("template {}: {}", error.name, error.message),
+            })
+        })?;
         let system = settings
             .system_message
             .unwrap_or_else(|| DEFAULT_SYSTEM_MESSAGE.to_string());
         Ok(vec![
-            Message {
-                role: "system".into(),
-                content: system,
-            },
-            Message {
-                role: "user".into(),
-                content: user,
-            },
+            Message::new("system", system),
+            Message::new("user", user),
         ])
     }
 }

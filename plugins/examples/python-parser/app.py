@@ -10,7 +10,7 @@ fall back to instead of JSON:
 Numbered forms ("Q1.", "Question 2:") work too, and a JSON array of
 {"question", "answer"} objects is accepted as well.
 
-Build:  componentize-py -d ../../../wit -w parser-plugin componentize app -o python_parser.wasm
+Build:  componentize-py -d ../../../wit/v0.1 -w parser-plugin componentize app -o python_parser.wasm
 Use:    tdg generate ... --parser plugins/examples/python-parser/python_parser.wasm
 """
 

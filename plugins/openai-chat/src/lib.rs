@@ -2,51 +2,29 @@
 //! the chat layout of OpenAI fine-tuning and of TRL's `SFTTrainer`.
 //!
 //! Options (`--format-opt KEY=VALUE`):
-//! - `system=TEXT`: a system message first.
+//! - `system=TEXT`: a system message first (repeat it for several).
 
-wit_bindgen::generate!({
-    world: "format-plugin",
-    path: "../../wit",
-});
-
-use exports::tdg::plugin::format::{FormatInfo, Guest, TrainingExample};
 use serde_json::json;
-use tdg::plugin::types::{KeyValue, PluginError};
+use tdg_plugin_sdk::{Format, Options, PluginError, TrainingExample};
 
 struct OpenAiChat;
 
-impl Guest for OpenAiChat {
-    fn info() -> FormatInfo {
-        FormatInfo {
-            description:
-                "chat {\"messages\": [{\"role\", \"content\"}]} records (OpenAI fine-tuning, TRL)"
-                    .into(),
-            file_suffix: "_chat".into(),
-            extension: "jsonl".into(),
-        }
-    }
+impl Format for OpenAiChat {
+    const NAME: &str = "openai-chat";
+    const DESCRIPTION: &str =
+        "chat {\"messages\": [{\"role\", \"content\"}]} records (OpenAI fine-tuning, TRL)";
+    const FILE_SUFFIX: &str = "_chat";
+    const OPTIONS: &[&str] = &["system=TEXT"];
 
-    fn format_example(
-        example: TrainingExample,
-        options: Vec<KeyValue>,
-    ) -> Result<String, PluginError> {
-        let mut messages = Vec::new();
-        for option in options {
-            match option.key.as_str() {
-                "system" => messages.push(json!({"role": "system", "content": option.value})),
-                other => {
-                    return Err(PluginError {
-                        message: format!(
-                            "unknown option `{other}`; the openai-chat format accepts `system=TEXT`"
-                        ),
-                    });
-                }
-            }
-        }
+    fn format_example(example: TrainingExample, options: &Options) -> Result<String, PluginError> {
+        let system = options.all("system");
+        let mut messages: Vec<_> = system
+            .map(|text| json!({"role": "system", "content": text}))
+            .collect();
         messages.push(json!({"role": "user", "content": example.question}));
         messages.push(json!({"role": "assistant", "content": example.answer}));
         Ok(json!({"messages": messages}).to_string())
     }
 }
 
-export!(OpenAiChat);
+tdg_plugin_sdk::export_plugin!(format: OpenAiChat);

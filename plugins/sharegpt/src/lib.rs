@@ -3,49 +3,28 @@
 //! FastChat read ShareGPT data.
 //!
 //! Options (`--format-opt KEY=VALUE`):
-//! - `system=TEXT`: a system turn first.
+//! - `system=TEXT`: a system turn first (repeat it for several).
 
-wit_bindgen::generate!({
-    world: "format-plugin",
-    path: "../../wit",
-});
-
-use exports::tdg::plugin::format::{FormatInfo, Guest, TrainingExample};
 use serde_json::json;
-use tdg::plugin::types::{KeyValue, PluginError};
+use tdg_plugin_sdk::{Format, Options, PluginError, TrainingExample};
 
 struct ShareGpt;
 
-impl Guest for ShareGpt {
-    fn info() -> FormatInfo {
-        FormatInfo {
-            description: "ShareGPT {\"conversations\": [{\"from\", \"value\"}]} records".into(),
-            file_suffix: "_sharegpt".into(),
-            extension: "jsonl".into(),
-        }
-    }
+impl Format for ShareGpt {
+    const NAME: &str = "sharegpt";
+    const DESCRIPTION: &str = "ShareGPT {\"conversations\": [{\"from\", \"value\"}]} records";
+    const FILE_SUFFIX: &str = "_sharegpt";
+    const OPTIONS: &[&str] = &["system=TEXT"];
 
-    fn format_example(
-        example: TrainingExample,
-        options: Vec<KeyValue>,
-    ) -> Result<String, PluginError> {
-        let mut conversation = Vec::new();
-        for option in options {
-            match option.key.as_str() {
-                "system" => conversation.push(json!({"from": "system", "value": option.value})),
-                other => {
-                    return Err(PluginError {
-                        message: format!(
-                            "unknown option `{other}`; the sharegpt format accepts `system=TEXT`"
-                        ),
-                    });
-                }
-            }
-        }
+    fn format_example(example: TrainingExample, options: &Options) -> Result<String, PluginError> {
+        let system = options.all("system");
+        let mut conversation: Vec<_> = system
+            .map(|text| json!({"from": "system", "value": text}))
+            .collect();
         conversation.push(json!({"from": "human", "value": example.question}));
         conversation.push(json!({"from": "gpt", "value": example.answer}));
         Ok(json!({"conversations": conversation}).to_string())
     }
 }
 
-export!(ShareGpt);
+tdg_plugin_sdk::export_plugin!(format: ShareGpt);

@@ -110,7 +110,7 @@ pub fn python_parser() -> PathBuf {
                 .current_dir(&source)
                 .args([
                     "-d",
-                    "../../../wit",
+                    "../../../wit/v0.1",
                     "-w",
                     "parser-plugin",
                     "componentize",

@@ -6,33 +6,20 @@
 //!   environment, clock or network, and report what happened;
 //! - `print`: write to stdout and stderr; anything else: echo the question.
 
-wit_bindgen::generate!({
-    world: "format-plugin",
-    path: "../../../wit",
-});
-
-use exports::tdg::plugin::format::{FormatInfo, Guest, TrainingExample};
-use tdg::plugin::types::{KeyValue, PluginError};
+use tdg_plugin_sdk::{Format, Options, PluginError, TrainingExample};
 
 struct Hostile;
 
 fn reported(message: String) -> Result<String, PluginError> {
-    Err(PluginError { message })
+    Err(PluginError::new(message))
 }
 
-impl Guest for Hostile {
-    fn info() -> FormatInfo {
-        FormatInfo {
-            description: "misbehaves on request".into(),
-            file_suffix: "_hostile".into(),
-            extension: "jsonl".into(),
-        }
-    }
+impl Format for Hostile {
+    const NAME: &str = "hostile";
+    const DESCRIPTION: &str = "misbehaves on request";
+    const FILE_SUFFIX: &str = "_hostile";
 
-    fn format_example(
-        example: TrainingExample,
-        _options: Vec<KeyValue>,
-    ) -> Result<String, PluginError> {
+    fn format_example(example: TrainingExample, _options: &Options) -> Result<String, PluginError> {
         match example.question.as_str() {
             "trap" => panic!("hostile plugin panics on purpose"),
             "loop" => {
@@ -80,4 +67,4 @@ impl Guest for Hostile {
     }
 }
 
-export!(Hostile);
+tdg_plugin_sdk::export_plugin!(format: Hostile);

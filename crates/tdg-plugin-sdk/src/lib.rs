@@ -1,0 +1,164 @@
+//! Write [tdg](https://github.com/) plugins in Rust.
+//!
+//! tdg's prompt builder, answer parser and output formats are WebAssembly components
+//! that fill the roles of a WIT contract. This crate holds that contract (the
+//! `wit/v0.1` folder it is generated from) and turns it into one trait per role
+//! ([`Prompt`], [`Parser`], [`Format`]) and one macro, [`export_plugin!`], that
+//! exports a component's roles. A plugin is then only its logic:
+//!
+//! ```
+//! use tdg_plugin_sdk::{Format, Options, PluginError, TrainingExample};
+//!
+//! struct Completions;
+//!
+//! impl Format for Completions {
+//!     const NAME: &str = "completions";
+//!     const DESCRIPTION: &str = "prompt/completion pairs";
+//!     const FILE_SUFFIX: &str = "_completions";
+//!     const OPTIONS: &[&str] = &["prefix=TEXT"];
+//!
+//!     fn format_example(example: TrainingExample, options: &Options) -> Result<String, PluginError> {
+//!         let prompt = format!("{}{}", options.last("prefix").unwrap_or(""), example.question);
+//!         Ok(serde_json::json!({ "prompt": prompt, "completion": example.answer }).to_string())
+//!     }
+//! }
+//!
+//! tdg_plugin_sdk::export_plugin!(format: Completions);
+//! ```
+//!
+//! Build it with `cargo build --release --target wasm32-wasip2` (the crate type is
+//! `cdylib`); the `.wasm` file is the component.
+
+mod bindings;
+mod options;
+mod roles;
+
+pub use bindings::format_plugin::exports::tdg::plugin::format::{
+    FormatInfo, Provenance, TrainingExample,
+};
+pub use bindings::parser_plugin::exports::tdg::plugin::parser::ParseError;
+pub use bindings::prompt_plugin::exports::tdg::plugin::prompt::PromptRequest;
+pub use bindings::prompt_plugin::tdg::plugin::host::{
+    LogLevel, TemplateError, log, render_template,
+};
+pub use bindings::prompt_plugin::tdg::plugin::types::{
+    Chunk, Document, KeyValue, Message, PluginError, QaPair, Settings,
+};
+pub use options::{Options, unknown_option};
+pub use roles::{Format, Parser, Prompt};
+
+/// The contract package's name, as the WIT's `package` line spells it.
+pub const CONTRACT_PACKAGE: &str = "tdg:plugin";
+/// The version of the contract this SDK builds plugins for.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The contract itself, the WIT file plugins in other languages generate bindings
+/// from (for example `componentize-py -d DIR`, after writing it to `DIR/tdg.wit`).
+pub const WIT: &str = include_str!("../../../wit/v0.1/tdg.wit");
+
+impl PluginError {
+    /// An error whose message the host shows to the user, after the plugin's name
+    /// and role: say what went wrong and what to do.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl Message {
+    /// A message with `role` (`system`, `user` or `assistant`) and `content`.
+    pub fn new(role: &str, content: impl Into<String>) -> Self {
+        Self {
+            role: role.into(),
+            content: content.into(),
+        }
+    }
+}
+
+/// What [`export_plugin!`] expands to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::bindings::{format_plugin, parser_plugin, prompt_plugin};
+    pub use crate::roles::{format_example, format_info};
+}
+
+/// Exports a component's roles, each implemented by a type: one of
+///
+/// ```ignore
+/// tdg_plugin_sdk::export_plugin!(format: MyFormat);
+/// tdg_plugin_sdk::export_plugin!(prompt: MyPrompt);
+/// tdg_plugin_sdk::export_plugin!(parser: MyParser);
+/// tdg_plugin_sdk::export_plugin!(prompt: MyPrompt, parser: MyParser);
+/// ```
+///
+/// Use it once, at the top of the plugin crate. The component then exports exactly
+/// those roles, and `tdg plugins inspect` lists them.
+#[macro_export]
+macro_rules! export_plugin {
+    (prompt: $prompt:ty, parser: $parser:ty $(,)?) => {
+        $crate::export_plugin!(prompt: $prompt);
+        $crate::export_plugin!(parser: $parser);
+    };
+    (parser: $parser:ty, prompt: $prompt:ty $(,)?) => {
+        $crate::export_plugin!(prompt: $prompt);
+        $crate::export_plugin!(parser: $parser);
+    };
+    (prompt: $prompt:ty $(,)?) => {
+        const _: () = {
+            struct __TdgPrompt;
+            impl $crate::__private::prompt_plugin::exports::tdg::plugin::prompt::Guest
+                for __TdgPrompt
+            {
+                fn build_prompt(
+                    request: $crate::PromptRequest,
+                ) -> ::core::result::Result<::std::vec::Vec<$crate::Message>, $crate::PluginError>
+                {
+                    <$prompt as $crate::Prompt>::build_prompt(request)
+                }
+            }
+            $crate::__private::prompt_plugin::__export_prompt_plugin!(
+                __TdgPrompt with_types_in $crate::__private::prompt_plugin
+            );
+        };
+    };
+    (parser: $parser:ty $(,)?) => {
+        const _: () = {
+            struct __TdgParser;
+            impl $crate::__private::parser_plugin::exports::tdg::plugin::parser::Guest
+                for __TdgParser
+            {
+                fn parse(
+                    response: ::std::string::String,
+                    expected: u32,
+                ) -> ::core::result::Result<::std::vec::Vec<$crate::QaPair>, $crate::ParseError>
+                {
+                    <$parser as $crate::Parser>::parse(response, expected)
+                }
+            }
+            $crate::__private::parser_plugin::__export_parser_plugin!(
+                __TdgParser with_types_in $crate::__private::parser_plugin
+            );
+        };
+    };
+    (format: $format:ty $(,)?) => {
+        const _: () = {
+            struct __TdgFormat;
+            impl $crate::__private::format_plugin::exports::tdg::plugin::format::Guest
+                for __TdgFormat
+            {
+                fn info() -> $crate::FormatInfo {
+                    $crate::__private::format_info::<$format>()
+                }
+                fn format_example(
+                    example: $crate::TrainingExample,
+                    options: ::std::vec::Vec<$crate::KeyValue>,
+                ) -> ::core::result::Result<::std::string::String, $crate::PluginError> {
+                    $crate::__private::format_example::<$format>(example, options)
+                }
+            }
+            $crate::__private::format_plugin::__export_format_plugin!(
+                __TdgFormat with_types_in $crate::__private::format_plugin
+            );
+        };
+    };
+}

@@ -1,0 +1,142 @@
+//! One trait per role of the contract. A plugin implements the traits of the roles
+//! it fills and names them in [`export_plugin!`](crate::export_plugin); the
+//! functions at the bottom are what that macro's format export calls, so the
+//! option check every format gets lives here, once.
+
+use crate::{
+    FormatInfo, Message, Options, ParseError, PluginError, PromptRequest, QaPair, TrainingExample,
+};
+
+/// The prompt role: builds the chat messages sent to the model for one chunk.
+pub trait Prompt {
+    /// Returns the messages to send, in order (usually one `system` and one
+    /// `user`). [`render_template`](crate::render_template) renders minijinja
+    /// templates in the host.
+    fn build_prompt(request: PromptRequest) -> Result<Vec<Message>, PluginError>;
+}
+
+/// The parser role: turns a model's raw answer into question/answer pairs.
+pub trait Parser {
+    /// Parses the model's answer. `expected` is how many pairs were asked for, a
+    /// hint. Return questions and answers trimmed and non-empty; the text of a
+    /// [`ParseError`] is sent back to the model when tdg asks again.
+    fn parse(response: String, expected: u32) -> Result<Vec<QaPair>, ParseError>;
+}
+
+/// The format role: turns one training example into one record of a training file.
+pub trait Format {
+    /// The plugin's name, as users write it after `--format`; used in messages.
+    const NAME: &'static str;
+    /// A one-line description, for `tdg plugins`.
+    const DESCRIPTION: &'static str;
+    /// What is appended to a Q&A file's stem, for example `_trainingdata`.
+    const FILE_SUFFIX: &'static str;
+    /// The file extension without a dot.
+    const EXTENSION: &'static str = "jsonl";
+    /// The `--format-opt` forms this format takes, as shown to users: `KEY` or
+    /// `KEY=VALUE` (for example `system=TEXT`). Any other key is refused with the
+    /// standard [`unknown_option`](crate::unknown_option) error before
+    /// [`format_example`](Format::format_example) is called.
+    const OPTIONS: &'static [&'static str] = &[];
+
+    /// Turns one example into one record: a JSON value, as text, which the host
+    /// writes as one line of a JSON Lines file.
+    fn format_example(example: TrainingExample, options: &Options) -> Result<String, PluginError>;
+}
+
+#[doc(hidden)]
+pub fn format_info<F: Format>() -> FormatInfo {
+    FormatInfo {
+        description: F::DESCRIPTION.into(),
+        file_suffix: F::FILE_SUFFIX.into(),
+        extension: F::EXTENSION.into(),
+    }
+}
+
+#[doc(hidden)]
+pub fn format_example<F: Format>(
+    example: TrainingExample,
+    options: Vec<crate::KeyValue>,
+) -> Result<String, PluginError> {
+    let options = Options::new(options);
+    options.check(F::NAME, F::OPTIONS)?;
+    F::format_example(example, &options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{KeyValue, Provenance};
+
+    /// Echoes the question after the last `prefix=` option.
+    struct Prefixed;
+
+    impl Format for Prefixed {
+        const NAME: &'static str = "prefixed";
+        const DESCRIPTION: &'static str = "the question, prefixed";
+        const FILE_SUFFIX: &'static str = "_prefixed";
+        const OPTIONS: &'static [&'static str] = &["prefix=TEXT"];
+
+        fn format_example(
+            example: TrainingExample,
+            options: &Options,
+        ) -> Result<String, PluginError> {
+            Ok(format!(
+                "{}{}",
+                options.last("prefix").unwrap_or(""),
+                example.question
+            ))
+        }
+    }
+
+    fn example() -> TrainingExample {
+        TrainingExample {
+            question: "Q?".into(),
+            answer: "A.".into(),
+            source_text: "text".into(),
+            provenance: Provenance {
+                source_file: String::new(),
+                file_name: String::new(),
+                file_type: String::new(),
+                chunk_id: String::new(),
+                chunk_index: 0,
+                chunk_start: 0,
+                chunk_end: 0,
+            },
+        }
+    }
+
+    fn option(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn info_comes_from_the_constants_with_jsonl_by_default() {
+        let info = format_info::<Prefixed>();
+        assert_eq!(info.description, "the question, prefixed");
+        assert_eq!(info.file_suffix, "_prefixed");
+        assert_eq!(info.extension, "jsonl");
+    }
+
+    #[test]
+    fn known_options_reach_the_format() {
+        let options = vec![option("prefix", "1: "), option("prefix", "2: ")];
+        assert_eq!(
+            format_example::<Prefixed>(example(), options).unwrap(),
+            "2: Q?"
+        );
+    }
+
+    #[test]
+    fn an_unknown_option_is_refused_before_the_format_runs() {
+        let options = vec![option("prefix", "1: "), option("prefx", "2: ")];
+        let error = format_example::<Prefixed>(example(), options).unwrap_err();
+        assert_eq!(
+            error.message,
+            "unknown option `prefx`; the prefixed format accepts `prefix=TEXT`"
+        );
+    }
+}

@@ -67,16 +67,26 @@ async fn downloads_into_the_hub_cache_layout_once() {
     let path = resolve(SPEC, &settings).await.unwrap();
 
     let repo = repo_dir(cache.path());
-    assert_eq!(path, repo.join("snapshots").join(COMMIT).join("model.Q4.gguf"));
+    assert_eq!(
+        path,
+        repo.join("snapshots").join(COMMIT).join("model.Q4.gguf")
+    );
     assert_eq!(
         std::fs::read_link(&path).unwrap(),
         PathBuf::from(format!("../../blobs/{sha}"))
     );
     assert_eq!(std::fs::read(repo.join("blobs").join(&sha)).unwrap(), bytes);
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
-    assert_eq!(std::fs::read_to_string(repo.join("refs/main")).unwrap(), COMMIT);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("refs/main")).unwrap(),
+        COMMIT
+    );
     assert!(leftovers(cache.path()).is_empty());
-    let heads: Vec<_> = hub.requests().into_iter().filter(|r| r.method == "HEAD").collect();
+    let heads: Vec<_> = hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "HEAD")
+        .collect();
     assert_eq!(heads.len(), 1);
     assert_eq!(heads[0].path, "/org/repo/resolve/main/model.Q4.gguf");
     assert_eq!(hub.downloads().len(), 1);
@@ -101,9 +111,14 @@ async fn a_cut_off_download_is_kept_and_resumed_with_range() {
     let error = resolve(SPEC, &settings).await.unwrap_err();
     assert!(matches!(error, HubError::CutOff { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains(&format!("{}/org/repo/resolve/main/model.Q4.gguf", hub.url)), "{message}");
+    assert!(
+        message.contains(&format!("{}/org/repo/resolve/main/model.Q4.gguf", hub.url)),
+        "{message}"
+    );
     assert!(message.contains("run again to resume"), "{message}");
-    let partial = repo_dir(cache.path()).join("blobs").join(format!("{sha}.incomplete"));
+    let partial = repo_dir(cache.path())
+        .join("blobs")
+        .join(format!("{sha}.incomplete"));
     let kept = std::fs::metadata(&partial).unwrap().len();
     assert_eq!(kept, 150_000);
     assert!(!repo_dir(cache.path()).join("blobs").join(&sha).exists());
@@ -112,7 +127,10 @@ async fn a_cut_off_download_is_kept_and_resumed_with_range() {
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
     let downloads = hub.downloads();
     assert_eq!(downloads.len(), 2);
-    assert_eq!(downloads[1].headers.get("range").map(String::as_str), Some("bytes=150000-"));
+    assert_eq!(
+        downloads[1].headers.get("range").map(String::as_str),
+        Some("bytes=150000-")
+    );
     assert!(leftovers(cache.path()).is_empty());
 }
 
@@ -138,7 +156,11 @@ async fn retries_resume_within_one_call() {
     // Half of all, then half of the rest, then the rest.
     assert_eq!(
         ranges,
-        [None, Some("bytes=50000-".to_string()), Some("bytes=75000-".to_string())]
+        [
+            None,
+            Some("bytes=50000-".to_string()),
+            Some("bytes=75000-".to_string())
+        ]
     );
 }
 
@@ -156,9 +178,14 @@ async fn a_wrong_sha256_is_refused_and_the_download_deleted() {
     );
     let cache = tempfile::tempdir().unwrap();
 
-    let error = resolve(SPEC, &settings(&hub, cache.path())).await.unwrap_err();
+    let error = resolve(SPEC, &settings(&hub, cache.path()))
+        .await
+        .unwrap_err();
 
-    let HubError::ChecksumMismatch { expected, actual, .. } = &error else {
+    let HubError::ChecksumMismatch {
+        expected, actual, ..
+    } = &error
+    else {
         panic!("expected a checksum mismatch, got {error:?}");
     };
     assert_eq!(expected, &claimed);
@@ -167,7 +194,13 @@ async fn a_wrong_sha256_is_refused_and_the_download_deleted() {
     let repo = repo_dir(cache.path());
     assert!(!repo.join("blobs").join(&claimed).exists());
     assert!(leftovers(cache.path()).is_empty());
-    assert!(!repo.join("snapshots").join(COMMIT).join("model.Q4.gguf").exists());
+    assert!(
+        !repo
+            .join("snapshots")
+            .join(COMMIT)
+            .join("model.Q4.gguf")
+            .exists()
+    );
 }
 
 #[tokio::test]
@@ -182,7 +215,10 @@ async fn a_corrupt_partial_file_fails_the_check_and_the_next_run_starts_afresh()
     std::fs::write(blobs.join(format!("{sha}.incomplete")), vec![0u8; 40_000]).unwrap();
 
     let error = resolve(SPEC, &settings).await.unwrap_err();
-    assert!(matches!(error, HubError::ChecksumMismatch { .. }), "{error:?}");
+    assert!(
+        matches!(error, HubError::ChecksumMismatch { .. }),
+        "{error:?}"
+    );
     assert_eq!(
         hub.downloads()[0].headers.get("range").map(String::as_str),
         Some("bytes=40000-")
@@ -229,7 +265,11 @@ async fn the_cache_serves_when_the_hub_is_unreachable_or_the_revision_is_a_commi
 
     let pinned = resolve(&format!("{SPEC}@{COMMIT}"), &settings(&hub, cache.path())).await;
     assert_eq!(pinned.unwrap(), path);
-    assert_eq!(hub.requests().len(), asked, "a cached commit needs no request");
+    assert_eq!(
+        hub.requests().len(),
+        asked,
+        "a cached commit needs no request"
+    );
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down = HubSettings {
@@ -253,8 +293,14 @@ async fn gated_repositories_ask_for_hf_token_and_never_show_it() {
 
     let error = resolve(SPEC, &anonymous).await.unwrap_err();
     let message = error.to_string();
-    assert!(matches!(error, HubError::Unauthorized { status: 401, .. }), "{error:?}");
-    assert!(message.contains("/org/repo/resolve/main/model.Q4.gguf"), "{message}");
+    assert!(
+        matches!(error, HubError::Unauthorized { status: 401, .. }),
+        "{error:?}"
+    );
+    assert!(
+        message.contains("/org/repo/resolve/main/model.Q4.gguf"),
+        "{message}"
+    );
     assert!(message.contains("set HF_TOKEN"), "{message}");
 
     let wrong = HubSettings {
@@ -263,7 +309,10 @@ async fn gated_repositories_ask_for_hf_token_and_never_show_it() {
     };
     let error = resolve(SPEC, &wrong).await.unwrap_err();
     let message = error.to_string();
-    assert!(matches!(error, HubError::Unauthorized { status: 403, .. }), "{error:?}");
+    assert!(
+        matches!(error, HubError::Unauthorized { status: 403, .. }),
+        "{error:?}"
+    );
     assert!(message.contains("HF_TOKEN was refused"), "{message}");
     assert!(!message.contains("hf_wrong") && !format!("{error:?}").contains("hf_wrong"));
 
@@ -282,11 +331,16 @@ async fn missing_files_name_the_url_and_what_to_check() {
     let hub = hub_with_model(&weights(10));
     let cache = tempfile::tempdir().unwrap();
 
-    let error = resolve("org/repo/typo.gguf", &settings(&hub, cache.path())).await.unwrap_err();
+    let error = resolve("org/repo/typo.gguf", &settings(&hub, cache.path()))
+        .await
+        .unwrap_err();
 
     let message = error.to_string();
     assert!(matches!(error, HubError::NotFound { .. }), "{error:?}");
-    assert!(message.contains(&format!("{}/org/repo/resolve/main/typo.gguf", hub.url)), "{message}");
+    assert!(
+        message.contains(&format!("{}/org/repo/resolve/main/typo.gguf", hub.url)),
+        "{message}"
+    );
     assert!(message.contains("check ORG/REPO/FILE"), "{message}");
     assert!(message.contains("EntryNotFound"), "{message}");
     assert!(!repo_dir(cache.path()).join("refs").exists());
@@ -301,10 +355,15 @@ async fn revisions_are_asked_for_and_recorded_as_refs() {
     hub.add(SPEC, served);
     let cache = tempfile::tempdir().unwrap();
 
-    let path = resolve(&format!("{SPEC}@refs/pr/1"), &settings(&hub, cache.path())).await.unwrap();
+    let path = resolve(&format!("{SPEC}@refs/pr/1"), &settings(&hub, cache.path()))
+        .await
+        .unwrap();
 
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
-    assert_eq!(hub.requests()[0].path, "/org/repo/resolve/refs%2Fpr%2F1/model.Q4.gguf");
+    assert_eq!(
+        hub.requests()[0].path,
+        "/org/repo/resolve/refs%2Fpr%2F1/model.Q4.gguf"
+    );
     let recorded = repo_dir(cache.path()).join("refs/refs/pr/1");
     assert_eq!(std::fs::read_to_string(recorded).unwrap(), COMMIT);
 }
@@ -317,13 +376,20 @@ async fn existing_paths_are_used_as_they_are() {
     std::fs::create_dir_all(local.parent().unwrap()).unwrap();
     std::fs::write(&local, b"gguf").unwrap();
 
-    let path = resolve(local.to_str().unwrap(), &settings(&hub, dir.path())).await.unwrap();
+    let path = resolve(local.to_str().unwrap(), &settings(&hub, dir.path()))
+        .await
+        .unwrap();
 
     assert_eq!(path, local);
     assert!(hub.requests().is_empty());
-    let error = resolve("missing.gguf", &settings(&hub, dir.path())).await.unwrap_err();
+    let error = resolve("missing.gguf", &settings(&hub, dir.path()))
+        .await
+        .unwrap_err();
     assert!(matches!(error, HubError::InvalidSpec { .. }), "{error:?}");
-    assert!(error.to_string().contains("neither an existing file"), "{error}");
+    assert!(
+        error.to_string().contains("neither an existing file"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

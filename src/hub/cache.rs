@@ -172,7 +172,10 @@ mod tests {
     fn paths_follow_the_hub_layout() {
         let cache = RepoCache::new(Path::new("/c"), &spec("Org/Repo/m.gguf"));
         assert_eq!(cache.root(), PathBuf::from("/c/models--Org--Repo"));
-        assert_eq!(cache.blob_path("ab"), PathBuf::from("/c/models--Org--Repo/blobs/ab"));
+        assert_eq!(
+            cache.blob_path("ab"),
+            PathBuf::from("/c/models--Org--Repo/blobs/ab")
+        );
         assert_eq!(
             cache.incomplete_path("ab"),
             PathBuf::from("/c/models--Org--Repo/blobs/ab.incomplete")
@@ -217,7 +220,10 @@ mod tests {
         assert_eq!(cache.expected_path(&spec), cache.ref_path("v1"));
         let commit = "a".repeat(40);
         cache.write_ref("v1", &commit).unwrap();
-        assert_eq!(std::fs::read_to_string(cache.ref_path("v1")).unwrap(), commit);
+        assert_eq!(
+            std::fs::read_to_string(cache.ref_path("v1")).unwrap(),
+            commit
+        );
         assert_eq!(cache.commit_for("v1"), Some(commit.clone()));
         assert_eq!(cache.commit_for(&commit), Some(commit.clone()));
         assert_eq!(cache.cached_file(&spec), None);

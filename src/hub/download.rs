@@ -156,7 +156,12 @@ async fn fetch_rest(
 }
 
 /// Refuses a download whose size or SHA-256 differ from the Hub's, deleting it.
-fn verify(url: &Url, meta: &FileMetadata, written: &Written, partial: &Path) -> Result<(), HubError> {
+fn verify(
+    url: &Url,
+    meta: &FileMetadata,
+    written: &Written,
+    partial: &Path,
+) -> Result<(), HubError> {
     if let Some(expected) = meta.size
         && expected != written.len
     {
@@ -178,7 +183,9 @@ fn verify(url: &Url, meta: &FileMetadata, written: &Written, partial: &Path) -> 
         }
         Some(_) => Ok(()),
         None => {
-            tracing::debug!("{url}: not an LFS file, so the Hub gives no SHA-256; checked its size only");
+            tracing::debug!(
+                "{url}: not an LFS file, so the Hub gives no SHA-256; checked its size only"
+            );
             Ok(())
         }
     }

@@ -12,14 +12,18 @@ pub enum HubError {
     #[error("model `{spec}` is neither an existing file nor a Hugging Face file spec: {reason}")]
     InvalidSpec { spec: String, reason: String },
 
-    #[error("{variable}=`{value}` is not a usable URL ({reason}); set it to the Hub's address, such as https://huggingface.co")]
+    #[error(
+        "{variable}=`{value}` is not a usable URL ({reason}); set it to the Hub's address, such as https://huggingface.co"
+    )]
     InvalidEndpoint {
         variable: &'static str,
         value: String,
         reason: String,
     },
 
-    #[error("no Hugging Face cache directory: there is no home directory; set HF_HUB_CACHE or HF_HOME")]
+    #[error(
+        "no Hugging Face cache directory: there is no home directory; set HF_HUB_CACHE or HF_HOME"
+    )]
     NoCacheDir,
 
     #[error("HF_HUB_OFFLINE is set and `{spec}` is not in the Hugging Face cache (looked for {}); unset HF_HUB_OFFLINE to download it", .path.display())]
@@ -47,10 +51,14 @@ pub enum HubError {
         code: Option<String>,
     },
 
-    #[error("{url}: the answer lacks a usable {header} header, so the file cannot be placed in the cache; is HF_ENDPOINT a Hugging Face Hub?")]
+    #[error(
+        "{url}: the answer lacks a usable {header} header, so the file cannot be placed in the cache; is HF_ENDPOINT a Hugging Face Hub?"
+    )]
     MissingHeader { url: String, header: &'static str },
 
-    #[error("{url}: cannot reach the Hub ({reason}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache only")]
+    #[error(
+        "{url}: cannot reach the Hub ({reason}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache only"
+    )]
     Unreachable { url: String, reason: String },
 
     #[error("{url}: the download was cut off at {received} of {expected} bytes ({reason}); the part already downloaded is kept in {}, run again to resume", .partial.display())]
@@ -62,14 +70,18 @@ pub enum HubError {
         partial: PathBuf,
     },
 
-    #[error("{url}: the downloaded file's SHA-256 is {actual}, but the Hub says {expected}; the download was deleted, run again to download it afresh")]
+    #[error(
+        "{url}: the downloaded file's SHA-256 is {actual}, but the Hub says {expected}; the download was deleted, run again to download it afresh"
+    )]
     ChecksumMismatch {
         url: String,
         expected: String,
         actual: String,
     },
 
-    #[error("{url}: the downloaded file has {actual} bytes, but the Hub says {expected}; the download was deleted, run again to download it afresh")]
+    #[error(
+        "{url}: the downloaded file has {actual} bytes, but the Hub says {expected}; the download was deleted, run again to download it afresh"
+    )]
     SizeMismatch {
         url: String,
         expected: u64,

@@ -92,7 +92,12 @@ impl HubClient {
     }
 
     /// `GET` of the file from byte `offset` on.
-    pub async fn get(&self, url: &Url, spec: &ModelSpec, offset: u64) -> Result<Response, HubError> {
+    pub async fn get(
+        &self,
+        url: &Url,
+        spec: &ModelSpec,
+        offset: u64,
+    ) -> Result<Response, HubError> {
         let mut request = self.authorised(self.follow.get(url.clone()));
         if offset > 0 {
             request = request.header(RANGE, format!("bytes={offset}-"));
@@ -142,7 +147,11 @@ pub fn resolve_url(endpoint: &str, spec: &ModelSpec) -> Result<Url, HubError> {
 }
 
 /// The Hub's description of a file, checked to be safe as cache file names.
-fn parse_metadata(url: &Url, status: StatusCode, headers: &HeaderMap) -> Result<FileMetadata, HubError> {
+fn parse_metadata(
+    url: &Url,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Result<FileMetadata, HubError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let missing = |header: &'static str| HubError::MissingHeader {
         url: url.to_string(),
@@ -178,7 +187,9 @@ fn is_plain_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
         && name.len() <= 128
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Where a redirect to the same host leads (a renamed repository); `None` for a
@@ -186,7 +197,11 @@ fn is_plain_name(name: &str) -> bool {
 fn relative_redirect(from: &Url, headers: &HeaderMap) -> Option<Url> {
     let location = headers.get(LOCATION)?.to_str().ok()?;
     let is_relative = location.starts_with('/') && !location.starts_with("//");
-    if is_relative { from.join(location).ok() } else { None }
+    if is_relative {
+        from.join(location).ok()
+    } else {
+        None
+    }
 }
 
 fn status_error(url: &Url, spec: &ModelSpec, response: &Response, token_set: bool) -> HubError {
@@ -280,7 +295,10 @@ mod tests {
         );
         let spec = ModelSpec::parse("org/repo/m.gguf").unwrap();
         let url = resolve_url("https://huggingface.co", &spec).unwrap();
-        assert_eq!(url.as_str(), "https://huggingface.co/org/repo/resolve/main/m.gguf");
+        assert_eq!(
+            url.as_str(),
+            "https://huggingface.co/org/repo/resolve/main/m.gguf"
+        );
     }
 
     #[test]
@@ -327,13 +345,22 @@ mod tests {
     fn unusable_descriptions_are_refused() {
         let url = Url::parse("http://hub/o/r/resolve/main/m.gguf").unwrap();
         let no_commit = parse_metadata(&url, StatusCode::OK, &headers(&[("etag", "\"e\"")]));
-        assert!(matches!(no_commit, Err(HubError::MissingHeader { header: "X-Repo-Commit", .. })));
+        assert!(matches!(
+            no_commit,
+            Err(HubError::MissingHeader {
+                header: "X-Repo-Commit",
+                ..
+            })
+        ));
         let climbing = parse_metadata(
             &url,
             StatusCode::OK,
             &headers(&[("x-repo-commit", "c"), ("etag", "\"../../x\"")]),
         );
-        assert!(matches!(climbing, Err(HubError::MissingHeader { header: "ETag", .. })));
+        assert!(matches!(
+            climbing,
+            Err(HubError::MissingHeader { header: "ETag", .. })
+        ));
     }
 
     #[test]

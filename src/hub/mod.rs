@@ -99,8 +99,7 @@ pub async fn fetch_file(
     };
     if !cache.blob_path(&meta.etag).is_file() {
         tracing::info!("downloading {spec} from {url}");
-        download::download_blob(&client, &url, spec, &meta, &cache, hub.attempts, progress)
-            .await?;
+        download::download_blob(&client, &url, spec, &meta, &cache, hub.attempts, progress).await?;
     }
     cache.write_ref(&spec.revision, &meta.commit)?;
     cache.link_snapshot(&meta.commit, &spec.file, &meta.etag)

@@ -114,7 +114,9 @@ fn checked_endpoint(value: &str) -> Result<String, HubError> {
     };
     let url = reqwest::Url::parse(value).map_err(|e| invalid(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("it must start with http:// or https://".to_string()));
+        return Err(invalid(
+            "it must start with http:// or https://".to_string(),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         // Never repeat credentials in a message.
@@ -173,12 +175,20 @@ mod tests {
         let s = settings(&[("HF_HOME", "/hf")], Some("/home/u")).unwrap();
         assert_eq!(s.cache_dir, PathBuf::from("/hf/hub"));
         let s = settings(
-            &[("HF_HOME", "/hf"), ("HF_HUB_CACHE", "/cache"), ("HUGGINGFACE_HUB_CACHE", "/old")],
+            &[
+                ("HF_HOME", "/hf"),
+                ("HF_HUB_CACHE", "/cache"),
+                ("HUGGINGFACE_HUB_CACHE", "/old"),
+            ],
             None,
         )
         .unwrap();
         assert_eq!(s.cache_dir, PathBuf::from("/cache"));
-        let s = settings(&[("HF_HUB_CACHE", ""), ("HUGGINGFACE_HUB_CACHE", "/old")], None).unwrap();
+        let s = settings(
+            &[("HF_HUB_CACHE", ""), ("HUGGINGFACE_HUB_CACHE", "/old")],
+            None,
+        )
+        .unwrap();
         assert_eq!(s.cache_dir, PathBuf::from("/old"));
     }
 

@@ -167,7 +167,10 @@ impl FakeHub {
         match state.files.get(&repo_file) {
             Some(served) if served.revisions.contains(&revision) => {
                 let headers = vec![
-                    ("Location".into(), format!("{}/cdn/{}", self.url, served.etag)),
+                    (
+                        "Location".into(),
+                        format!("{}/cdn/{}", self.url, served.etag),
+                    ),
                     ("X-Repo-Commit".into(), served.commit.clone()),
                     ("X-Linked-Etag".into(), format!("\"{}\"", served.etag)),
                     ("X-Linked-Size".into(), served.bytes.len().to_string()),
@@ -198,7 +201,12 @@ fn storage_answer(
         Some(start) => {
             let range = format!("bytes {start}-{}/{}", bytes.len() - 1, bytes.len());
             let headers = vec![("Content-Range".to_string(), range)];
-            ("206 Partial Content".into(), headers, bytes[start..].to_vec(), cut)
+            (
+                "206 Partial Content".into(),
+                headers,
+                bytes[start..].to_vec(),
+                cut,
+            )
         }
         None => ("200 OK".into(), Vec::new(), bytes.to_vec(), cut),
     }

@@ -32,6 +32,7 @@ pub mod config;
 pub mod convert;
 pub mod estimate;
 pub mod generate;
+pub mod hub;
 pub mod plugin;
 pub mod progress;
 pub mod prompt;

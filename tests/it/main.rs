@@ -4,9 +4,11 @@
 mod builtin_plugins;
 mod common;
 mod component_cache;
+mod contract_version;
 mod convert_cli;
 mod formats;
 mod generate_cli;
+mod hub;
 mod mock_server;
 mod parser_corpus;
 mod plugins_cli;

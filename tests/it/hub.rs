@@ -2,7 +2,6 @@
 //! cache layout other tools share, resuming a cut-off download with `Range`, the
 //! SHA-256 check, offline mode, tokens, and the errors that say what to do.
 
-#[path = "hub/fake_hub.rs"]
 mod fake_hub;
 
 use std::path::{Path, PathBuf};

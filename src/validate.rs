@@ -20,7 +20,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::{CheckpointStore, JudgeScores, Judgment, PairToJudge};
-use crate::generate::settings::ModelSettings;
+use crate::provider::settings::ModelSettings;
 use crate::generate::writer;
 use crate::provider::{Message, ModelClient, ModelError};
 

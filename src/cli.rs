@@ -34,8 +34,10 @@ impl Cli {
     pub fn parse_naming_variables() -> Cli {
         Cli::try_parse().unwrap_or_else(|error| {
             let argv: Vec<OsString> = std::env::args_os().collect();
-            name_the_variable(error, &argv, |variable| std::env::var_os(variable).is_some())
-                .exit()
+            name_the_variable(error, &argv, |variable| {
+                std::env::var_os(variable).is_some()
+            })
+            .exit()
         })
     }
 }
@@ -65,8 +67,9 @@ pub fn name_the_variable(
         return error;
     };
     let typed = argv.iter().any(|word| {
-        word.to_str()
-            .is_some_and(|word| word == format!("--{long}") || word.starts_with(&format!("--{long}=")))
+        word.to_str().is_some_and(|word| {
+            word == format!("--{long}") || word.starts_with(&format!("--{long}="))
+        })
     });
     if typed {
         return error;
@@ -80,7 +83,10 @@ pub fn name_the_variable(
         .map(|variable| variable.to_string_lossy().into_owned())
         .find(|variable| is_set(variable));
     if let Some(variable) = variable {
-        error.insert(ContextKind::InvalidArg, ContextValue::String(variable.clone()));
+        error.insert(
+            ContextKind::InvalidArg,
+            ContextValue::String(variable.clone()),
+        );
         error.insert(
             ContextKind::Suggested,
             ContextValue::StyledStrs(vec![
@@ -280,5 +286,4 @@ mod tests {
             .to_string();
         assert!(!message.contains("GENERATOR_CONCURRENCY"), "{message}");
     }
-
 }

@@ -400,7 +400,10 @@ fn a_malformed_env_file_line_is_named() {
     )
     .unwrap();
     let output = tdg_isolated(dir.path()).arg("plugins").output().unwrap();
-    common::assert_fails_with(&output, ".env, line 2: cannot read `this line is not a setting`");
+    common::assert_fails_with(
+        &output,
+        ".env, line 2: cannot read `this line is not a setting`",
+    );
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
 }
 
@@ -455,7 +458,11 @@ fn the_help_states_the_temperature_range_the_code_accepts() {
         "{help}"
     );
     let dir = tempfile::tempdir().unwrap();
-    assert!(dry_run(dir.path(), &["--temperature", "2.0"], &[]).status.success());
+    assert!(
+        dry_run(dir.path(), &["--temperature", "2.0"], &[])
+            .status
+            .success()
+    );
     let output = dry_run(dir.path(), &["--temperature", "2.1"], &[]);
     common::assert_fails_with(&output, "--temperature must be between 0.0 and 2.0");
 }

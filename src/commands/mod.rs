@@ -118,10 +118,7 @@ fn failure_if_any(failed: usize) -> ExitCode {
 
 /// The working directory, where `tdg.toml` is looked for.
 fn working_dir() -> Result<std::path::PathBuf> {
-    anyhow::Context::context(
-        std::env::current_dir(),
-        "cannot read the working directory",
-    )
+    anyhow::Context::context(std::env::current_dir(), "cannot read the working directory")
 }
 
 /// Reads environment variables, for the config resolvers.

@@ -212,7 +212,6 @@ impl GenerateArgs {
     }
 }
 
-
 /// `generate`'s option `--flag`, with its environment variable.
 fn option(flag: &'static str) -> OptionName {
     OptionName::of::<GenerateArgs>(flag)

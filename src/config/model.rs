@@ -54,7 +54,10 @@ pub fn resolve_model(
         None => choice.provider.is_none(),
     });
     let mut model = ModelSettings::new(provider);
-    if let Some(name) = choice.model.or_else(|| record.and_then(|r| r.model.clone())) {
+    if let Some(name) = choice
+        .model
+        .or_else(|| record.and_then(|r| r.model.clone()))
+    {
         model.model = name;
     }
     let recorded_urls = record.map(|r| r.base_urls.clone()).unwrap_or_default();
@@ -135,7 +138,7 @@ pub fn check_temperature(
         TEMPERATURE_RANGE.start(),
         TEMPERATURE_RANGE.end()
     );
-    Err(ConfigError::invalid(name, rule, env))
+    Err(ConfigError::invalid(name, rule, temperature, env))
 }
 
 /// `--max-tokens` (or `GENERATOR_MAX_TOKENS`): an answer of no token holds no pair.
@@ -145,7 +148,7 @@ pub fn check_max_tokens(
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<u32, ConfigError> {
     if max_tokens == 0 {
-        return Err(ConfigError::invalid(name, "at least 1".into(), env));
+        return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, env));
     }
     Ok(max_tokens)
 }
@@ -159,7 +162,7 @@ pub fn check_retry_base(
 ) -> Result<Duration, ConfigError> {
     if !(1..=MAX_RETRY_BASE_MS).contains(&millis) {
         let rule = format!("from 1 to {MAX_RETRY_BASE_MS} milliseconds");
-        return Err(ConfigError::invalid(name, rule, env));
+        return Err(ConfigError::invalid(name, rule, millis as f64, env));
     }
     Ok(Duration::from_millis(millis))
 }
@@ -225,12 +228,16 @@ mod tests {
             variable: Some("GENERATOR_MAX_TOKENS".into()),
         };
         let from_env = |var: &str| (var == "GENERATOR_MAX_TOKENS").then(|| "0".to_string());
-        let error = check_max_tokens(0, name(), from_env).unwrap_err().to_string();
+        let error = check_max_tokens(0, name(), from_env)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             error,
             "GENERATOR_MAX_TOKENS (--max-tokens) must be at least 1"
         );
-        let error = check_max_tokens(0, name(), |_| None).unwrap_err().to_string();
+        let error = check_max_tokens(0, name(), |_| None)
+            .unwrap_err()
+            .to_string();
         assert_eq!(error, "--max-tokens must be at least 1");
         assert_eq!(check_max_tokens(1, name(), |_| None).unwrap(), 1);
 
@@ -251,6 +258,9 @@ mod tests {
         };
         assert!(check_temperature(2.5, temperature(), |_| None).is_err());
         assert!(check_temperature(f64::NAN, temperature(), |_| None).is_err());
-        assert_eq!(check_temperature(2.0, temperature(), |_| None).unwrap(), 2.0);
+        assert_eq!(
+            check_temperature(2.0, temperature(), |_| None).unwrap(),
+            2.0
+        );
     }
 }

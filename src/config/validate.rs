@@ -206,6 +206,9 @@ mod tests {
             .resolve(dir.path(), |_| None)
             .unwrap_err()
             .to_string();
-        assert!(error.starts_with("--retry-base-ms must be from 1 to"), "{error}");
+        assert!(
+            error.starts_with("--retry-base-ms must be from 1 to"),
+            "{error}"
+        );
     }
 }

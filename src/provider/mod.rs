@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use settings::{ModelSettings, ProviderKind};
 pub use fleet::Fleet;
 pub use retry::RetryPolicy;
+use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
 
 /// One chat message.

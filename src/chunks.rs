@@ -1,7 +1,8 @@
 //! Loading chunk files: the first stage of `generate`.
 //!
 //! A chunk file (`<stem>_chunks.json`) is what the upstream document chunker writes for
-//! one source document; `shared/reference/chunk-format.md` describes it. Only files
+//! one source document; the README's `tdg generate` section describes it and
+//! `tests/fixtures/corpus` holds examples. Only files
 //! whose `status` is `completed` are ready. Every field but `chunks[].text` may be
 //! missing in files other tools wrote; a missing `chunk_id` is `0_<position>`.
 

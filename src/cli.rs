@@ -1,12 +1,20 @@
 //! The command line: every subcommand and flag, with help text.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::config::GenerateArgs;
+use crate::config::{GenerateArgs, ValidateArgs, parse_key_value};
 use crate::convert::OutputType;
+use crate::generate::settings::DEFAULT_PROMPT_PLUGIN;
 use crate::plugin::PluginLimits;
+
+/// The format `tdg convert` writes when none is given.
+pub const DEFAULT_FORMAT: &str = "alpaca";
+/// The file `tdg combine` writes when none is given, as the original tool named it.
+pub const DEFAULT_OUTPUT_FILE: &str = "training_data.json";
 
 /// Turn chunked documents into question-answer training data.
 ///
@@ -18,6 +26,76 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's arguments. A usage error exits with clap's message and
+    /// code 2; a bad value that came from an environment variable names it.
+    pub fn parse_naming_variables() -> Cli {
+        Cli::try_parse().unwrap_or_else(|error| {
+            let argv: Vec<OsString> = std::env::args_os().collect();
+            name_the_variable(error, &argv, |variable| {
+                std::env::var_os(variable).is_some()
+            })
+            .exit()
+        })
+    }
+}
+
+/// `error` about a bad value, with the environment variable named when the value
+/// came from it (the flag is not in `argv` and its variable `is_set`): clap alone
+/// would name only the flag, which the user never typed.
+pub fn name_the_variable(
+    mut error: clap::Error,
+    argv: &[OsString],
+    is_set: impl Fn(&str) -> bool,
+) -> clap::Error {
+    if !matches!(
+        error.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return error;
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    let arg = arg.clone();
+    let Some(long) = arg
+        .strip_prefix("--")
+        .and_then(|rest| rest.split([' ', '=']).next())
+    else {
+        return error;
+    };
+    let typed = argv.iter().any(|word| {
+        word.to_str().is_some_and(|word| {
+            word == format!("--{long}") || word.starts_with(&format!("--{long}="))
+        })
+    });
+    if typed {
+        return error;
+    }
+    let command = Cli::command();
+    let variable = std::iter::once(&command)
+        .chain(command.get_subcommands())
+        .flat_map(|command| command.get_arguments())
+        .filter(|candidate| candidate.get_long() == Some(long))
+        .filter_map(|candidate| candidate.get_env())
+        .map(|variable| variable.to_string_lossy().into_owned())
+        .find(|variable| is_set(variable));
+    if let Some(variable) = variable {
+        error.insert(
+            ContextKind::InvalidArg,
+            ContextValue::String(variable.clone()),
+        );
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                format!("the environment variable {variable} sets {arg}: correct it or unset it")
+                    .into(),
+            ]),
+        );
+    }
+    error
 }
 
 /// Options for every subcommand.
@@ -93,7 +171,7 @@ pub struct ConvertArgs {
     pub output_file: Option<PathBuf>,
 
     /// The output format: a built-in plugin's name, or the path to a format component.
-    #[arg(long, value_name = "NAME|PATH.wasm", default_value = "alpaca")]
+    #[arg(long, value_name = "NAME|PATH.wasm", default_value = DEFAULT_FORMAT)]
     pub format: String,
 
     /// An option for the format plugin (repeatable).
@@ -144,64 +222,8 @@ pub struct ReparseArgs {
     pub qa_dir: PathBuf,
 
     /// The parser: a built-in name or a component path.
-    #[arg(long, value_name = "NAME|PATH.wasm", default_value = "default-prompt")]
+    #[arg(long, value_name = "NAME|PATH.wasm", default_value = DEFAULT_PROMPT_PLUGIN)]
     pub parser: String,
-}
-
-/// `tdg validate --qa-dir DIR [--min-score X] [model options]`
-#[derive(Debug, Args)]
-pub struct ValidateArgs {
-    /// The Q&A directory of a tdg run.
-    #[arg(long, env = "GENERATOR_OUTPUT_DIR", value_name = "DIR")]
-    pub qa_dir: PathBuf,
-
-    /// Drop pairs whose overall score is below this from the Q&A files (they stay in the checkpoint).
-    #[arg(long, value_name = "X")]
-    pub min_score: Option<f64>,
-
-    /// Judge every pair again, even those already scored.
-    #[arg(long)]
-    pub rejudge: bool,
-
-    /// The judge's provider [default: the run's].
-    #[arg(long)]
-    pub provider: Option<String>,
-
-    /// The judge model [default: the run's].
-    #[arg(long)]
-    pub model: Option<String>,
-
-    /// The judge's API base URL, repeatable [default: the run's].
-    #[arg(long, value_name = "URL", value_delimiter = ',')]
-    pub base_url: Vec<String>,
-
-    /// API key [default: from the provider's variable].
-    #[arg(long)]
-    pub api_key: Option<String>,
-
-    /// Judge temperature.
-    #[arg(long, default_value_t = 0.0)]
-    pub temperature: f64,
-
-    /// Maximum judgment tokens.
-    #[arg(long, default_value_t = 500)]
-    pub max_tokens: u32,
-
-    /// Judgments in flight at once.
-    #[arg(long, env = "GENERATOR_CONCURRENCY", default_value_t = 16)]
-    pub concurrency: usize,
-
-    /// How often an unreadable judgment is asked for again.
-    #[arg(long, default_value_t = 1)]
-    pub parse_retries: u32,
-
-    /// How often a transient failure is retried.
-    #[arg(long, env = "GENERATOR_MAX_RETRIES", default_value_t = 5)]
-    pub max_retries: u32,
-
-    /// The first retry's backoff in milliseconds.
-    #[arg(long, env = "GENERATOR_RETRY_BASE_MS", default_value_t = 500)]
-    pub retry_base_ms: u64,
 }
 
 /// `tdg combine --qa-dir DIR --output-file FILE`
@@ -216,7 +238,7 @@ pub struct CombineArgs {
         long,
         env = "GENERATOR_OUTPUT_FILE",
         value_name = "FILE",
-        default_value = "training_data.json"
+        default_value = DEFAULT_OUTPUT_FILE
     )]
     pub output_file: PathBuf,
 }
@@ -236,20 +258,9 @@ pub enum PluginsCommand {
     },
 }
 
-/// Parses `KEY=VALUE`.
-pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.trim().is_empty() => {
-            Ok((key.trim().to_string(), value.to_string()))
-        }
-        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -257,9 +268,22 @@ mod tests {
     }
 
     #[test]
-    fn key_value_parsing() {
-        assert_eq!(parse_key_value("a=b=c"), Ok(("a".into(), "b=c".into())));
-        assert!(parse_key_value("novalue").is_err());
-        assert!(parse_key_value("=x").is_err());
+    fn a_bad_value_from_the_environment_names_its_variable() {
+        let argv: Vec<OsString> = ["tdg", "generate"].map(OsString::from).to_vec();
+        let error = Cli::try_parse_from(["tdg", "generate", "--concurrency", "many"]).unwrap_err();
+        let message = name_the_variable(error, &argv, |v| v == "GENERATOR_CONCURRENCY")
+            .render()
+            .to_string();
+        assert!(message.contains("'GENERATOR_CONCURRENCY'"), "{message}");
+        assert!(message.contains("--concurrency"), "{message}");
+        // Typed on the command line, the flag is what is named.
+        let typed: Vec<OsString> = ["tdg", "generate", "--concurrency", "many"]
+            .map(OsString::from)
+            .to_vec();
+        let error = Cli::try_parse_from(&typed).unwrap_err();
+        let message = name_the_variable(error, &typed, |_| true)
+            .render()
+            .to_string();
+        assert!(!message.contains("GENERATOR_CONCURRENCY"), "{message}");
     }
 }

@@ -20,8 +20,8 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::{CheckpointStore, JudgeScores, Judgment, PairToJudge};
-use crate::generate::settings::ModelSettings;
 use crate::generate::writer;
+use crate::provider::settings::ModelSettings;
 use crate::provider::{Message, ModelClient, ModelError};
 
 const JUDGE_SYSTEM: &str = "You are a strict fact-checker for question-answer training data. You compare an answer \

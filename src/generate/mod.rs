@@ -404,12 +404,10 @@ fn budget(
     reached: &Arc<std::sync::Mutex<Option<f64>>>,
     cancel: &CancellationToken,
 ) -> Option<Budget> {
-    let cost = &settings.cost;
-    let max = cost.max_cost?;
+    let max = settings.cost.max_cost?;
     let (reached, cancel) = (reached.clone(), cancel.clone());
     Some(Budget {
-        price_in: cost.price_in.unwrap_or(0.0),
-        price_out: cost.price_out.unwrap_or(0.0),
+        prices: settings.cost,
         max,
         on_reached: Box::new(move |spent| {
             tracing::warn!("the estimated spend reached ${spent:.4} (--max-cost ${max}): stopping");

@@ -1,147 +1,23 @@
 //! Everything that shapes a generation run, as the library API takes it. The command
 //! line, the environment and `tdg.toml` are resolved into these by [`crate::config`].
+//!
+//! How the model is reached ([`ModelSettings`]) belongs to the provider stage and is
+//! defined there; it is re-exported here because a run's settings hold it. The
+//! defaults are constants, which the help texts state.
 
-use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::plugin::PluginSource;
-use crate::provider::{RateCaps, RetryPolicy};
+pub use crate::provider::settings::{ApiKey, ModelSettings, OllamaOptions, ProviderKind};
 
-/// The model APIs tdg speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// OpenAI Chat Completions, and every OpenAI-compatible server (vLLM, llama.cpp, LM Studio).
-    OpenAi,
-    /// Anthropic's Messages API.
-    Claude,
-    /// Google's Gemini `generateContent`.
-    Gemini,
-    /// Ollama's native `/api/chat`.
-    Local,
-}
-
-impl ProviderKind {
-    /// Reads a provider name, with the aliases `anthropic` and `ollama`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "openai" => Some(ProviderKind::OpenAi),
-            "claude" | "anthropic" => Some(ProviderKind::Claude),
-            "gemini" | "google" => Some(ProviderKind::Gemini),
-            "local" | "ollama" => Some(ProviderKind::Local),
-            _ => None,
-        }
-    }
-
-    /// The name the original tool wrote in `qa_generation_info.provider`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAi => "openai",
-            ProviderKind::Claude => "claude",
-            ProviderKind::Gemini => "gemini",
-            ProviderKind::Local => "local",
-        }
-    }
-
-    /// The model used when none is given.
-    pub fn default_model(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAi => "gpt-4o-mini",
-            ProviderKind::Claude => "claude-sonnet-4-5",
-            ProviderKind::Gemini => "gemini-2.5-flash",
-            ProviderKind::Local => "qwen3:14b",
-        }
-    }
-
-    /// The API's address when no base URL is given.
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAi => "https://api.openai.com",
-            ProviderKind::Claude => "https://api.anthropic.com",
-            ProviderKind::Gemini => "https://generativelanguage.googleapis.com",
-            ProviderKind::Local => "http://localhost:11434",
-        }
-    }
-
-    /// The environment variables an API key is read from, in order.
-    pub fn key_variables(self) -> &'static [&'static str] {
-        match self {
-            ProviderKind::OpenAi => &["OPENAI_API_KEY"],
-            ProviderKind::Claude => &["ANTHROPIC_API_KEY"],
-            ProviderKind::Gemini => &["GOOGLE_API_KEY", "GEMINI_API_KEY"],
-            ProviderKind::Local => &[],
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// An API key. It never appears in `Debug` output, logs or files.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    pub fn new(key: impl Into<String>) -> Self {
-        ApiKey(key.into())
-    }
-
-    /// The key itself, for a request header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// `text` with every occurrence of the key replaced, for messages built from
-    /// what a server said.
-    pub fn redact(&self, text: &str) -> String {
-        if self.0.len() < 4 {
-            text.to_string()
-        } else {
-            text.replace(&self.0, "[REDACTED]")
-        }
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey([REDACTED])")
-    }
-}
-
-/// Ollama's sampling options (`--ollama-*`, `OLLAMA_*`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OllamaOptions {
-    pub top_k: Option<u32>,
-    pub top_p: Option<f64>,
-    pub repeat_penalty: Option<f64>,
-    pub num_predict: Option<i32>,
-    pub stop: Vec<String>,
-}
-
-/// How to reach and drive the model.
-#[derive(Debug, Clone)]
-pub struct ModelSettings {
-    pub provider: ProviderKind,
-    pub model: String,
-    /// The API's base URLs (without `/v1/...`): one server, or a fleet.
-    pub base_urls: Vec<String>,
-    pub api_key: Option<ApiKey>,
-    pub temperature: f64,
-    pub max_tokens: u32,
-    pub ollama: OllamaOptions,
-    /// Ask for JSON-schema-constrained output where the provider supports it.
-    pub structured: bool,
-    /// The most time one request may take.
-    pub request_timeout: Duration,
-    /// How transient failures (429, 5xx, timeouts, resets) are retried.
-    pub retry: RetryPolicy,
-    /// `--requests-per-minute` and `--tokens-per-minute`.
-    pub rate_caps: RateCaps,
-}
+/// Pairs asked for per chunk, when not given.
+pub const DEFAULT_QUESTIONS_PER_CHUNK: u32 = 3;
+/// How often a chunk whose answer held no pair is asked again, when not given.
+pub const DEFAULT_PARSE_RETRIES: u32 = 1;
+/// Chunks in flight at once, when not given.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// The prompt plugin and the parser, when not given.
+pub const DEFAULT_PROMPT_PLUGIN: &str = "default-prompt";
 
 /// How prompts are built and answers parsed.
 #[derive(Debug, Clone)]
@@ -168,7 +44,8 @@ pub struct CostSettings {
 }
 
 impl CostSettings {
-    /// The cost of `tokens_in` and `tokens_out`, if any price is known.
+    /// The cost of `tokens_in` and `tokens_out`, if any price is known. The one place
+    /// spend is computed: estimates, the end-of-run line and the `--max-cost` budget.
     pub fn cost(&self, tokens_in: u64, tokens_out: u64) -> Option<f64> {
         if self.price_in.is_none() && self.price_out.is_none() {
             return None;
@@ -222,33 +99,21 @@ impl GenerateSettings {
         GenerateSettings {
             chunks_dir: chunks_dir.into(),
             qa_dir: qa_dir.into(),
-            model: ModelSettings {
-                provider,
-                model: provider.default_model().to_string(),
-                base_urls: vec![provider.default_base_url().to_string()],
-                api_key: None,
-                temperature: 0.7,
-                max_tokens: 2000,
-                ollama: OllamaOptions::default(),
-                structured: false,
-                request_timeout: Duration::from_secs(300),
-                retry: RetryPolicy::default(),
-                rate_caps: RateCaps::default(),
-            },
+            model: ModelSettings::new(provider),
             prompt: PromptSettings {
-                questions_per_chunk: 3,
+                questions_per_chunk: DEFAULT_QUESTIONS_PER_CHUNK,
                 system_message: None,
                 extra_instructions: None,
                 template: None,
                 vars: Vec::new(),
-                prompt_plugin: PluginSource::Builtin("default-prompt"),
-                parser: PluginSource::Builtin("default-prompt"),
-                parse_retries: 1,
+                prompt_plugin: PluginSource::Builtin(DEFAULT_PROMPT_PLUGIN),
+                parser: PluginSource::Builtin(DEFAULT_PROMPT_PLUGIN),
+                parse_retries: DEFAULT_PARSE_RETRIES,
             },
             resume: false,
             overwrite: false,
             skip_failed: false,
-            concurrency: 16,
+            concurrency: DEFAULT_CONCURRENCY,
             cost: CostSettings::default(),
             training: None,
             quality: crate::quality::QualityFilter::default(),
@@ -261,16 +126,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn provider_aliases() {
-        assert_eq!(ProviderKind::parse("Anthropic"), Some(ProviderKind::Claude));
-        assert_eq!(ProviderKind::parse("ollama"), Some(ProviderKind::Local));
-        assert_eq!(ProviderKind::parse("gpt"), None);
-    }
-
-    #[test]
-    fn keys_stay_secret() {
-        let key = ApiKey::new("sk-very-secret");
-        assert_eq!(format!("{key:?}"), "ApiKey([REDACTED])");
-        assert_eq!(key.redact("bad key sk-very-secret!"), "bad key [REDACTED]!");
+    fn cost_is_known_once_a_price_is() {
+        let unpriced = CostSettings::default();
+        assert_eq!(unpriced.cost(1_000_000, 1_000_000), None);
+        let priced = CostSettings {
+            price_in: Some(2.0),
+            price_out: Some(8.0),
+            max_cost: None,
+        };
+        assert_eq!(priced.cost(500_000, 250_000), Some(3.0));
+        let input_only = CostSettings {
+            price_in: Some(1.5),
+            ..CostSettings::default()
+        };
+        assert_eq!(input_only.cost(2_000_000, 9_000_000), Some(3.0));
     }
 }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::checkpoint::{CheckpointStore, ChunkOutcome, ChunkStatus, DocumentRecord, StoreError};
+use crate::generate::settings::CostSettings;
 use crate::progress::Progress;
 use crate::qa_file::QA_FILE_SUFFIX;
 use crate::{atomic_file, pyjson, timestamp};
@@ -113,20 +114,12 @@ impl TrainingOutput {
 
 /// `--max-cost`: the run stops once the estimated spend reaches `max`.
 pub struct Budget {
-    /// US dollars per million input tokens.
-    pub price_in: f64,
-    /// US dollars per million output tokens.
-    pub price_out: f64,
+    /// The prices the spend is computed at.
+    pub prices: CostSettings,
+    /// The cap, in US dollars.
     pub max: f64,
     /// Called once, with the spend, when the cap is reached.
     pub on_reached: Box<dyn Fn(f64) + Send>,
-}
-
-impl Budget {
-    /// The spend of `tokens_in` and `tokens_out` at these prices.
-    pub fn cost(&self, tokens_in: u64, tokens_out: u64) -> f64 {
-        tokens_in as f64 / 1e6 * self.price_in + tokens_out as f64 / 1e6 * self.price_out
-    }
 }
 
 struct Writer {
@@ -281,7 +274,10 @@ impl Writer {
         if let Some(budget) = &self.hooks.budget
             && !self.budget_reached
         {
-            let spent = budget.cost(report.tokens_in, report.tokens_out);
+            let spent = budget
+                .prices
+                .cost(report.tokens_in, report.tokens_out)
+                .unwrap_or(0.0);
             if spent >= budget.max {
                 self.budget_reached = true;
                 (budget.on_reached)(spent);

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{ChatResponse, HttpCall, Message};
-use crate::generate::settings::ModelSettings;
+use crate::provider::settings::ModelSettings;
 
 /// The API version tdg speaks.
 const ANTHROPIC_VERSION: &str = "2023-06-01";

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{ChatResponse, HttpCall, Message, qa_schema};
-use crate::generate::settings::ModelSettings;
+use crate::provider::settings::ModelSettings;
 
 pub(super) fn request(
     settings: &ModelSettings,

@@ -13,6 +13,7 @@ mod gemini;
 mod ollama;
 mod openai;
 mod retry;
+pub mod settings;
 mod throttle;
 
 use std::sync::Arc;
@@ -20,9 +21,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::generate::settings::{ModelSettings, ProviderKind};
 pub use fleet::Fleet;
 pub use retry::RetryPolicy;
+use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
 
 /// One chat message.

@@ -376,3 +376,93 @@ fn completions_are_printed_for_each_shell() {
         );
     }
 }
+
+/// `tdg generate --dry-run` over the corpus in `dir`, with `extra` options and
+/// `env` variables, calling no model.
+fn dry_run(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = tdg_isolated(dir);
+    command
+        .args(["generate", "--dry-run", "--qa-dir", "qa", "--chunks-dir"])
+        .arg(corpus())
+        .args(extra);
+    for (variable, value) in env {
+        command.env(variable, value);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn a_malformed_env_file_line_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "GENERATOR_QUESTIONS_PER_CHUNK=2\nthis line is not a setting\nGENERATOR_MAX_TOKENS=300\n",
+    )
+    .unwrap();
+    let output = tdg_isolated(dir.path()).arg("plugins").output().unwrap();
+    common::assert_fails_with(
+        &output,
+        ".env, line 2: cannot read `this line is not a setting`",
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+}
+
+#[test]
+fn a_bad_environment_value_names_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not a number: clap refuses it, naming the variable instead of the flag.
+    let output = dry_run(dir.path(), &[], &[("GENERATOR_CONCURRENCY", "many")]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("invalid value 'many' for 'GENERATOR_CONCURRENCY'"),
+        "{}",
+        stderr(&output)
+    );
+    // A number out of range: the check names it too.
+    let output = dry_run(dir.path(), &[], &[("GENERATOR_CONCURRENCY", "0")]);
+    common::assert_fails_with(
+        &output,
+        "GENERATOR_CONCURRENCY (--concurrency) must be at least 1",
+    );
+}
+
+#[test]
+fn no_tokens_and_absurd_backoffs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dry_run(dir.path(), &["--max-tokens", "0"], &[]);
+    common::assert_fails_with(&output, "--max-tokens must be at least 1");
+    let output = dry_run(dir.path(), &[], &[("GENERATOR_MAX_TOKENS", "0")]);
+    common::assert_fails_with(
+        &output,
+        "GENERATOR_MAX_TOKENS (--max-tokens) must be at least 1",
+    );
+    for absurd in ["0", "86400000"] {
+        let output = dry_run(dir.path(), &["--retry-base-ms", absurd], &[]);
+        common::assert_fails_with(
+            &output,
+            "--retry-base-ms must be from 1 to 60000 milliseconds",
+        );
+    }
+    let output = tdg_isolated(dir.path())
+        .args(["validate", "--qa-dir", "qa", "--max-tokens", "0"])
+        .output()
+        .unwrap();
+    common::assert_fails_with(&output, "--max-tokens must be at least 1");
+}
+
+#[test]
+fn the_help_states_the_temperature_range_the_code_accepts() {
+    let help = stdout(&common::tdg().args(["generate", "--help"]).output().unwrap());
+    assert!(
+        help.contains("LLM temperature, 0.0 to 2.0 [default: 0.7]"),
+        "{help}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        dry_run(dir.path(), &["--temperature", "2.0"], &[])
+            .status
+            .success()
+    );
+    let output = dry_run(dir.path(), &["--temperature", "2.1"], &[]);
+    common::assert_fails_with(&output, "--temperature must be between 0.0 and 2.0");
+}

@@ -1,0 +1,34 @@
+//! `tdg prompt`: the exact messages `generate` would send for one chunk, built with
+//! the current template, variables and settings; no model is called.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use tdg::cli::PromptArgs;
+use tdg::plugin::PluginHost;
+use tdg::prompt::PromptBuilder;
+
+use super::{env_var, working_dir};
+
+pub fn run(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
+    let settings = args
+        .generate
+        .with_config_file(&working_dir()?)?
+        .resolve_for_preview(env_var)?;
+    let builder = PromptBuilder::new(
+        host.prompt_plugin(&settings.prompt.prompt_plugin)?,
+        &settings.prompt,
+    );
+    let preview = tdg::prompt::preview(
+        &builder,
+        &settings.chunks_dir,
+        args.file.as_deref(),
+        args.chunk,
+    )?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&preview.messages)?);
+    } else {
+        out!("{}", tdg::prompt::render_preview(&preview));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,353 @@
+//! `generate`'s options resolved into a run's settings: the config file under the
+//! command line and environment, then the defaults, with every value checked.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::model::{check_max_tokens, check_retry_base, check_temperature, resolve_model};
+use super::{ConfigError, GenerateArgs, ModelChoice, OptionName, Purpose, read_config_file};
+use crate::generate::settings::{CostSettings, GenerateSettings, TrainingSettings};
+use crate::plugin::PluginSource;
+use crate::provider::RateCaps;
+
+impl GenerateArgs {
+    /// Fills what the command line and environment left unset from the config file
+    /// (`--config`, else `tdg.toml` in `working_dir` if present).
+    pub fn with_config_file(self, working_dir: &Path) -> Result<Self, ConfigError> {
+        match read_config_file(self.config.as_deref(), working_dir)? {
+            Some(file) => Ok(self.over(file)),
+            None => Ok(self),
+        }
+    }
+
+    /// `self`'s values where set, else `lower`'s.
+    fn over(self, lower: GenerateArgs) -> GenerateArgs {
+        let mut merged = serde_json::to_value(&lower).expect("arguments serialize");
+        let upper = serde_json::to_value(&self).expect("arguments serialize");
+        if let (Value::Object(merged), Value::Object(upper)) = (&mut merged, upper) {
+            merged.extend(upper);
+        }
+        let mut result: GenerateArgs =
+            serde_json::from_value(merged).expect("merged arguments deserialize");
+        result.var = self.var;
+        result.format_opt = self.format_opt;
+        result.config = self.config;
+        result
+    }
+
+    /// Resolves the final settings, reading keys from `env` (by variable name).
+    pub fn resolve(
+        self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<GenerateSettings, ConfigError> {
+        self.resolve_for(env, Purpose::Generate)
+    }
+
+    /// Resolves the settings for looking at prompts only: no Q&A directory or API
+    /// key is needed.
+    pub fn resolve_for_preview(
+        mut self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<GenerateSettings, ConfigError> {
+        self.qa_dir.get_or_insert_with(|| PathBuf::from("."));
+        self.resolve_for(env, Purpose::Preview)
+    }
+
+    fn resolve_for(
+        self,
+        env: impl Fn(&str) -> Option<String>,
+        purpose: Purpose,
+    ) -> Result<GenerateSettings, ConfigError> {
+        let chunks_dir = self.chunks_dir.clone().ok_or(ConfigError::Missing {
+            what: "the chunks directory",
+            flag: "--chunks-dir",
+            variable: "GENERATOR_PROCESS_DIR",
+        })?;
+        let qa_dir = self.qa_dir.clone().ok_or(ConfigError::Missing {
+            what: "the Q&A directory",
+            flag: "--qa-dir",
+            variable: "GENERATOR_OUTPUT_DIR",
+        })?;
+        let choice = ModelChoice {
+            provider: self.provider,
+            model: self.model,
+            base_urls: self.base_url,
+            ollama_base_url: self.ollama_base_url,
+            api_key: self.api_key,
+        };
+        let model = resolve_model(choice, None, &env, purpose)?;
+        let mut settings = GenerateSettings::new(chunks_dir, qa_dir, model.provider);
+        settings.model = model;
+        let model = &mut settings.model;
+        if let Some(temperature) = self.temperature {
+            model.temperature = check_temperature(temperature, option("temperature"), &env)?;
+        }
+        if let Some(max_tokens) = self.max_tokens {
+            model.max_tokens = check_max_tokens(max_tokens, option("max-tokens"), &env)?;
+        }
+        model.structured = self.structured.unwrap_or(false);
+        if let Some(seconds) = self.request_timeout {
+            if !(seconds > 0.0 && seconds.is_finite()) {
+                let rule = "a positive number of seconds".into();
+                return Err(ConfigError::invalid(
+                    option("request-timeout"),
+                    rule,
+                    seconds,
+                    &env,
+                ));
+            }
+            model.request_timeout = Duration::from_secs_f64(seconds);
+        }
+        if let Some(retries) = self.max_retries {
+            model.retry.max_retries = retries;
+        }
+        if let Some(base) = self.retry_base_ms {
+            model.retry.base = check_retry_base(base, option("retry-base-ms"), &env)?;
+        }
+        model.rate_caps = RateCaps {
+            requests_per_minute: self.requests_per_minute.filter(|&n| n > 0),
+            tokens_per_minute: self.tokens_per_minute.filter(|&n| n > 0),
+        };
+        model.ollama.top_k = self.ollama_top_k;
+        model.ollama.top_p = self.ollama_top_p;
+        model.ollama.repeat_penalty = self.ollama_repeat_penalty;
+        model.ollama.num_predict = self.ollama_num_predict;
+        model.ollama.stop = self.ollama_stop;
+
+        let prompt = &mut settings.prompt;
+        if let Some(questions) = self.questions_per_chunk {
+            if questions == 0 {
+                let name = option("questions-per-chunk");
+                return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
+            }
+            prompt.questions_per_chunk = questions;
+        }
+        prompt.system_message = self.qa_system_message;
+        prompt.extra_instructions = self.qa_extra_instructions.filter(|text| !text.is_empty());
+        if let Some(path) = self.qa_prompt_template_file {
+            let source =
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::Template {
+                    path: path.clone(),
+                    source,
+                })?;
+            prompt.template = Some((path.display().to_string(), source));
+        }
+        let mut vars = self.vars;
+        vars.extend(self.var);
+        prompt.vars = vars.into_iter().collect();
+        if let Some(plugin) = self.prompt_plugin {
+            prompt.prompt_plugin = PluginSource::parse(&plugin)?;
+        }
+        if let Some(parser) = self.parser {
+            prompt.parser = PluginSource::parse(&parser)?;
+        }
+        if let Some(retries) = self.parse_retries {
+            prompt.parse_retries = retries;
+        }
+        for (flag, value) in [
+            ("price-in", self.price_in),
+            ("price-out", self.price_out),
+            ("max-cost", self.max_cost),
+        ] {
+            if let Some(value) = value.filter(|v| !(*v >= 0.0 && v.is_finite())) {
+                let rule = "a positive number of US dollars".into();
+                return Err(ConfigError::invalid(option(flag), rule, value, &env));
+            }
+        }
+        if self.max_cost.is_some() && self.price_in.is_none() && self.price_out.is_none() {
+            return Err(ConfigError::Invalid {
+                option: "--max-cost".into(),
+                rule: "given with --price-in and --price-out".into(),
+            });
+        }
+        settings.cost = CostSettings {
+            price_in: self.price_in,
+            price_out: self.price_out,
+            max_cost: self.max_cost,
+        };
+        if let Some(format) = &self.format {
+            settings.training = Some(TrainingSettings {
+                format: PluginSource::parse(format)?,
+                options: self.format_opt.clone(),
+                output_type: self.output_type.unwrap_or_default(),
+                dir: self
+                    .training_dir
+                    .clone()
+                    .unwrap_or_else(|| settings.qa_dir.clone()),
+            });
+        }
+        if let Some(min) = self.min_grounding
+            && !(0.0..=1.0).contains(&min)
+        {
+            let rule = "between 0 and 1".into();
+            return Err(ConfigError::invalid(
+                option("min-grounding"),
+                rule,
+                min,
+                &env,
+            ));
+        }
+        settings.quality = crate::quality::QualityFilter {
+            drop_echoes: !self.no_echo_filter.unwrap_or(false),
+            drop_restatements: !self.no_restate_filter.unwrap_or(false),
+            dedupe: self.dedupe.unwrap_or_default(),
+            min_grounding: self.min_grounding.unwrap_or(0.0),
+            with_quality: self.with_quality.unwrap_or(false),
+            // Set by `tdg validate --min-score`, and kept by later runs.
+            min_judge_score: None,
+        };
+        settings.resume = self.resume.unwrap_or(false);
+        settings.overwrite = self.overwrite.unwrap_or(false);
+        settings.skip_failed = self.skip_failed.unwrap_or(false);
+        if let Some(concurrency) = self.concurrency {
+            if concurrency == 0 {
+                let name = option("concurrency");
+                return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
+            }
+            settings.concurrency = concurrency;
+        }
+        Ok(settings)
+    }
+}
+
+/// `generate`'s option `--flag`, with its environment variable.
+fn option(flag: &'static str) -> OptionName {
+    OptionName::of::<GenerateArgs>(flag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::settings::ProviderKind;
+
+    fn args(chunks: &str) -> GenerateArgs {
+        GenerateArgs {
+            chunks_dir: Some(chunks.into()),
+            qa_dir: Some("qa".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_original() {
+        let settings = args("c").resolve(|_| None).unwrap();
+        assert_eq!(settings.model.provider, ProviderKind::Local);
+        assert_eq!(settings.prompt.questions_per_chunk, 3);
+        assert_eq!(settings.model.temperature, 0.7);
+        assert_eq!(settings.model.max_tokens, 2000);
+        assert_eq!(settings.model.base_urls, ["http://localhost:11434"]);
+    }
+
+    #[test]
+    fn flags_win_over_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("tdg.toml"),
+            "model = \"from-file\"\nquestions_per_chunk = 9\ntemperature = 0.1\n[vars]\ndomain = \"law\"\ntone = \"formal\"\n",
+        )
+        .unwrap();
+        let mut cli = args("c");
+        cli.model = Some("from-flag".into());
+        cli.var = vec![("tone".into(), "casual".into())];
+        let settings = cli
+            .with_config_file(dir.path())
+            .unwrap()
+            .resolve(|_| None)
+            .unwrap();
+        assert_eq!(settings.model.model, "from-flag");
+        assert_eq!(settings.prompt.questions_per_chunk, 9);
+        assert_eq!(settings.model.temperature, 0.1);
+        assert_eq!(
+            settings.prompt.vars,
+            vec![
+                ("domain".into(), "law".into()),
+                ("tone".into(), "casual".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_typo_in_the_config_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tdg.toml"), "questions_per_chunkk = 9\n").unwrap();
+        let error = args("c")
+            .with_config_file(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("tdg.toml") && error.contains("questions_per_chunkk"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_names_the_variable() {
+        let mut cli = args("c");
+        cli.provider = Some("gemini".into());
+        let error = cli.clone().resolve(|_| None).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "no API key for gemini: set GOOGLE_API_KEY or GEMINI_API_KEY or pass --api-key"
+        );
+        let settings = cli
+            .resolve(|var| (var == "GEMINI_API_KEY").then(|| "g-key".to_string()))
+            .unwrap();
+        assert_eq!(settings.model.api_key.unwrap().expose(), "g-key");
+    }
+
+    #[test]
+    fn a_custom_base_url_needs_no_key_and_overrides_ollama_base_url() {
+        let mut cli = args("c");
+        cli.provider = Some("openai".into());
+        cli.base_url = vec!["http://127.0.0.1:8080".into()];
+        assert!(cli.resolve(|_| None).unwrap().model.api_key.is_none());
+        let mut local = args("c");
+        local.ollama_base_url = Some("http://gpu-box:11434".into());
+        assert_eq!(
+            local.clone().resolve(|_| None).unwrap().model.base_urls[0],
+            "http://gpu-box:11434"
+        );
+        local.base_url = vec!["http://127.0.0.1:9".into()];
+        assert_eq!(
+            local.resolve(|_| None).unwrap().model.base_urls[0],
+            "http://127.0.0.1:9"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_it_came_from() {
+        let mut cli = args("c");
+        cli.concurrency = Some(0);
+        let env = |var: &str| (var == "GENERATOR_CONCURRENCY").then(|| "0".to_string());
+        let error = cli.clone().resolve(env).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "GENERATOR_CONCURRENCY (--concurrency) must be at least 1"
+        );
+        let error = cli.resolve(|_| None).unwrap_err().to_string();
+        assert_eq!(error, "--concurrency must be at least 1");
+    }
+
+    #[test]
+    fn answers_of_no_tokens_and_absurd_backoffs_are_refused() {
+        let mut cli = args("c");
+        cli.max_tokens = Some(0);
+        let error = cli.resolve(|_| None).unwrap_err().to_string();
+        assert_eq!(error, "--max-tokens must be at least 1");
+        for absurd in [0, 3_600_000] {
+            let mut cli = args("c");
+            cli.retry_base_ms = Some(absurd);
+            let error = cli.resolve(|_| None).unwrap_err().to_string();
+            assert!(
+                error.starts_with("--retry-base-ms must be from 1 to 60000"),
+                "{error}"
+            );
+        }
+        let mut cli = args("c");
+        cli.retry_base_ms = Some(1);
+        let settings = cli.resolve(|_| None).unwrap();
+        assert_eq!(settings.model.retry.base, Duration::from_millis(1));
+    }
+}

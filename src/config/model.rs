@@ -1,0 +1,266 @@
+//! Which model to call and how: the provider, model name, servers and API key, and
+//! the checks on the sampling and retry options. Shared by `generate` and `validate`,
+//! so both read the same options the same way.
+
+use std::time::Duration;
+
+use super::{ConfigError, Purpose};
+use crate::provider::settings::{
+    ApiKey, DEFAULT_PROVIDER, MAX_RETRY_BASE_MS, ModelSettings, ProviderKind, TEMPERATURE_RANGE,
+};
+
+/// The options that choose the model, merged from the command line, the
+/// environment and the config file (each `None` or empty when not given).
+#[derive(Debug, Default, Clone)]
+pub struct ModelChoice {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub base_urls: Vec<String>,
+    pub ollama_base_url: Option<String>,
+    pub api_key: Option<String>,
+}
+
+/// The model a run was made with, as its record in the checkpoint says.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecordedModel {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub base_urls: Vec<String>,
+}
+
+/// Resolves `choice` into model settings with the defaults: the provider is the
+/// choice's, else the record's, else [`DEFAULT_PROVIDER`]; the model and servers are
+/// the choice's, else the record's when it is the same provider, else the
+/// provider's own.
+pub fn resolve_model(
+    choice: ModelChoice,
+    record: Option<&RecordedModel>,
+    env: impl Fn(&str) -> Option<String>,
+    purpose: Purpose,
+) -> Result<ModelSettings, ConfigError> {
+    let named = choice
+        .provider
+        .as_deref()
+        .or_else(|| record.and_then(|r| r.provider.as_deref()));
+    let provider = match named {
+        Some(name) => {
+            ProviderKind::parse(name).ok_or_else(|| ConfigError::UnknownProvider(name.into()))?
+        }
+        None => DEFAULT_PROVIDER,
+    };
+    // A record's model and servers are for its own provider only.
+    let record = record.filter(|r| match &r.provider {
+        Some(name) => ProviderKind::parse(name) == Some(provider),
+        None => choice.provider.is_none(),
+    });
+    let mut model = ModelSettings::new(provider);
+    if let Some(name) = choice
+        .model
+        .or_else(|| record.and_then(|r| r.model.clone()))
+    {
+        model.model = name;
+    }
+    let recorded_urls = record.map(|r| r.base_urls.clone()).unwrap_or_default();
+    model.base_urls = match (choice.base_urls, choice.ollama_base_url, provider) {
+        (urls, _, _) if !urls.is_empty() => urls,
+        (_, Some(url), ProviderKind::Local) => vec![url],
+        _ if !recorded_urls.is_empty() => recorded_urls,
+        _ => model.base_urls,
+    };
+    model.api_key = match resolve_key(provider, choice.api_key, &model.base_urls, &env) {
+        Err(error) if purpose == Purpose::Generate => return Err(error),
+        Err(_) => None,
+        Ok(key) => key,
+    };
+    Ok(model)
+}
+
+/// The API key for `provider`: `flag`, else its environment variables. A missing key
+/// is an error when the servers include the provider's official API (other servers,
+/// such as a local OpenAI-compatible one, may need none).
+pub fn resolve_key(
+    provider: ProviderKind,
+    flag: Option<String>,
+    base_urls: &[String],
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<ApiKey>, ConfigError> {
+    let key = flag.or_else(|| {
+        provider
+            .key_variables()
+            .iter()
+            .find_map(|var| env(var).filter(|k| !k.is_empty()))
+    });
+    let official = base_urls
+        .iter()
+        .any(|url| url.trim_end_matches('/') == provider.default_base_url());
+    match key {
+        Some(key) => Ok(Some(ApiKey::new(key))),
+        None if official && !provider.key_variables().is_empty() => Err(ConfigError::MissingKey {
+            provider,
+            variables: provider.key_variables().join(" or "),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// An option's flag and environment variable, for error messages.
+#[derive(Debug, Clone)]
+pub struct OptionName {
+    /// The long flag, without `--`.
+    pub flag: &'static str,
+    pub variable: Option<String>,
+}
+
+impl OptionName {
+    /// `--flag` of the options `A`, with the variable clap reads it from.
+    pub fn of<A: clap::Args>(flag: &'static str) -> Self {
+        let command = A::augment_args(clap::Command::new("options"));
+        let variable = command
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(flag))
+            .and_then(|arg| arg.get_env())
+            .map(|variable| variable.to_string_lossy().into_owned());
+        OptionName { flag, variable }
+    }
+}
+
+/// `--temperature` (or `GENERATOR_TEMPERATURE`) within [`TEMPERATURE_RANGE`].
+pub fn check_temperature(
+    temperature: f64,
+    name: OptionName,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<f64, ConfigError> {
+    if TEMPERATURE_RANGE.contains(&temperature) {
+        return Ok(temperature);
+    }
+    let rule = format!(
+        "between {:.1} and {:.1}",
+        TEMPERATURE_RANGE.start(),
+        TEMPERATURE_RANGE.end()
+    );
+    Err(ConfigError::invalid(name, rule, temperature, env))
+}
+
+/// `--max-tokens` (or `GENERATOR_MAX_TOKENS`): an answer of no token holds no pair.
+pub fn check_max_tokens(
+    max_tokens: u32,
+    name: OptionName,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<u32, ConfigError> {
+    if max_tokens == 0 {
+        return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, env));
+    }
+    Ok(max_tokens)
+}
+
+/// `--retry-base-ms` (or `GENERATOR_RETRY_BASE_MS`): from 1 ms (0 would retry at
+/// once, hammering a server that is in trouble) to [`MAX_RETRY_BASE_MS`].
+pub fn check_retry_base(
+    millis: u64,
+    name: OptionName,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Duration, ConfigError> {
+    if !(1..=MAX_RETRY_BASE_MS).contains(&millis) {
+        let rule = format!("from 1 to {MAX_RETRY_BASE_MS} milliseconds");
+        return Err(ConfigError::invalid(name, rule, millis as f64, env));
+    }
+    Ok(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(provider: &str, model: &str, url: &str) -> RecordedModel {
+        RecordedModel {
+            provider: Some(provider.into()),
+            model: Some(model.into()),
+            base_urls: vec![url.into()],
+        }
+    }
+
+    #[test]
+    fn the_record_fills_what_no_option_gives() {
+        let record = recorded("openai", "run-model", "http://127.0.0.1:1");
+        let model = resolve_model(
+            ModelChoice::default(),
+            Some(&record),
+            |_| None,
+            Purpose::Generate,
+        )
+        .unwrap();
+        assert_eq!(model.provider, ProviderKind::OpenAi);
+        assert_eq!(model.model, "run-model");
+        assert_eq!(model.base_urls, ["http://127.0.0.1:1"]);
+    }
+
+    #[test]
+    fn options_win_over_the_record() {
+        let record = recorded("openai", "run-model", "http://127.0.0.1:1");
+        let choice = ModelChoice {
+            model: Some("judge".into()),
+            base_urls: vec!["http://127.0.0.1:2".into()],
+            ..ModelChoice::default()
+        };
+        let model = resolve_model(choice, Some(&record), |_| None, Purpose::Generate).unwrap();
+        assert_eq!(model.provider, ProviderKind::OpenAi);
+        assert_eq!(model.model, "judge");
+        assert_eq!(model.base_urls, ["http://127.0.0.1:2"]);
+    }
+
+    #[test]
+    fn another_provider_ignores_the_records_model_and_servers() {
+        let record = recorded("openai", "gpt-4o-mini", "http://127.0.0.1:1");
+        let choice = ModelChoice {
+            provider: Some("ollama".into()),
+            ..ModelChoice::default()
+        };
+        let model = resolve_model(choice, Some(&record), |_| None, Purpose::Generate).unwrap();
+        assert_eq!(model.provider, ProviderKind::Local);
+        assert_eq!(model.model, ProviderKind::Local.default_model());
+        assert_eq!(model.base_urls, [ProviderKind::Local.default_base_url()]);
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused_naming_their_variable() {
+        let name = || OptionName {
+            flag: "max-tokens",
+            variable: Some("GENERATOR_MAX_TOKENS".into()),
+        };
+        let from_env = |var: &str| (var == "GENERATOR_MAX_TOKENS").then(|| "0".to_string());
+        let error = check_max_tokens(0, name(), from_env)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "GENERATOR_MAX_TOKENS (--max-tokens) must be at least 1"
+        );
+        let error = check_max_tokens(0, name(), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "--max-tokens must be at least 1");
+        assert_eq!(check_max_tokens(1, name(), |_| None).unwrap(), 1);
+
+        let retry = || OptionName {
+            flag: "retry-base-ms",
+            variable: None,
+        };
+        assert!(check_retry_base(0, retry(), |_| None).is_err());
+        assert!(check_retry_base(MAX_RETRY_BASE_MS + 1, retry(), |_| None).is_err());
+        assert_eq!(
+            check_retry_base(1, retry(), |_| None).unwrap(),
+            Duration::from_millis(1)
+        );
+
+        let temperature = || OptionName {
+            flag: "temperature",
+            variable: None,
+        };
+        assert!(check_temperature(2.5, temperature(), |_| None).is_err());
+        assert!(check_temperature(f64::NAN, temperature(), |_| None).is_err());
+        assert_eq!(
+            check_temperature(2.0, temperature(), |_| None).unwrap(),
+            2.0
+        );
+    }
+}

@@ -171,7 +171,8 @@ fn run_generate(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Re
             .map(|c| format!(", about ${c:.4}"))
             .unwrap_or_default();
         tracing::info!(
-            "{} pairs from {} chunks ({} failed, {} skipped, {} already done) in {} documents; tokens {} in / {} out{cost}; Q&A files in {}",
+            "{} pairs kept in the Q&A files ({} new); {} chunks done ({} failed, {} skipped, {} already done) in {} documents; tokens {} in / {} out{cost}; Q&A files in {}",
+            written.pairs_kept,
             written.pairs,
             written.chunks_completed,
             written.chunks_failed,
@@ -245,38 +246,29 @@ fn run_reparse(host: &PluginHost, args: ReparseArgs) -> Result<ExitCode> {
 fn run_validate(args: ValidateArgs) -> Result<ExitCode> {
     use tdg::generate::settings::{GenerateSettings, ProviderKind};
     let stored = tdg::validate::run_settings(&args.qa_dir).unwrap_or_default();
-    let stored_text = |key: &str| stored.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let stored_provider = Some(stored.provider.clone()).filter(|name| !name.is_empty());
     let provider_name = args
         .provider
         .clone()
-        .or_else(|| stored_text("provider"))
+        .or_else(|| stored_provider.clone())
         .unwrap_or_else(|| "local".into());
     let provider = ProviderKind::parse(&provider_name)
         .ok_or_else(|| tdg::config::ConfigError::UnknownProvider(provider_name.clone()))?;
     let mut model = GenerateSettings::new(".", &args.qa_dir, provider).model;
     // The run's model and servers, unless the provider was changed.
     let same_provider =
-        args.provider.is_none() || stored_text("provider").as_deref() == Some(provider.name());
+        args.provider.is_none() || stored_provider.as_deref() == Some(provider.name());
     if let Some(name) = args
         .model
         .clone()
-        .or_else(|| stored_text("model").filter(|_| same_provider))
+        .or_else(|| Some(stored.model.clone()).filter(|name| same_provider && !name.is_empty()))
     {
         model.model = name;
     }
-    let stored_urls: Vec<String> = stored
-        .get("base_urls")
-        .and_then(|v| v.as_array())
-        .map(|urls| {
-            urls.iter()
-                .filter_map(|u| u.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
     if !args.base_url.is_empty() {
         model.base_urls = args.base_url.clone();
-    } else if same_provider && !stored_urls.is_empty() {
-        model.base_urls = stored_urls;
+    } else if same_provider && !stored.base_urls.is_empty() {
+        model.base_urls = stored.base_urls;
     }
     model.api_key =
         tdg::config::resolve_key(provider, args.api_key.clone(), &model.base_urls, |var| {

@@ -284,7 +284,7 @@ fn corpus_views_from_the_cached_prefix_match_a_fresh_reading() {
     let views = |store: &CheckpointStore| -> Vec<Value> {
         stems
             .iter()
-            .map(|stem| view(&store, stem, DocumentStatus::InProgress))
+            .map(|stem| view(store, stem, DocumentStatus::InProgress))
             .collect()
     };
     let mut step = 0;

@@ -44,3 +44,4 @@ pub mod reparse;
 pub mod stats;
 pub mod timestamp;
 pub mod validate;
+pub mod views;

@@ -1,9 +1,10 @@
 //! The Q&A file (`<stem>_qa.json`): one document's generated pairs, in the original
-//! tool's format. See `Apache-2.0_qa.json` in the reference outputs.
+//! tool's format and key order. See `tests/fixtures/Apache-2.0_qa.json`.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// The suffix of Q&A file names: `<stem>_qa.json`.
 pub const QA_FILE_SUFFIX: &str = "_qa.json";
@@ -34,6 +35,65 @@ pub struct TrainingPair {
     /// With `--with-quality`: the grounding score, evidence span and reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<serde_json::Value>,
+}
+
+/// Where a document's generation stands, as its Q&A file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    /// Chunks are still being asked about (or a run left it half-done).
+    InProgress,
+    /// The run was stopped (Ctrl+C, SIGTERM, `--max-cost`) before the document finished.
+    Interrupted,
+    /// Every chunk has an outcome.
+    Completed,
+}
+
+/// A whole Q&A file, in the original tool's key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QaFile {
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    #[serde(default)]
+    pub processing_info: Map<String, Value>,
+    #[serde(default)]
+    pub qa_generation_info: Map<String, Value>,
+    /// Always empty: the original kept the key but not the chunks.
+    #[serde(default)]
+    pub chunks: Vec<Value>,
+    #[serde(default)]
+    pub training_pairs: Vec<TrainingPair>,
+    pub status: DocumentStatus,
+    /// The positions of the chunks that have pairs; how the original resumed.
+    pub completed_chunks: Vec<u32>,
+    #[serde(default)]
+    pub failed_chunks: Vec<u32>,
+    /// When the document completed (only with status `completed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<String>,
+    #[serde(default)]
+    pub summary: QaSummary,
+}
+
+/// A Q&A file's counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QaSummary {
+    pub total_chunks: u64,
+    pub completed_chunks: u64,
+    pub failed_chunks: u64,
+    pub total_qa_pairs: u64,
+}
+
+/// Reads a whole Q&A file.
+pub fn read_qa_file(path: &Path) -> Result<QaFile, QaFileError> {
+    let text = std::fs::read(path).map_err(|source| QaFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&text).map_err(|source| QaFileError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// What of a Q&A file `convert` needs; other keys are ignored.
@@ -122,6 +182,31 @@ mod tests {
     fn stems_drop_the_qa_suffix() {
         assert_eq!(stem_of(Path::new("dir/GPL-3_qa.json")), "GPL-3");
         assert_eq!(stem_of(Path::new("other.json")), "other");
+    }
+
+    #[test]
+    fn the_reference_file_reads_as_a_typed_qa_file_and_writes_back_the_same() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/Apache-2.0_qa.json");
+        let file = read_qa_file(&path).unwrap();
+        assert_eq!(file.status, DocumentStatus::Completed);
+        assert_eq!(file.completed_chunks.len(), 17);
+        assert_eq!(file.summary.total_qa_pairs, 51);
+        assert_eq!(file.training_pairs.len(), 51);
+        let original: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(serde_json::to_value(&file).unwrap(), original);
+    }
+
+    #[test]
+    fn statuses_are_written_as_the_original_wrote_them() {
+        let names: Vec<Value> = [
+            DocumentStatus::InProgress,
+            DocumentStatus::Interrupted,
+            DocumentStatus::Completed,
+        ]
+        .iter()
+        .map(|status| serde_json::to_value(status).unwrap())
+        .collect();
+        assert_eq!(names, ["in_progress", "interrupted", "completed"]);
     }
 
     #[test]

@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{CheckpointStore, ChunkStatus, Reparsed, StoredPair};
-use crate::generate::writer;
+use crate::checkpoint::{Access, CheckpointStore, ChunkStatus, Reparsed, StoreError, StoredPair};
 use crate::plugin::{ParserPlugin, parser::ParseError};
+use crate::views::{self, ViewError};
 
 /// What a re-parse changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -29,22 +29,18 @@ pub struct ReparseReport {
 pub enum ReparseError {
     #[error("{} holds no tdg checkpoint ({}): only runs made by tdg keep the raw answers to re-parse", .0.display(), crate::checkpoint::STORE_FILE)]
     NoCheckpoint(PathBuf),
-    #[error("{0}")]
-    Store(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    View(#[from] ViewError),
     #[error(transparent)]
     Plugin(#[from] crate::plugin::PluginError),
 }
 
 /// Re-parses every kept answer in `qa_dir` with `parser` and rewrites the Q&A files.
 pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, ReparseError> {
-    if !CheckpointStore::path_in(qa_dir).is_file() {
-        return Err(ReparseError::NoCheckpoint(qa_dir.to_path_buf()));
-    }
-    let mut store =
-        CheckpointStore::open(qa_dir).map_err(|e| ReparseError::Store(e.to_string()))?;
-    let answers = store
-        .raw_answers()
-        .map_err(|e| ReparseError::Store(e.to_string()))?;
+    let mut store = CheckpointStore::open_existing(qa_dir, Access::ReadWrite)?;
+    let answers = store.raw_answers()?;
     let mut report = ReparseReport {
         chunks: answers.len(),
         ..Default::default()
@@ -105,19 +101,21 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
             error,
         });
     }
-    store
-        .apply_parses(&parses)
-        .map_err(|e| ReparseError::Store(e.to_string()))?;
+    store.apply_parses(&parses)?;
     for stem in documents {
-        let finished = store
-            .is_document_finished(&stem)
-            .map_err(|e| ReparseError::Store(e.to_string()))?;
-        let status = if finished { "completed" } else { "in_progress" };
-        match writer::write_view(&store, qa_dir, &stem, status) {
-            Ok(Some(name)) => report.qa_files.push(name),
-            Ok(None) => {}
-            Err(message) => return Err(ReparseError::Store(message)),
+        if let Some(written) = views::rewrite(&store, qa_dir, &stem)? {
+            report.qa_files.push(written.name);
         }
     }
     Ok(report)
+}
+
+impl From<StoreError> for ReparseError {
+    /// A directory without a checkpoint gets the message that says why reparse needs one.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NoCheckpoint { qa_dir } => ReparseError::NoCheckpoint(qa_dir),
+            other => ReparseError::Store(other),
+        }
+    }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checkpoint::{CheckpointStore, DocumentFigures};
+use crate::checkpoint::{Access, CheckpointStore, DocumentFigures, StoreError};
 use crate::qa_file::QA_FILE_SUFFIX;
 
 /// One row of the report.
@@ -87,6 +87,8 @@ pub struct GroundingBucket {
 pub enum StatsError {
     #[error("{} holds no tdg checkpoint and no *_qa.json files", .0.display())]
     Empty(std::path::PathBuf),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("{0}")]
     Read(String),
 }
@@ -95,69 +97,69 @@ pub enum StatsError {
 const TOP_CAUSES: usize = 5;
 
 /// Reads the statistics of the Q&A directory `qa_dir`.
+///
+/// It never creates a checkpoint: without one (or with an empty file), the figures
+/// come from the Q&A files.
 pub fn collect(qa_dir: &Path) -> Result<Stats, StatsError> {
-    if CheckpointStore::path_in(qa_dir).is_file() {
-        let store = CheckpointStore::open(qa_dir).map_err(|e| StatsError::Read(e.to_string()))?;
-        let mut figures = store
-            .document_figures()
-            .map_err(|e| StatsError::Read(e.to_string()))?;
-        let causes = store
-            .failure_causes(TOP_CAUSES)
-            .map_err(|e| StatsError::Read(e.to_string()))?;
-        let summary = store
-            .quality_summary()
-            .map_err(|e| StatsError::Read(e.to_string()))?;
-        // Pairs are what the Q&A files hold: the kept ones.
-        for figure in &mut figures {
-            figure.pairs -= summary
-                .dropped_per_document
-                .get(&figure.stem)
-                .copied()
-                .unwrap_or(0);
-        }
-        let (scored, passed, failed) = store
-            .judge_figures()
-            .map_err(|e| StatsError::Read(e.to_string()))?;
-        let judge = (scored + failed > 0).then(|| JudgeStats {
-            scored,
-            passed,
-            pass_rate: if scored > 0 {
-                passed as f64 / scored as f64
-            } else {
-                0.0
-            },
-            failed,
-        });
-        let quality = QualityStats {
-            judge,
-            dropped: summary
-                .dropped
-                .iter()
-                .map(|(reason, n)| (reason.name().to_string(), *n))
-                .collect(),
-            grounding: (0..5)
-                .map(|i| GroundingBucket {
-                    from: i as f64 / 5.0,
-                    to: (i + 1) as f64 / 5.0,
-                    pairs: summary.grounding[i],
-                })
-                .collect(),
-        };
-        let documents: Vec<DocumentStats> = figures.iter().map(|f| row(&f.stem, f, true)).collect();
-        let total = row("TOTAL", &sum(&figures), true);
-        let failure_causes = causes
-            .into_iter()
-            .map(|(cause, chunks)| FailureCause { cause, chunks })
-            .collect();
-        return Ok(Stats {
-            source: "checkpoint",
-            documents,
-            total,
-            failure_causes,
-            quality: Some(quality),
-        });
+    match CheckpointStore::open_existing(qa_dir, Access::ReadOnly) {
+        Ok(store) => from_checkpoint(&store),
+        Err(StoreError::NoCheckpoint { .. }) => from_qa_files(qa_dir),
+        Err(error) => Err(error.into()),
     }
-    from_qa_files(qa_dir)
+}
+
+/// The figures of a checkpoint.
+fn from_checkpoint(store: &CheckpointStore) -> Result<Stats, StatsError> {
+    let mut figures = store.document_figures()?;
+    let causes = store.failure_causes(TOP_CAUSES)?;
+    let summary = store.quality_summary()?;
+    // Pairs are what the Q&A files hold: the kept ones.
+    for figure in &mut figures {
+        figure.pairs -= summary
+            .dropped_per_document
+            .get(&figure.stem)
+            .copied()
+            .unwrap_or(0);
+    }
+    let (scored, passed, failed) = store.judge_figures()?;
+    let judge = (scored + failed > 0).then(|| JudgeStats {
+        scored,
+        passed,
+        pass_rate: if scored > 0 {
+            passed as f64 / scored as f64
+        } else {
+            0.0
+        },
+        failed,
+    });
+    let quality = QualityStats {
+        judge,
+        dropped: summary
+            .dropped
+            .iter()
+            .map(|(reason, n)| (reason.name().to_string(), *n))
+            .collect(),
+        grounding: (0..5)
+            .map(|i| GroundingBucket {
+                from: i as f64 / 5.0,
+                to: (i + 1) as f64 / 5.0,
+                pairs: summary.grounding[i],
+            })
+            .collect(),
+    };
+    let documents: Vec<DocumentStats> = figures.iter().map(|f| row(&f.stem, f, true)).collect();
+    let total = row("TOTAL", &sum(&figures), true);
+    let failure_causes = causes
+        .into_iter()
+        .map(|(cause, chunks)| FailureCause { cause, chunks })
+        .collect();
+    Ok(Stats {
+        source: "checkpoint",
+        documents,
+        total,
+        failure_causes,
+        quality: Some(quality),
+    })
 }
 
 fn sum(figures: &[DocumentFigures]) -> DocumentFigures {

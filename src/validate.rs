@@ -11,6 +11,8 @@
 //!   cannot be read it is recorded as a failure, with the raw answer: never a default
 //!   score.
 //! - `--min-score` drops pairs below it from the Q&A files; they stay in the checkpoint.
+//! - Q&A files the checkpoint does not know (the original tool's) are imported first,
+//!   as `generate --resume` imports them, so their pairs are judged and counted.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -19,10 +21,12 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::checkpoint::{CheckpointStore, JudgeScores, Judgment, PairToJudge};
-use crate::generate::writer;
+use crate::checkpoint::{
+    Access, CheckpointStore, JudgeScores, Judgment, PairToJudge, RunRecord, StoreError,
+};
 use crate::provider::settings::ModelSettings;
 use crate::provider::{Message, ModelClient, ModelError};
+use crate::views::{self, ViewError};
 
 const JUDGE_SYSTEM: &str = "You are a strict fact-checker for question-answer training data. You compare an answer \
 with its source text and score it honestly.";
@@ -61,19 +65,45 @@ pub struct ValidateReport {
 /// Why a validation cannot run or had to stop.
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
-    #[error("{} holds no tdg checkpoint: validate judges the pairs of a tdg run", .0.display())]
+    #[error("{} holds no tdg checkpoint and no *_qa.json files: validate judges the pairs of a run", .0.display())]
     NoCheckpoint(PathBuf),
-    #[error("{0}")]
-    Store(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    View(#[from] ViewError),
     #[error("the validation stopped: {0}")]
     Model(ModelError),
 }
 
 /// The stored settings of the run in `qa_dir` (provider, model, base URLs), for
 /// judging with the same model by default.
-pub fn run_settings(qa_dir: &Path) -> Option<Value> {
-    let store = CheckpointStore::open(qa_dir).ok()?;
-    store.latest_settings().ok().flatten()
+pub fn run_settings(qa_dir: &Path) -> Option<RunRecord> {
+    let store = CheckpointStore::open_existing(qa_dir, Access::ReadOnly).ok()?;
+    store.latest_run_record().ok().flatten()
+}
+
+/// The checkpoint of `qa_dir`, with the Q&A files it does not know imported. A
+/// directory with neither is an error, and no checkpoint is created there.
+fn open_with_imports(qa_dir: &Path) -> Result<CheckpointStore, ValidateError> {
+    let mut store = match CheckpointStore::open_existing(qa_dir, Access::ReadWrite) {
+        Ok(store) => store,
+        Err(StoreError::NoCheckpoint { .. }) => {
+            let has_qa_files =
+                crate::qa_file::list_qa_files(qa_dir).is_ok_and(|files| !files.is_empty());
+            if !has_qa_files {
+                return Err(ValidateError::NoCheckpoint(qa_dir.to_path_buf()));
+            }
+            CheckpointStore::open(qa_dir)?
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let (documents, pairs) = crate::generate::legacy::import_qa_files(&mut store, qa_dir)?;
+    if documents > 0 {
+        tracing::info!(
+            "imported {pairs} pairs of {documents} Q&A files the checkpoint did not know (the original tool's)"
+        );
+    }
+    Ok(store)
 }
 
 /// Judges the pairs of `settings.qa_dir`.
@@ -81,20 +111,12 @@ pub async fn validate(
     settings: &ValidateSettings,
     cancel: CancellationToken,
 ) -> Result<ValidateReport, ValidateError> {
-    if !CheckpointStore::path_in(&settings.qa_dir).is_file() {
-        return Err(ValidateError::NoCheckpoint(settings.qa_dir.clone()));
-    }
-    let store =
-        CheckpointStore::open(&settings.qa_dir).map_err(|e| ValidateError::Store(e.to_string()))?;
-    let all = store
-        .pairs_to_judge()
-        .map_err(|e| ValidateError::Store(e.to_string()))?;
+    let store = open_with_imports(&settings.qa_dir)?;
+    let all = store.pairs_to_judge()?;
     let judged = if settings.rejudge {
         Default::default()
     } else {
-        store
-            .judged_pairs()
-            .map_err(|e| ValidateError::Store(e.to_string()))?
+        store.judged_pairs()?
     };
     let (done, todo): (Vec<PairToJudge>, Vec<PairToJudge>) = all.into_iter().partition(|pair| {
         judged.contains(&(pair.stem.clone(), pair.position, pair.question.clone()))
@@ -153,9 +175,7 @@ pub async fn validate(
                     }
                 }
                 let store = store.lock().unwrap_or_else(|p| p.into_inner());
-                store
-                    .record_judgment(&judgment)
-                    .map_err(|e| ValidateError::Store(e.to_string()))?;
+                store.record_judgment(&judgment)?;
             }
         }
     }
@@ -164,40 +184,16 @@ pub async fn validate(
     if let Some(min) = settings.min_score {
         let mut filter = store.quality_filter();
         filter.min_judge_score = Some(min);
-        store
-            .set_quality_filter(&filter)
-            .map_err(|e| ValidateError::Store(e.to_string()))?;
+        store.set_quality_filter(&filter)?;
     }
-    rewrite_views(&store, &settings.qa_dir)?;
-    let (scored, passed, _) = store
-        .judge_figures()
-        .map_err(|e| ValidateError::Store(e.to_string()))?;
+    views::rewrite_all(&store, &settings.qa_dir)?;
+    let (scored, passed, _) = store.judge_figures()?;
     report.total_scored = scored;
     report.total_passed = passed;
     if let Some(error) = stop {
         return Err(ValidateError::Model(error));
     }
     Ok(report)
-}
-
-/// Rewrites every document's Q&A file under the run's (possibly new) filter.
-fn rewrite_views(store: &CheckpointStore, qa_dir: &Path) -> Result<(), ValidateError> {
-    for stem in store
-        .document_stems()
-        .map_err(|e| ValidateError::Store(e.to_string()))?
-    {
-        let finished = store
-            .is_document_finished(&stem)
-            .map_err(|e| ValidateError::Store(e.to_string()))?;
-        writer::write_view(
-            store,
-            qa_dir,
-            &stem,
-            if finished { "completed" } else { "in_progress" },
-        )
-        .map_err(ValidateError::Store)?;
-    }
-    Ok(())
 }
 
 /// Asks the judge about one pair: scores, or a recorded failure to read them. Only

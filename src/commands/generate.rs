@@ -60,7 +60,8 @@ pub fn run(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Result<
             .map(|c| format!(", about ${c:.4}"))
             .unwrap_or_default();
         tracing::info!(
-            "{} pairs from {} chunks ({} failed, {} skipped, {} already done) in {} documents; tokens {} in / {} out{cost}; Q&A files in {}",
+            "{} pairs kept in the Q&A files ({} new); {} chunks done ({} failed, {} skipped, {} already done) in {} documents; tokens {} in / {} out{cost}; Q&A files in {}",
+            written.pairs_kept,
             written.pairs,
             written.chunks_completed,
             written.chunks_failed,

@@ -12,7 +12,6 @@ use super::model::{
     resolve_model,
 };
 use super::{ConfigError, OptionName, Purpose, read_config_file};
-use crate::checkpoint::CheckpointStore;
 use crate::generate::settings::DEFAULT_CONCURRENCY;
 use crate::provider::RetryPolicy;
 use crate::validate::ValidateSettings;
@@ -134,24 +133,12 @@ fn option(flag: &'static str) -> OptionName {
 /// The model the run in `qa_dir` was made with, from its checkpoint's latest
 /// settings; none when there is no checkpoint (it is not created here).
 pub fn recorded_model(qa_dir: &Path) -> Option<RecordedModel> {
-    if !CheckpointStore::path_in(qa_dir).is_file() {
-        return None;
-    }
-    let stored = crate::validate::run_settings(qa_dir)?;
-    let text = |key: &str| stored.get(key).and_then(|v| v.as_str()).map(str::to_string);
-    let base_urls = stored
-        .get("base_urls")
-        .and_then(|v| v.as_array())
-        .map(|urls| {
-            urls.iter()
-                .filter_map(|url| url.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let record = crate::validate::run_settings(qa_dir)?;
+    let named = |text: String| Some(text).filter(|text| !text.is_empty());
     Some(RecordedModel {
-        provider: text("provider"),
-        model: text("model"),
-        base_urls,
+        provider: named(record.provider),
+        model: named(record.model),
+        base_urls: record.base_urls,
     })
 }
 

@@ -22,8 +22,10 @@
 //! # Ok(()) }
 //! ```
 
-mod legacy;
+pub(crate) mod legacy;
 pub mod pipeline;
+mod record;
+mod resume;
 pub mod settings;
 pub mod writer;
 
@@ -31,18 +33,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::checkpoint::{CheckpointStore, ChunkStatus, DocumentRecord, STORE_FILE};
+use crate::checkpoint::{Access, CheckpointStore, STORE_FILE, StoreError};
 use crate::chunks::{self, ChunkFile};
 use crate::plugin::{PluginError, PluginHost};
 use crate::progress::{self, Progress, ProgressMode};
 use crate::prompt::PromptBuilder;
 use crate::provider::{ModelClient, ModelError};
 use crate::{atomic_file, pyjson, timestamp};
-use pipeline::{PlannedDocument, ProducerReport, Stop, WorkerContext};
+use pipeline::{ProducerReport, Stop, WorkerContext};
 use settings::{ApiKey, GenerateSettings, ProviderKind};
 use writer::{Budget, WriterHooks, WriterMessage, WriterReport};
 
@@ -73,8 +75,11 @@ pub enum GenerateError {
     ExistingRun { qa_dir: PathBuf, what: String },
     #[error(transparent)]
     Plugin(#[from] PluginError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The writer could not record, and says what to do.
     #[error("{0}")]
-    Store(String),
+    Recording(String),
     #[error("the prompt for chunk {position} of {} cannot be built: {source}", file.display())]
     Prompt {
         file: PathBuf,
@@ -245,8 +250,7 @@ impl Generator {
         let parser = self.host.parser_plugin(&settings.prompt.parser)?;
         let preloaded = check_prompt(&prompt, &files)?;
         prepare_qa_dir(settings)?;
-        let store = CheckpointStore::open(&settings.qa_dir)
-            .map_err(|e| GenerateError::Store(e.to_string()))?;
+        let store = CheckpointStore::open(&settings.qa_dir)?;
         let client = ModelClient::new(settings.model.clone(), settings.concurrency)
             .map_err(GenerateError::Model)?;
         tracing::info!(
@@ -264,15 +268,14 @@ impl Generator {
         if filter.min_judge_score.is_none() {
             filter.min_judge_score = store.quality_filter().min_judge_score;
         }
-        store
-            .set_quality_filter(&filter)
-            .map_err(|e| GenerateError::Store(e.to_string()))?;
+        store.set_quality_filter(&filter)?;
         let done = if settings.resume {
             legacy::import_original_runs(&mut store, &settings.qa_dir, &files);
-            done_chunks(&store, settings.skip_failed)?
+            resume::done_chunks(&store)?
         } else {
             Default::default()
         };
+        let skip_failed = settings.skip_failed;
         let (writer_tx, writer_rx) = std::sync::mpsc::channel();
         let fatal = Arc::new(std::sync::Mutex::new(None::<String>));
         let budget_reached = Arc::new(std::sync::Mutex::new(None::<f64>));
@@ -324,7 +327,7 @@ impl Generator {
             prompt,
             parser,
             client: client.clone(),
-            settings_json: Arc::new(chunk_settings_json(settings)),
+            run_record: Arc::new(record::run_record(settings)),
             questions: settings.prompt.questions_per_chunk,
             parse_retries: settings.prompt.parse_retries,
             grace: Duration::from_secs(5),
@@ -342,8 +345,10 @@ impl Generator {
                 ))
             })
             .collect();
-        let generation_info = generation_info(settings);
-        let plan = move |file: ChunkFile| plan_document(file, &done, &generation_info);
+        let generation_info = record::generation_info(settings);
+        let plan = move |file: ChunkFile| {
+            resume::plan_document(file, &done, skip_failed, &generation_info)
+        };
         let files_report = pipeline::produce(
             files,
             preloaded,
@@ -375,7 +380,7 @@ impl Generator {
 
         write_summary(settings, &files_report, &writer_report);
         if let Some(message) = store_error {
-            return Err(GenerateError::Store(message));
+            return Err(GenerateError::Recording(message));
         }
         if let Some(error) = stop {
             if let ModelError::Permanent { status: 404, .. } = &error
@@ -456,7 +461,7 @@ fn prepare_qa_dir(settings: &GenerateSettings) -> Result<(), GenerateError> {
         .iter()
         .map(|path| crate::qa_file::file_name(path))
         .collect();
-    let has_store = store_path.exists();
+    let has_store = store_path.is_file();
     if settings.resume || (!has_store && qa_files.is_empty()) {
         return Ok(());
     }
@@ -471,7 +476,9 @@ fn prepare_qa_dir(settings: &GenerateSettings) -> Result<(), GenerateError> {
         return Ok(());
     }
     let what = if has_store {
-        match CheckpointStore::open(&settings.qa_dir).and_then(|s| s.counts()) {
+        match CheckpointStore::open_existing(&settings.qa_dir, Access::ReadOnly)
+            .and_then(|s| s.counts())
+        {
             Ok((chunks, documents)) => {
                 format!("{chunks} chunks of {documents} documents in its checkpoint")
             }
@@ -483,103 +490,6 @@ fn prepare_qa_dir(settings: &GenerateSettings) -> Result<(), GenerateError> {
     Err(GenerateError::ExistingRun {
         qa_dir: settings.qa_dir.clone(),
         what,
-    })
-}
-
-type DoneChunks = std::collections::HashMap<String, std::collections::HashSet<u32>>;
-
-/// The chunks that already have a final outcome, per document. Failed chunks are
-/// not done, unless `skip_failed`: a resume asks again.
-fn done_chunks(store: &CheckpointStore, skip_failed: bool) -> Result<DoneChunks, GenerateError> {
-    let mut done = DoneChunks::new();
-    for stem in store
-        .document_stems()
-        .map_err(|e| GenerateError::Store(e.to_string()))?
-    {
-        let statuses = store
-            .chunk_statuses(&stem)
-            .map_err(|e| GenerateError::Store(e.to_string()))?;
-        let finished = statuses
-            .into_iter()
-            .filter(|(_, status)| skip_failed || *status != ChunkStatus::Failed)
-            .map(|(p, _)| p);
-        done.insert(stem, finished.collect());
-    }
-    Ok(done)
-}
-
-/// Decides which chunks of a file still need work, and describes it for the store.
-fn plan_document(
-    file: ChunkFile,
-    done: &DoneChunks,
-    generation_info: &Map<String, Value>,
-) -> Result<(PlannedDocument, WriterMessage), String> {
-    let finished = done.get(&file.stem);
-    let pending: Vec<usize> = (0..file.chunks.len())
-        .filter(|&index| finished.is_none_or(|set| !set.contains(&(index as u32))))
-        .collect();
-    let mut generation_info = generation_info.clone();
-    generation_info.insert("generated_at".into(), json!(timestamp::now()));
-    let record = DocumentRecord {
-        stem: file.stem.clone(),
-        chunks_file: file.path.clone(),
-        metadata: file.metadata.clone(),
-        processing_info: file.processing_info.clone(),
-        total_chunks: file.chunks.len() as u32,
-        generation_info,
-    };
-    let message = WriterMessage::Document {
-        record: Box::new(record),
-        pending: pending.len(),
-    };
-    Ok((
-        PlannedDocument {
-            doc: Arc::new(file),
-            pending,
-        },
-        message,
-    ))
-}
-
-/// The original's `qa_generation_info`, without `generated_at`.
-fn generation_info(settings: &GenerateSettings) -> Map<String, Value> {
-    let mut info = Map::new();
-    info.insert("provider".into(), json!(settings.model.provider.name()));
-    info.insert("model".into(), json!(settings.model.model));
-    info.insert(
-        "questions_per_chunk".into(),
-        json!(settings.prompt.questions_per_chunk),
-    );
-    info.insert("temperature".into(), json!(settings.model.temperature));
-    info.insert("max_tokens".into(), json!(settings.model.max_tokens));
-    info
-}
-
-/// The settings a chunk records it was made with (never the key).
-fn chunk_settings_json(settings: &GenerateSettings) -> Value {
-    let model = &settings.model;
-    let prompt = &settings.prompt;
-    json!({
-        "provider": model.provider.name(),
-        "model": model.model,
-        "base_urls": model.base_urls,
-        "temperature": model.temperature,
-        "max_tokens": model.max_tokens,
-        "structured": model.structured,
-        "ollama": {
-            "top_k": model.ollama.top_k,
-            "top_p": model.ollama.top_p,
-            "repeat_penalty": model.ollama.repeat_penalty,
-            "num_predict": model.ollama.num_predict,
-            "stop": model.ollama.stop,
-        },
-        "questions_per_chunk": prompt.questions_per_chunk,
-        "system_message": prompt.system_message,
-        "extra_instructions": prompt.extra_instructions,
-        "template": prompt.template.as_ref().map(|(name, _)| name),
-        "vars": prompt.vars,
-        "prompt_plugin": prompt.prompt_plugin.display_name(),
-        "parser": prompt.parser.display_name(),
     })
 }
 

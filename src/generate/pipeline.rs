@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -33,7 +33,8 @@ pub struct WorkerContext {
     pub parser: ParserPlugin,
     pub client: ModelClient,
     /// The settings each chunk records, as JSON.
-    pub settings_json: Arc<Value>,
+    /// The settings every outcome records it was made with.
+    pub run_record: Arc<crate::checkpoint::RunRecord>,
     pub questions: u32,
     pub parse_retries: u32,
     /// How long a request in flight may go on after Ctrl+C.
@@ -104,7 +105,7 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
         error: None,
         raw_response: None,
         prompt: None,
-        settings: context.settings_json.clone(),
+        settings: context.run_record.clone(),
         tokens_in: 0,
         tokens_out: 0,
         duration_ms: 0,

@@ -3,7 +3,8 @@
 //! Workers send it chunk outcomes; it records them in batches (one transaction for
 //! whatever has arrived, so the disk sync is shared), appends failures to the failure
 //! log, and rewrites a document's `_qa.json` view when the document is finished, every
-//! few seconds while it is in progress, and when the run ends.
+//! few seconds while it is in progress, and when the run ends. At the end the failure
+//! log is rewritten from the store, so it lists the chunks that are failed now.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{File, OpenOptions};
@@ -20,8 +21,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::checkpoint::{CheckpointStore, ChunkOutcome, ChunkStatus, DocumentRecord, StoreError};
 use crate::generate::settings::CostSettings;
 use crate::progress::Progress;
-use crate::qa_file::QA_FILE_SUFFIX;
-use crate::{atomic_file, pyjson, timestamp};
+use crate::qa_file::DocumentStatus;
+use crate::{atomic_file, pyjson, timestamp, views};
 
 /// The failure log's file name in the Q&A directory.
 pub const FAILURE_LOG: &str = "qa_generation_failures.jsonl";
@@ -32,10 +33,13 @@ const BATCH: usize = 512;
 
 /// What the writer is told.
 pub enum WriterMessage {
-    /// A document whose `pending` chunks are about to be queued.
+    /// A document whose `pending` chunks are about to be queued; the outcomes at
+    /// `stale` positions (chunks whose text changed, or that no longer exist) are
+    /// forgotten first.
     Document {
         record: Box<DocumentRecord>,
         pending: usize,
+        stale: Vec<u32>,
     },
     /// A chunk's outcome.
     Outcome(Box<ChunkOutcome>),
@@ -56,7 +60,10 @@ pub struct WriterReport {
     pub chunks_completed: u64,
     pub chunks_failed: u64,
     pub chunks_skipped: u64,
+    /// Pairs the model gave in this run, before the quality gate.
     pub pairs: u64,
+    /// Pairs the Q&A files of this run's documents keep, as `tdg stats` counts them.
+    pub pairs_kept: u64,
     pub tokens_in: u64,
     pub tokens_out: u64,
     /// Set if the writer could not record: the run must stop.
@@ -86,14 +93,12 @@ pub struct TrainingOutput {
 impl TrainingOutput {
     /// Writes the training file of `stem` from its view in `store`.
     fn write(&self, store: &CheckpointStore, stem: &str) -> Result<(), String> {
-        let Some(view) = store
-            .qa_file_view(stem, "completed")
-            .map_err(|e| e.to_string())?
+        let Some(file) =
+            views::qa_file(store, stem, DocumentStatus::Completed).map_err(|e| e.to_string())?
         else {
             return Ok(());
         };
-        let pairs: Vec<crate::qa_file::TrainingPair> =
-            serde_json::from_value(view["training_pairs"].clone()).map_err(|e| e.to_string())?;
+        let pairs = file.training_pairs;
         let path = crate::convert::training_file_path(
             &self.dir,
             stem,
@@ -132,6 +137,8 @@ struct Writer {
     pending: HashMap<String, usize>,
     /// Documents with outcomes not yet in their view.
     dirty: BTreeSet<String>,
+    /// The pairs each document's file kept when it was last written.
+    kept: HashMap<String, u64>,
     report: WriterReport,
 }
 
@@ -150,6 +157,7 @@ pub fn run(
         qa_dir,
         pending: HashMap::new(),
         dirty: BTreeSet::new(),
+        kept: HashMap::new(),
         report: WriterReport::default(),
     };
     let mut last_views = Instant::now();
@@ -172,9 +180,13 @@ pub fn run(
                         writer.record(&mut batch);
                     }
                 }
-                WriterMessage::Document { record, pending } => {
+                WriterMessage::Document {
+                    record,
+                    pending,
+                    stale,
+                } => {
                     writer.record(&mut batch);
-                    writer.register(*record, pending);
+                    writer.register(*record, pending, &stale);
                 }
                 WriterMessage::Finish { interrupted, done } => {
                     finish = Some((interrupted, done));
@@ -189,7 +201,7 @@ pub fn run(
             return;
         }
         if last_views.elapsed() >= VIEW_INTERVAL {
-            writer.write_dirty_views("in_progress");
+            writer.write_dirty_views(DocumentStatus::InProgress);
             last_views = Instant::now();
         }
     }
@@ -206,10 +218,14 @@ impl Writer {
         }
     }
 
-    fn register(&mut self, record: DocumentRecord, pending: usize) {
+    fn register(&mut self, record: DocumentRecord, pending: usize, stale: &[u32]) {
         let stem = record.stem.clone();
-        if let Err(error) = self.store.put_document(&record) {
-            return self.fail(error.to_string());
+        if let Err(error) = self
+            .store
+            .put_document(&record)
+            .and_then(|()| self.store.forget_chunks(&stem, stale))
+        {
+            return self.fail(disk_hint(error));
         }
         if pending == 0 {
             self.complete(&stem);
@@ -291,7 +307,7 @@ impl Writer {
             tracing::error!("{error}");
         }
         self.report.documents_completed += 1;
-        self.write_view(stem, "completed");
+        self.write_view(stem, DocumentStatus::Completed);
         if let Some(training) = &self.hooks.training
             && let Err(message) = training.write(&self.store, stem)
         {
@@ -300,7 +316,7 @@ impl Writer {
         self.dirty.remove(stem);
     }
 
-    fn write_dirty_views(&mut self, status: &str) {
+    fn write_dirty_views(&mut self, status: DocumentStatus) {
         for stem in std::mem::take(&mut self.dirty) {
             if self.pending.contains_key(&stem) {
                 self.write_view(&stem, status);
@@ -310,30 +326,68 @@ impl Writer {
 
     fn finish(&mut self, interrupted: bool) {
         let status = if interrupted {
-            "interrupted"
+            DocumentStatus::Interrupted
         } else {
-            "in_progress"
+            DocumentStatus::InProgress
         };
         let unfinished: Vec<String> = self.pending.keys().cloned().collect();
         for stem in unfinished {
             self.write_view(&stem, status);
         }
-        if let Some(log) = &mut self.failure_log {
-            let _ = log.sync_all();
+        self.report.pairs_kept = self.kept.values().sum();
+        self.failure_log = None;
+        self.rewrite_failure_log();
+    }
+
+    /// Rewrites the failure log from the store: the chunks failed now, not every
+    /// failure ever appended (a chunk retried with success, or changed, leaves it).
+    fn rewrite_failure_log(&mut self) {
+        let path = self.qa_dir.join(FAILURE_LOG);
+        let failed = match self.store.failed_chunks() {
+            Ok(failed) => failed,
+            Err(error) => return tracing::warn!("cannot rewrite the failure log: {error}"),
+        };
+        if failed.is_empty() {
+            if let Err(error) = std::fs::remove_file(&path)
+                && error.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("cannot remove {}: {error}", path.display());
+            }
+            return;
+        }
+        let written = atomic_file::write_with(&path, |file| {
+            for chunk in &failed {
+                let line = json!({
+                    "document": chunk.stem,
+                    "chunk_position": chunk.position,
+                    "chunk_id": chunk.chunk_id,
+                    "error": chunk.error,
+                    "prompt": chunk.prompt,
+                    "raw_response": chunk.raw_response,
+                    "attempts": chunk.attempts,
+                    "failed_at": chunk.failed_at,
+                });
+                writeln!(file, "{}", pyjson::to_line(&line))?;
+            }
+            Ok(())
+        });
+        if let Err(error) = written {
+            tracing::warn!("cannot rewrite the failure log {}: {error}", path.display());
         }
     }
 
     /// Writes a document's view; failures are logged, never fatal, since the store
     /// still holds everything and the view can be written again.
-    fn write_view(&mut self, stem: &str, status: &str) {
-        match write_view(&self.store, &self.qa_dir, stem, status) {
-            Ok(Some(name)) => {
-                if !self.report.qa_files.contains(&name) {
-                    self.report.qa_files.push(name);
+    fn write_view(&mut self, stem: &str, status: DocumentStatus) {
+        match views::write(&self.store, &self.qa_dir, stem, status) {
+            Ok(Some(written)) => {
+                self.kept.insert(stem.to_string(), written.pairs);
+                if !self.report.qa_files.contains(&written.name) {
+                    self.report.qa_files.push(written.name);
                 }
             }
             Ok(None) => {}
-            Err(message) => tracing::error!("{message}"),
+            Err(error) => tracing::error!("{error}"),
         }
     }
 
@@ -367,31 +421,10 @@ impl Writer {
     }
 }
 
-/// Writes the `_qa.json` view of `stem` into `qa_dir` atomically, with `status`;
-/// returns the file's name, or `None` if the store does not know the document.
-pub fn write_view(
-    store: &CheckpointStore,
-    qa_dir: &Path,
-    stem: &str,
-    status: &str,
-) -> Result<Option<String>, String> {
-    let Some(view) = store
-        .qa_file_view(stem, status)
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(None);
-    };
-    let name = format!("{stem}{QA_FILE_SUFFIX}");
-    let path = qa_dir.join(&name);
-    atomic_file::write_with(&path, |file| pyjson::write_pretty(file, &view))
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    Ok(Some(name))
-}
-
 /// Adds what to do when the store cannot be written.
 fn disk_hint(error: StoreError) -> String {
     format!(
         "{error}. Nothing recorded before this is lost; free disk space or fix the permissions of {}, then run again with --resume",
-        error.path.parent().unwrap_or(Path::new(".")).display()
+        error.path().parent().unwrap_or(Path::new(".")).display()
     )
 }

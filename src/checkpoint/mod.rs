@@ -1,0 +1,243 @@
+//! The checkpoint store: every chunk's outcome, durable the moment it is recorded.
+//!
+//! An SQLite database (`.tdg-checkpoint.sqlite3`, WAL journal, full sync) in the Q&A
+//! directory holds, per chunk, its pairs or its failure and cause, the model's raw
+//! response, the prompt, a hash of its text, and the settings it was made with. The
+//! `_qa.json` files are views rendered from it (by [`crate::views`]), so they can be
+//! rewritten at any time without losing anything, and a parser can be re-run over the
+//! raw responses without calling the model.
+//!
+//! One job per file: [`schema`] opens, versions and migrates; [`outcomes`] records and
+//! reads chunk outcomes; [`judgments`] keeps the judge's verdicts; [`replay`] runs the
+//! quality gate over stored pairs (with the corpus prefix cache); [`figures`] sums
+//! them for `stats`; [`document_view`] gathers what a document's Q&A file shows.
+
+mod document_view;
+mod figures;
+mod judgments;
+mod outcomes;
+mod replay;
+mod run_record;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::quality::{DropReason, PairQuality};
+
+pub use document_view::{DocumentView, KeptPair};
+pub use judgments::{JudgeScores, Judgment, PairToJudge};
+pub use outcomes::{FailedChunk, StoredChunk};
+pub use run_record::{OllamaRecord, RunRecord};
+pub use schema::{Access, SCHEMA_VERSION, STORE_FILE};
+
+/// How a chunk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkStatus {
+    Completed,
+    Failed,
+    /// Empty text: nothing to ask about.
+    Skipped,
+}
+
+impl ChunkStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChunkStatus::Completed => "completed",
+            ChunkStatus::Failed => "failed",
+            ChunkStatus::Skipped => "skipped",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "completed" => ChunkStatus::Completed,
+            "skipped" => ChunkStatus::Skipped,
+            _ => ChunkStatus::Failed,
+        }
+    }
+}
+
+/// A question/answer pair as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredPair {
+    pub question: String,
+    pub answer: String,
+    /// What the quality gate found; absent for pairs imported from the original tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<PairQuality>,
+}
+
+impl StoredPair {
+    /// A pair without quality figures.
+    pub fn new(question: impl Into<String>, answer: impl Into<String>) -> Self {
+        StoredPair {
+            question: question.into(),
+            answer: answer.into(),
+            quality: None,
+        }
+    }
+}
+
+/// A document, as registered when its chunks are first queued.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentRecord {
+    pub stem: String,
+    pub chunks_file: PathBuf,
+    pub metadata: Map<String, Value>,
+    pub processing_info: Map<String, Value>,
+    pub total_chunks: u32,
+    /// The original's `qa_generation_info` (provider, model, settings, generated_at).
+    pub generation_info: Map<String, Value>,
+}
+
+/// One chunk's outcome.
+#[derive(Debug, Clone)]
+pub struct ChunkOutcome {
+    pub stem: String,
+    pub position: u32,
+    pub chunk_id: String,
+    pub chunk_index: i64,
+    pub chunk_start: i64,
+    pub chunk_end: i64,
+    pub source_text: String,
+    pub status: ChunkStatus,
+    pub pairs: Vec<StoredPair>,
+    pub error: Option<String>,
+    pub raw_response: Option<String>,
+    /// The messages sent, as JSON.
+    pub prompt: Option<Value>,
+    /// The settings the chunk was made with (shared by a run's chunks).
+    pub settings: std::sync::Arc<RunRecord>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub duration_ms: u64,
+    pub attempts: u32,
+}
+
+/// A chunk's raw model answer, as kept for re-parsing.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    pub stem: String,
+    pub position: u32,
+    pub raw_response: String,
+    pub questions: u32,
+    pub status: ChunkStatus,
+    pub pairs: Vec<StoredPair>,
+    /// The messages that were sent.
+    pub prompt: Vec<crate::provider::Message>,
+    /// The chunk's text.
+    pub source_text: String,
+}
+
+/// A chunk's new parse result.
+#[derive(Debug, Clone)]
+pub struct Reparsed {
+    pub stem: String,
+    pub position: u32,
+    pub status: ChunkStatus,
+    pub pairs: Vec<StoredPair>,
+    pub error: Option<String>,
+}
+
+/// What the quality filter did to a run's pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QualitySummary {
+    pub dropped: std::collections::BTreeMap<DropReason, u64>,
+    pub dropped_per_document: std::collections::BTreeMap<String, u64>,
+    /// Kept pairs per fifth of the grounding scale.
+    pub grounding: [u64; 5],
+}
+
+/// One document's figures, summed over its chunk outcomes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DocumentFigures {
+    pub stem: String,
+    pub total_chunks: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub pairs: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// Time spent on the chunks that were asked about, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// Errors of the store, naming its file (or the directory that has none).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{} holds no tdg checkpoint ({STORE_FILE}): run tdg generate there first",
+        qa_dir.display()
+    )]
+    NoCheckpoint { qa_dir: PathBuf },
+    #[error("checkpoint {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "checkpoint {} has schema version {found}, newer than the {supported} this tdg reads: use a newer tdg, or start again with --overwrite",
+        path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "checkpoint {} has an unknown schema version ({found}): it was not written by tdg; move it away or start again with --overwrite",
+        path.display()
+    )]
+    UnknownSchema { path: PathBuf, found: String },
+}
+
+impl StoreError {
+    fn sqlite(path: &Path, source: rusqlite::Error) -> Self {
+        StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The checkpoint's file, or the directory without one.
+    pub fn path(&self) -> &Path {
+        match self {
+            StoreError::NoCheckpoint { qa_dir } => qa_dir,
+            StoreError::Sqlite { path, .. }
+            | StoreError::NewerSchema { path, .. }
+            | StoreError::UnknownSchema { path, .. } => path,
+        }
+    }
+}
+
+/// The hash of a chunk's text that tells a changed chunk on `--resume`: SHA-256, hex.
+pub fn text_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The checkpoint database of one Q&A directory.
+pub struct CheckpointStore {
+    conn: Connection,
+    path: PathBuf,
+    /// The settings row recorded last, to skip looking it up for every chunk.
+    last_settings: Option<(std::sync::Arc<RunRecord>, i64)>,
+    /// Under corpus-wide dedupe, the gate that has seen the first completed documents.
+    corpus_prefix: std::cell::RefCell<Option<replay::CorpusPrefix>>,
+}
+
+impl CheckpointStore {
+    fn fail(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::sqlite(&self.path, source)
+    }
+}

@@ -254,6 +254,48 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<f64>,
 
+    /// The most time to wait for a connection to the server, in seconds [default: 10].
+    #[arg(
+        long,
+        env = "GENERATOR_CONNECT_TIMEOUT",
+        value_name = "SECONDS",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_timeout: Option<f64>,
+
+    /// The most time to wait for an answer to begin (its status line), in seconds
+    /// [default: --request-timeout].
+    #[arg(
+        long,
+        env = "GENERATOR_FIRST_BYTE_TIMEOUT",
+        value_name = "SECONDS",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_byte_timeout: Option<f64>,
+
+    /// Stop the run after this many timed-out requests while none has succeeded [default: 3].
+    #[arg(
+        long,
+        env = "GENERATOR_MAX_TIMEOUTS",
+        value_name = "N",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_timeouts: Option<u32>,
+
+    /// Stop the run when the server has answered only 429 (rate limited) for this
+    /// long, in seconds [default: 600].
+    #[arg(
+        long,
+        env = "GENERATOR_RATE_LIMIT_TIMEOUT",
+        value_name = "SECONDS",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_timeout: Option<f64>,
+
     /// Ollama server URL [default: http://localhost:11434].
     #[arg(
         long,
@@ -616,6 +658,29 @@ impl GenerateArgs {
                 });
             }
             model.request_timeout = Duration::from_secs_f64(seconds);
+        }
+        let seconds = |value: Option<f64>, flag: &'static str| match value {
+            Some(seconds) if !(seconds > 0.0 && seconds.is_finite()) => Err(ConfigError::Invalid {
+                flag,
+                rule: "a positive number of seconds",
+            }),
+            other => Ok(other.map(Duration::from_secs_f64)),
+        };
+        if let Some(connect) = seconds(self.connect_timeout, "connect-timeout")? {
+            model.patience.connect_timeout = connect;
+        }
+        model.patience.first_byte_timeout = seconds(self.first_byte_timeout, "first-byte-timeout")?;
+        if let Some(bound) = seconds(self.rate_limit_timeout, "rate-limit-timeout")? {
+            model.patience.rate_limited_for = bound;
+        }
+        if let Some(timeouts) = self.max_timeouts {
+            if timeouts == 0 {
+                return Err(ConfigError::Invalid {
+                    flag: "max-timeouts",
+                    rule: "at least 1",
+                });
+            }
+            model.patience.timeouts = timeouts;
         }
         if let Some(retries) = self.max_retries {
             model.retry.max_retries = retries;

@@ -226,6 +226,11 @@ fn run_prompt(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
 }
 
 fn run_reparse(host: &PluginHost, args: ReparseArgs) -> Result<ExitCode> {
+    let _lock = args
+        .qa_dir
+        .is_dir()
+        .then(|| tdg::dir_lock::lock(&args.qa_dir))
+        .transpose()?;
     let parser = host.parser_plugin(&PluginSource::parse(&args.parser)?)?;
     let report = tdg::reparse::reparse(&args.qa_dir, &parser)?;
     tracing::info!(
@@ -244,6 +249,11 @@ fn run_reparse(host: &PluginHost, args: ReparseArgs) -> Result<ExitCode> {
 
 fn run_validate(args: ValidateArgs) -> Result<ExitCode> {
     use tdg::generate::settings::{GenerateSettings, ProviderKind};
+    let _lock = args
+        .qa_dir
+        .is_dir()
+        .then(|| tdg::dir_lock::lock(&args.qa_dir))
+        .transpose()?;
     let stored = tdg::validate::run_settings(&args.qa_dir).unwrap_or_default();
     let stored_text = |key: &str| stored.get(key).and_then(|v| v.as_str()).map(str::to_string);
     let provider_name = args

@@ -73,6 +73,8 @@ pub enum GenerateError {
     ExistingRun { qa_dir: PathBuf, what: String },
     #[error(transparent)]
     Plugin(#[from] PluginError),
+    #[error(transparent)]
+    Lock(#[from] crate::dir_lock::DirLockError),
     #[error("{0}")]
     Store(String),
     #[error("the prompt for chunk {position} of {} cannot be built: {source}", file.display())]
@@ -83,6 +85,10 @@ pub enum GenerateError {
     },
     #[error("the run stopped: {0}")]
     Model(ModelError),
+    #[error(
+        "the run stopped on an internal error (a bug; please report it): {0}. Everything recorded is saved: continue with --resume"
+    )]
+    Internal(String),
     #[error("the run stopped: {error} Models available there: {available}")]
     UnknownModel {
         error: ModelError,
@@ -236,14 +242,21 @@ impl Generator {
             path: settings.qa_dir.clone(),
             source,
         })?;
+        let _lock = crate::dir_lock::lock(&settings.qa_dir)?;
         atomic_file::remove_stale_temporaries(&settings.qa_dir);
 
-        let prompt = PromptBuilder::new(
+        let prompt = Arc::new(PromptBuilder::new(
             self.host.prompt_plugin(&settings.prompt.prompt_plugin)?,
             &settings.prompt,
-        );
+        ));
         let parser = self.host.parser_plugin(&settings.prompt.parser)?;
-        let preloaded = check_prompt(&prompt, &files)?;
+        // Plugin calls run off the async workers, where WASI's blocking output works.
+        let preloaded = tokio::task::spawn_blocking({
+            let (prompt, files) = (prompt.clone(), files.clone());
+            move || check_prompt(&prompt, &files)
+        })
+        .await
+        .map_err(|error| GenerateError::Internal(error.to_string()))??;
         prepare_qa_dir(settings)?;
         let store = CheckpointStore::open(&settings.qa_dir)
             .map_err(|e| GenerateError::Store(e.to_string()))?;
@@ -356,9 +369,17 @@ impl Generator {
         .await;
 
         let mut stop = None;
+        let mut lost_worker = None;
         for worker in workers {
-            if let Ok(Some(Stop::Model(error))) = worker.await {
-                stop.get_or_insert(error);
+            match worker.await {
+                Ok(Some(Stop::Model(error))) => {
+                    stop.get_or_insert(error);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    cancel.cancel();
+                    lost_worker.get_or_insert(error.to_string());
+                }
             }
         }
         let store_error = fatal.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -376,6 +397,9 @@ impl Generator {
         write_summary(settings, &files_report, &writer_report);
         if let Some(message) = store_error {
             return Err(GenerateError::Store(message));
+        }
+        if let Some(message) = lost_worker {
+            return Err(GenerateError::Internal(message));
         }
         if let Some(error) = stop {
             if let ModelError::Permanent { status: 404, .. } = &error
@@ -430,7 +454,10 @@ fn check_prompt(
         let Ok(file) = chunks::load_chunk_file(path) else {
             continue;
         };
-        if let Some(chunk) = file.chunks.iter().find(|c| !c.text.trim().is_empty()) {
+        let checkable = |c: &&chunks::Chunk| {
+            !c.text.trim().is_empty() && c.text.len() <= chunks::MAX_CHUNK_TEXT_BYTES
+        };
+        if let Some(chunk) = file.chunks.iter().find(checkable) {
             prompt
                 .build(&file, chunk)
                 .map_err(|source| GenerateError::Prompt {
@@ -564,7 +591,7 @@ fn chunk_settings_json(settings: &GenerateSettings) -> Value {
     json!({
         "provider": model.provider.name(),
         "model": model.model,
-        "base_urls": model.base_urls,
+        "base_urls": model.base_urls.iter().map(|url| crate::redact::url(url)).collect::<Vec<_>>(),
         "temperature": model.temperature,
         "max_tokens": model.max_tokens,
         "structured": model.structured,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::plugin::PluginSource;
-use crate::provider::{RateCaps, RetryPolicy};
+use crate::provider::{Patience, RateCaps, RetryPolicy};
 
 /// The model APIs tdg speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -141,6 +141,8 @@ pub struct ModelSettings {
     pub retry: RetryPolicy,
     /// `--requests-per-minute` and `--tokens-per-minute`.
     pub rate_caps: RateCaps,
+    /// When to give up on a server: rate limits, connect and first-byte timeouts.
+    pub patience: Patience,
 }
 
 /// How prompts are built and answers parsed.
@@ -234,6 +236,7 @@ impl GenerateSettings {
                 request_timeout: Duration::from_secs(300),
                 retry: RetryPolicy::default(),
                 rate_caps: RateCaps::default(),
+                patience: Patience::default(),
             },
             prompt: PromptSettings {
                 questions_per_chunk: 3,

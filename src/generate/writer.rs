@@ -290,7 +290,20 @@ impl Writer {
     }
 
     /// A document has an outcome for every chunk: stamp it and write its final view.
+    /// A document none of whose chunks succeeded is not `completed`: it stays
+    /// `in_progress`, for `--resume` to ask again.
     fn complete(&mut self, stem: &str) {
+        if let Ok(statuses) = self.store.chunk_statuses(stem) {
+            let failed = statuses.iter().any(|(_, s)| *s == ChunkStatus::Failed);
+            if failed && !statuses.iter().any(|(_, s)| *s == ChunkStatus::Completed) {
+                tracing::error!(
+                    "every chunk of {stem} failed: its Q&A file stays in_progress; continue with --resume to ask again"
+                );
+                self.write_view(stem, "in_progress");
+                self.dirty.remove(stem);
+                return;
+            }
+        }
         if let Err(error) = self.store.mark_document_completed(stem, &timestamp::now()) {
             tracing::error!("{error}");
         }

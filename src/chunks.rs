@@ -4,7 +4,10 @@
 //! one source document; the README's `tdg generate` section describes it and
 //! `tests/fixtures/corpus` holds examples. Only files
 //! whose `status` is `completed` are ready. Every field but `chunks[].text` may be
-//! missing in files other tools wrote; a missing `chunk_id` is `0_<position>`.
+//! missing in files other tools wrote; a missing `chunk_id` is `0_<position>`. A
+//! field of the wrong type, or a number out of range, is an error naming the file,
+//! the chunk and the field. Files are read as Python's `json` reads them
+//! ([`crate::pyjson::from_slice`]).
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +16,10 @@ use serde_json::{Map, Value};
 
 /// The suffix of chunk file names.
 pub const CHUNKS_FILE_SUFFIX: &str = "_chunks.json";
+
+/// The largest chunk text tdg sends to a model: 1 MiB, about 250,000 tokens, more
+/// than any model's context. A larger chunk fails with a message, alone.
+pub const MAX_CHUNK_TEXT_BYTES: usize = 1 << 20;
 
 /// One source document's chunks.
 #[derive(Debug, Clone)]
@@ -74,6 +81,14 @@ pub enum ChunkFileError {
     NoChunks { path: PathBuf },
     #[error("{}: chunk {position} has no `text`", path.display())]
     NoText { path: PathBuf, position: usize },
+    #[error("{}: chunk {position}'s `{field}` is {found}, not {expected}. Re-run the chunker for this document", path.display())]
+    WrongField {
+        path: PathBuf,
+        position: usize,
+        field: &'static str,
+        found: String,
+        expected: &'static str,
+    },
     #[error("{} is not ready: its status is `{status}` (the chunker may still be writing it); skipping it", path.display())]
     NotReady { path: PathBuf, status: String },
 }
@@ -110,12 +125,13 @@ pub fn load_chunk_file(path: &Path) -> Result<ChunkFile, ChunkFileError> {
         path: path.into(),
         source,
     })?;
-    let raw: RawChunkFile = serde_json::from_slice(&bytes).map_err(|e| ChunkFileError::Json {
-        path: path.into(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })?;
+    let raw: RawChunkFile =
+        crate::pyjson::from_slice(&bytes).map_err(|e| ChunkFileError::Json {
+            path: path.into(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
     let status = match &raw.status {
         None => "completed".to_string(),
         Some(Value::String(status)) => status.clone(),
@@ -144,15 +160,46 @@ pub fn load_chunk_file(path: &Path) -> Result<ChunkFile, ChunkFileError> {
     })
 }
 
+/// What a JSON value is, for messages: `a number (12)`, `null`.
+fn describe(value: &Value) -> String {
+    let shown: String = value.to_string().chars().take(40).collect();
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(_) => format!("a boolean ({shown})"),
+        Value::Number(_) => format!("a number ({shown})"),
+        Value::String(_) => format!("a string ({shown})"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
 fn parse_chunk(path: &Path, position: usize, value: &Value) -> Result<Chunk, ChunkFileError> {
-    let text = value
-        .get("text")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ChunkFileError::NoText {
-            path: path.into(),
-            position,
-        })?;
-    let int = |key: &str| value.get(key).and_then(Value::as_i64);
+    let wrong = |field, found: &Value, expected| ChunkFileError::WrongField {
+        path: path.into(),
+        position,
+        field,
+        found: describe(found),
+        expected,
+    };
+    let text = match value.get("text") {
+        None | Some(Value::Null) => {
+            return Err(ChunkFileError::NoText {
+                path: path.into(),
+                position,
+            });
+        }
+        Some(Value::String(text)) => text,
+        Some(other) => return Err(wrong("text", other, "a string")),
+    };
+    let int = |key: &'static str| -> Result<Option<i64>, ChunkFileError> {
+        match value.get(key) {
+            Some(number @ Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| wrong(key, number, "a whole number within ±2^63")),
+            _ => Ok(None),
+        }
+    };
     let chunk_id = match value.get("chunk_id") {
         Some(Value::String(id)) => id.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -162,9 +209,9 @@ fn parse_chunk(path: &Path, position: usize, value: &Value) -> Result<Chunk, Chu
         position: position as u32,
         text: text.to_string(),
         chunk_id,
-        chunk_index: int("chunk_index").unwrap_or(position as i64),
-        start_char: int("start_char").unwrap_or(0),
-        end_char: int("end_char").unwrap_or_else(|| text.chars().count() as i64),
+        chunk_index: int("chunk_index")?.unwrap_or(position as i64),
+        start_char: int("start_char")?.unwrap_or(0),
+        end_char: int("end_char")?.unwrap_or_else(|| text.chars().count() as i64),
         metadata: value
             .get("metadata")
             .and_then(Value::as_object)
@@ -249,5 +296,44 @@ mod tests {
             .map(|p| stem_of(p))
             .collect();
         assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn wrong_types_and_out_of_range_numbers_name_the_file_chunk_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let numeric_text = write(
+            dir.path(),
+            "e_chunks.json",
+            r#"{"chunks": [{"text": "ok"}, {"text": 42}]}"#,
+        );
+        let message = load_chunk_file(&numeric_text).unwrap_err().to_string();
+        assert!(
+            message.contains("e_chunks.json: chunk 1's `text` is a number (42), not a string"),
+            "{message}"
+        );
+        let huge_index = write(
+            dir.path(),
+            "f_chunks.json",
+            r#"{"chunks": [{"text": "ok", "chunk_index": 18446744073709551615}]}"#,
+        );
+        let message = load_chunk_file(&huge_index).unwrap_err().to_string();
+        assert!(
+            message.contains(
+                "f_chunks.json: chunk 0's `chunk_index` is a number (18446744073709551615)"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn reads_the_lone_surrogates_python_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "g_chunks.json",
+            r#"{"chunks": [{"text": "broken \udcff emoji"}]}"#,
+        );
+        let file = load_chunk_file(&path).unwrap();
+        assert_eq!(file.chunks[0].text, "broken \u{fffd} emoji");
     }
 }

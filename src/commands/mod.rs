@@ -125,3 +125,13 @@ fn working_dir() -> Result<std::path::PathBuf> {
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
+
+/// The Q&A directory `dir` locked for this process, so that no second tdg writes
+/// it at the same time; none when the directory does not exist (the command then
+/// reports that itself).
+fn lock_qa_dir(dir: &std::path::Path) -> Result<Option<tdg::dir_lock::DirLock>> {
+    Ok(dir
+        .is_dir()
+        .then(|| tdg::dir_lock::lock(dir))
+        .transpose()?)
+}

@@ -7,6 +7,7 @@ use tdg::cli::ReparseArgs;
 use tdg::plugin::{PluginHost, PluginSource};
 
 pub fn run(host: &PluginHost, args: ReparseArgs) -> Result<ExitCode> {
+    let _lock = super::lock_qa_dir(&args.qa_dir)?;
     let parser = host.parser_plugin(&PluginSource::parse(&args.parser)?)?;
     let report = tdg::reparse::reparse(&args.qa_dir, &parser)?;
     tracing::info!(

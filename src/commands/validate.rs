@@ -10,6 +10,7 @@ use super::signals::until_signalled;
 use super::{INTERRUPTED, env_var, failure_if_any, working_dir};
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+    let _lock = super::lock_qa_dir(&args.qa_dir)?;
     let settings = args.resolve(&working_dir()?, env_var)?;
     until_signalled(async |cancel| {
         let report = tdg::validate::validate(&settings, cancel).await?;

@@ -16,7 +16,7 @@ use crate::convert::OutputType;
 use crate::generate::settings::{
     DEFAULT_CONCURRENCY, DEFAULT_PARSE_RETRIES, DEFAULT_PROMPT_PLUGIN, DEFAULT_QUESTIONS_PER_CHUNK,
 };
-use crate::provider::RetryPolicy;
+use crate::provider::{Patience, RetryPolicy};
 use crate::provider::settings::{
     DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_TEMPERATURE, ProviderKind,
 };
@@ -221,6 +221,30 @@ pub struct GenerateArgs {
           help = help::with_default("The most time one request may take, in seconds", DEFAULT_REQUEST_TIMEOUT_SECS))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<f64>,
+
+    /// The most time to wait for a connection to the server, in seconds.
+    #[arg(long, env = "GENERATOR_CONNECT_TIMEOUT", value_name = "SECONDS", help_heading = "Processing",
+          help = help::with_default("The most time to wait for a connection to the server, in seconds", Patience::DEFAULT_CONNECT_SECS))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_timeout: Option<f64>,
+
+    /// The most time to wait for an answer to begin (its status line), in seconds.
+    #[arg(long, env = "GENERATOR_FIRST_BYTE_TIMEOUT", value_name = "SECONDS", help_heading = "Processing",
+          help = help::with_default("The most time to wait for an answer to begin (its status line), in seconds", "--request-timeout"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_byte_timeout: Option<f64>,
+
+    /// Stop the run after this many timed-out requests while none has succeeded.
+    #[arg(long, env = "GENERATOR_MAX_TIMEOUTS", value_name = "N", help_heading = "Processing",
+          help = help::with_default("Stop the run after this many timed-out requests while none has succeeded", Patience::DEFAULT_TIMEOUTS))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_timeouts: Option<u32>,
+
+    /// Stop the run when the server has answered only 429 (rate limited) for this long, in seconds.
+    #[arg(long, env = "GENERATOR_RATE_LIMIT_TIMEOUT", value_name = "SECONDS", help_heading = "Processing",
+          help = help::with_default("Stop the run when the server has answered only 429 (rate limited) for this long, in seconds", Patience::DEFAULT_RATE_LIMITED_SECS))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_timeout: Option<f64>,
 
     /// Ollama server URL.
     #[arg(long, env = "OLLAMA_BASE_URL", value_name = "URL", help_heading = "Local model options (Ollama)",

@@ -103,6 +103,29 @@ impl GenerateArgs {
         if let Some(retries) = self.max_retries {
             model.retry.max_retries = retries;
         }
+        let seconds = |value: Option<f64>, flag: &'static str| match value {
+            Some(seconds) if !(seconds > 0.0 && seconds.is_finite()) => Err(ConfigError::invalid(
+                option(flag),
+                "a positive number of seconds".into(),
+                seconds,
+                &env,
+            )),
+            other => Ok(other.map(Duration::from_secs_f64)),
+        };
+        if let Some(connect) = seconds(self.connect_timeout, "connect-timeout")? {
+            model.patience.connect_timeout = connect;
+        }
+        model.patience.first_byte_timeout = seconds(self.first_byte_timeout, "first-byte-timeout")?;
+        if let Some(bound) = seconds(self.rate_limit_timeout, "rate-limit-timeout")? {
+            model.patience.rate_limited_for = bound;
+        }
+        if let Some(timeouts) = self.max_timeouts {
+            if timeouts == 0 {
+                let name = option("max-timeouts");
+                return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
+            }
+            model.patience.timeouts = timeouts;
+        }
         if let Some(base) = self.retry_base_ms {
             model.retry.base = check_retry_base(base, option("retry-base-ms"), &env)?;
         }

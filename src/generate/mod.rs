@@ -77,6 +77,8 @@ pub enum GenerateError {
     Plugin(#[from] PluginError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::dir_lock::DirLockError),
     /// The writer could not record, and says what to do.
     #[error("{0}")]
     Recording(String),
@@ -88,6 +90,10 @@ pub enum GenerateError {
     },
     #[error("the run stopped: {0}")]
     Model(ModelError),
+    #[error(
+        "the run stopped on an internal error (a bug; please report it): {0}. Everything recorded is saved: continue with --resume"
+    )]
+    Internal(String),
     #[error("the run stopped: {error} Models available there: {available}")]
     UnknownModel {
         error: ModelError,
@@ -241,14 +247,21 @@ impl Generator {
             path: settings.qa_dir.clone(),
             source,
         })?;
+        let _lock = crate::dir_lock::lock(&settings.qa_dir)?;
         atomic_file::remove_stale_temporaries(&settings.qa_dir);
 
-        let prompt = PromptBuilder::new(
+        let prompt = Arc::new(PromptBuilder::new(
             self.host.prompt_plugin(&settings.prompt.prompt_plugin)?,
             &settings.prompt,
-        );
+        ));
         let parser = self.host.parser_plugin(&settings.prompt.parser)?;
-        let preloaded = check_prompt(&prompt, &files)?;
+        // Plugin calls run off the async workers, where WASI's blocking output works.
+        let preloaded = tokio::task::spawn_blocking({
+            let (prompt, files) = (prompt.clone(), files.clone());
+            move || check_prompt(&prompt, &files)
+        })
+        .await
+        .map_err(|error| GenerateError::Internal(error.to_string()))??;
         prepare_qa_dir(settings)?;
         let store = CheckpointStore::open(&settings.qa_dir)?;
         let client = ModelClient::new(settings.model.clone(), settings.concurrency)
@@ -361,9 +374,17 @@ impl Generator {
         .await;
 
         let mut stop = None;
+        let mut lost_worker = None;
         for worker in workers {
-            if let Ok(Some(Stop::Model(error))) = worker.await {
-                stop.get_or_insert(error);
+            match worker.await {
+                Ok(Some(Stop::Model(error))) => {
+                    stop.get_or_insert(error);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    cancel.cancel();
+                    lost_worker.get_or_insert(error.to_string());
+                }
             }
         }
         let store_error = fatal.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -381,6 +402,9 @@ impl Generator {
         write_summary(settings, &files_report, &writer_report);
         if let Some(message) = store_error {
             return Err(GenerateError::Recording(message));
+        }
+        if let Some(message) = lost_worker {
+            return Err(GenerateError::Internal(message));
         }
         if let Some(error) = stop {
             if let ModelError::Permanent { status: 404, .. } = &error
@@ -433,7 +457,10 @@ fn check_prompt(
         let Ok(file) = chunks::load_chunk_file(path) else {
             continue;
         };
-        if let Some(chunk) = file.chunks.iter().find(|c| !c.text.trim().is_empty()) {
+        let checkable = |c: &&chunks::Chunk| {
+            !c.text.trim().is_empty() && c.text.len() <= chunks::MAX_CHUNK_TEXT_BYTES
+        };
+        if let Some(chunk) = file.chunks.iter().find(checkable) {
             prompt
                 .build(&file, chunk)
                 .map_err(|source| GenerateError::Prompt {

@@ -6,18 +6,24 @@
 //! Memory is bounded by the queue, not by the corpus: the producer loads the next
 //! file only when the queue has room, and a document is freed when its last chunk is
 //! done.
+//!
+//! No chunk is ever lost: plugin calls run on tokio's blocking threads (a plugin's
+//! blocking WASI output would panic on an async worker), and a panic anywhere in a
+//! chunk's work becomes that chunk's recorded failure, with its cause.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use serde_json::json;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::writer::WriterMessage;
 use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
-use crate::chunks::{ChunkFile, ChunkFileError};
-use crate::plugin::{ParserPlugin, parser::ParseError};
+use crate::chunks::{ChunkFile, ChunkFileError, MAX_CHUNK_TEXT_BYTES};
+use crate::plugin::{ParserPlugin, panic_text, parser::ParseError};
 use crate::prompt::PromptBuilder;
 use crate::provider::{Message, ModelClient, ModelError};
 
@@ -29,7 +35,7 @@ pub struct Job {
 
 /// What the workers share.
 pub struct WorkerContext {
-    pub prompt: PromptBuilder,
+    pub prompt: Arc<PromptBuilder>,
     pub parser: ParserPlugin,
     pub client: ModelClient,
     /// The settings each chunk records, as JSON.
@@ -66,9 +72,12 @@ pub async fn worker(
             }
         };
         let job = job?;
-        let work = process(&context, &job);
+        let work = AssertUnwindSafe(process(&context, &job)).catch_unwind();
         let result = tokio::select! {
-            result = work => result,
+            result = work => result.unwrap_or_else(|panic| {
+                let cause = format!("tdg failed on this chunk (a bug; please report it): {}", panic_text(panic.as_ref()));
+                Ok(failed(new_outcome(&context, &job), &job, cause, Instant::now()))
+            }),
             _ = async { cancel.cancelled().await; tokio::time::sleep(context.grace).await } => return None,
         };
         match result {
@@ -88,11 +97,24 @@ pub async fn worker(
     }
 }
 
-/// Processes one chunk into its outcome, or the error that stops the run.
-async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Stop> {
+/// Runs a plugin call on a blocking thread, where WASI's blocking streams work, and
+/// turns a panic into an error text.
+async fn off_the_workers<R: Send + 'static>(
+    call: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, String> {
+    tokio::task::spawn_blocking(call).await.map_err(|error| {
+        let cause = match error.try_into_panic() {
+            Ok(panic) => panic_text(panic.as_ref()),
+            Err(error) => error.to_string(),
+        };
+        format!("the plugin call failed in the host (a bug; please report it): {cause}")
+    })
+}
+
+/// A chunk's outcome before any work: failed, with nothing recorded.
+fn new_outcome(context: &WorkerContext, job: &Job) -> ChunkOutcome {
     let chunk = &job.doc.chunks[job.index];
-    let started = Instant::now();
-    let mut outcome = ChunkOutcome {
+    ChunkOutcome {
         stem: job.doc.stem.clone(),
         position: chunk.position,
         chunk_id: chunk.chunk_id.clone(),
@@ -110,17 +132,35 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
         tokens_out: 0,
         duration_ms: 0,
         attempts: 0,
-    };
+    }
+}
+
+/// Processes one chunk into its outcome, or the error that stops the run.
+async fn process(context: &Arc<WorkerContext>, job: &Job) -> Result<ChunkOutcome, Stop> {
+    let chunk = &job.doc.chunks[job.index];
+    let started = Instant::now();
+    let mut outcome = new_outcome(context, job);
     if chunk.text.trim().is_empty() {
         outcome.status = ChunkStatus::Skipped;
         return Ok(outcome);
     }
-    let mut messages = match context.prompt.build(&job.doc, chunk) {
-        Ok(messages) => messages,
-        Err(error) => {
-            outcome.error = Some(error.to_string());
-            return Ok(finish(outcome, started));
-        }
+    if chunk.text.len() > MAX_CHUNK_TEXT_BYTES {
+        let cause = format!(
+            "its text is {:.1} MiB, more than the {} MiB tdg accepts in one chunk: split the document into smaller chunks",
+            chunk.text.len() as f64 / f64::from(1 << 20),
+            MAX_CHUNK_TEXT_BYTES >> 20
+        );
+        return Ok(failed(outcome, job, cause, started));
+    }
+    let built = off_the_workers({
+        let (context, doc, index) = (context.clone(), job.doc.clone(), job.index);
+        move || context.prompt.build(&doc, &doc.chunks[index])
+    })
+    .await;
+    let mut messages = match built {
+        Ok(Ok(messages)) => messages,
+        Ok(Err(error)) => return Ok(failed(outcome, job, error.to_string(), started)),
+        Err(cause) => return Ok(failed(outcome, job, cause, started)),
     };
     outcome.prompt = Some(json!(messages));
     let prompt_side = context
@@ -132,15 +172,21 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
         let response = match context.client.chat(&messages).await {
             Ok(response) => response,
             Err(error) if error.stops_run() => return Err(Stop::Model(error)),
-            Err(error) => {
-                outcome.error = Some(error.to_string());
-                return Ok(finish(outcome, started));
-            }
+            Err(error) => return Ok(failed(outcome, job, error.to_string(), started)),
         };
         outcome.tokens_in += response.tokens_in;
         outcome.tokens_out += response.tokens_out;
         outcome.raw_response = Some(response.text.clone());
-        match context.parser.parse(&response.text, context.questions) {
+        let parsed = off_the_workers({
+            let (context, text) = (context.clone(), response.text.clone());
+            move || context.parser.parse(&text, context.questions)
+        })
+        .await;
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(cause) => return Ok(failed(outcome, job, cause, started)),
+        };
+        match parsed {
             Ok(Ok(pairs)) => {
                 outcome.status = ChunkStatus::Completed;
                 outcome.error = None;
@@ -158,6 +204,8 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
                 return Ok(finish(outcome, started));
             }
             Ok(Err(verdict)) => {
+                // The parser knows the shape it reads: its error text is the only
+                // instruction that goes back to the model.
                 let reason = verdict_text(&verdict);
                 outcome.error = Some(format!("the answer held no usable pair: {reason}"));
                 messages.push(Message {
@@ -166,19 +214,30 @@ async fn process(context: &WorkerContext, job: &Job) -> Result<ChunkOutcome, Sto
                 });
                 messages.push(Message {
                     role: "user".into(),
-                    content: format!(
-                        "Your answer could not be used: {reason} Reply again with only a JSON array of {} objects, each with a \"question\" and an \"answer\" field.",
-                        context.questions
-                    ),
+                    content: reason.to_string(),
                 });
             }
             Err(plugin_error) => {
-                outcome.error = Some(plugin_error.to_string());
-                return Ok(finish(outcome, started));
+                return Ok(failed(outcome, job, plugin_error.to_string(), started));
             }
         }
     }
     Ok(finish(outcome, started))
+}
+
+/// Records `cause` as the chunk's failure, and says in the log which chunk of
+/// which document failed.
+fn failed(mut outcome: ChunkOutcome, job: &Job, cause: String, started: Instant) -> ChunkOutcome {
+    let chunk = &job.doc.chunks[job.index];
+    tracing::warn!(
+        "{}: chunk {} ({}) failed: {cause}",
+        job.doc.path.display(),
+        chunk.position,
+        chunk.chunk_id
+    );
+    outcome.status = ChunkStatus::Failed;
+    outcome.error = Some(cause);
+    finish(outcome, started)
 }
 
 fn finish(mut outcome: ChunkOutcome, started: Instant) -> ChunkOutcome {

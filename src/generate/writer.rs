@@ -302,7 +302,20 @@ impl Writer {
     }
 
     /// A document has an outcome for every chunk: stamp it and write its final view.
+    /// A document none of whose chunks succeeded is not `completed`: it stays
+    /// `in_progress`, for `--resume` to ask again.
     fn complete(&mut self, stem: &str) {
+        if let Ok(chunks) = self.store.stored_chunks(stem) {
+            let failed = chunks.iter().any(|c| c.status == ChunkStatus::Failed);
+            if failed && !chunks.iter().any(|c| c.status == ChunkStatus::Completed) {
+                tracing::error!(
+                    "every chunk of {stem} failed: its Q&A file stays in_progress; continue with --resume to ask again"
+                );
+                self.write_view(stem, DocumentStatus::InProgress);
+                self.dirty.remove(stem);
+                return;
+            }
+        }
         if let Err(error) = self.store.mark_document_completed(stem, &timestamp::now()) {
             tracing::error!("{error}");
         }

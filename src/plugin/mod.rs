@@ -10,7 +10,10 @@
 //! - each loaded plugin keeps an `InstancePre` and a pool of instances that behaved;
 //!   an instance whose call traps, times out, runs out of memory or fails is dropped
 //!   with its store, so a failure fails that call alone and never the calls after it;
-//! - limits ([`PluginLimits`]) cap memory and time per call ([`sandbox`]).
+//! - limits ([`PluginLimits`]) cap memory and time per call ([`sandbox`]), and a
+//!   component file is read only up to [`MAX_PLUGIN_BYTES`];
+//! - a panic in the host while it serves a call (wasmtime-wasi's blocking streams
+//!   panic when called on an async runtime's worker) fails that call, like a trap.
 
 mod bindings;
 pub mod builtin;
@@ -36,6 +39,10 @@ pub use roles::{FormatPlugin, ParserPlugin, PromptPlugin, Role};
 pub use sandbox::PluginLimits;
 
 use sandbox::PluginState;
+
+/// The largest component file tdg reads: 256 MiB (a Python component, which embeds
+/// its interpreter, is about 40 MiB).
+pub const MAX_PLUGIN_BYTES: u64 = 256 << 20;
 
 /// How often the epoch advances; the granularity of the per-call time limit.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -232,11 +239,26 @@ fn spawn_epoch_ticker(engine: &Engine) {
     }
 }
 
+/// Reads a component file, refusing one larger than [`MAX_PLUGIN_BYTES`] without
+/// reading past the limit (a device or a huge file never fills memory).
 fn read_component_file(path: &Path) -> Result<Vec<u8>, PluginError> {
-    std::fs::read(path).map_err(|source| PluginError::Read {
+    use std::io::Read;
+    let failed = |source| PluginError::Read {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PLUGIN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() as u64 > MAX_PLUGIN_BYTES {
+        return Err(failed(std::io::Error::other(format!(
+            "it is larger than the {} MiB a plugin may be; is it the right file?",
+            MAX_PLUGIN_BYTES >> 20
+        ))));
+    }
+    Ok(bytes)
 }
 
 /// Rejects files that are not WebAssembly components, saying what they are.
@@ -352,8 +374,11 @@ impl LoadedPlugin {
         };
         store.data_mut().limiter.exceeded = false;
         store.set_epoch_deadline(deadline_ticks(&limits));
-        let result = instance
-            .and_then(|instance| call(&mut store, &instance).map(|value| (value, instance)));
+        let result = instance.and_then(|instance| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&mut store, &instance)))
+                .unwrap_or_else(|panic| Err(host_panic(panic.as_ref())))
+                .map(|value| (value, instance))
+        });
         forward_output(&self.name, store.data_mut());
         match result {
             Ok((value, instance)) => {
@@ -373,6 +398,23 @@ impl LoadedPlugin {
             }
         }
     }
+}
+
+/// The text of a panic's payload.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// A panic in the host while it served a call, as the call's error.
+fn host_panic(payload: &(dyn std::any::Any + Send)) -> wasmtime::Error {
+    wasmtime::Error::msg(format!(
+        "the host panicked while serving the call ({}); a plugin call must not run on an async runtime's worker thread",
+        panic_text(payload)
+    ))
 }
 
 /// How many idle instances a plugin keeps for reuse.

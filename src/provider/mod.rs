@@ -5,26 +5,39 @@
 //! truncated bodies) are retried with exponential backoff and jitter, honouring
 //! `Retry-After` and the providers' rate-limit reset headers. Permanent errors (a
 //! refused key, an unknown model, an invalid request) and a server that stays
-//! unreachable stop the run: asking again for every chunk would only fail again.
+//! unreachable stop the run: asking again for every chunk would only fail again
+//! ([`refusal`] reads which is which; [`health`] bounds rate limits and timeouts).
+//! An answer's body is read up to [`MAX_RESPONSE_BYTES`], and every URL and server
+//! message in an error goes through [`crate::redact`].
 
 mod claude;
+mod error;
 mod fleet;
 mod gemini;
+mod health;
 mod ollama;
 mod openai;
+mod refusal;
 mod retry;
 pub mod settings;
 mod throttle;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+pub use error::ModelError;
 pub use fleet::Fleet;
+pub use health::Patience;
+use openai::StructuredForm;
 pub use retry::RetryPolicy;
 use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
+
+/// The largest answer body tdg reads: past it, reading stops and the chunk fails.
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -46,57 +59,6 @@ struct HttpCall {
     path: String,
     headers: Vec<(&'static str, String)>,
     body: Value,
-}
-
-/// Why the model gave no answer.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ModelError {
-    /// A fault that may pass: retried, and if it persists the chunk fails.
-    #[error("{url}: {reason}")]
-    Transient {
-        url: String,
-        /// The HTTP status, when the server answered.
-        status: Option<u16>,
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-
-    /// The server cannot be reached.
-    #[error(
-        "cannot reach the model server at {url}: {reason}. Check that the server is running and that --base-url (or OLLAMA_BASE_URL) points at it"
-    )]
-    Unreachable { url: String, reason: String },
-
-    /// The server refused the request in a way that asking again will not fix.
-    #[error("{url} answered HTTP {status}: {message}. {hint}")]
-    Permanent {
-        url: String,
-        status: u16,
-        message: String,
-        hint: String,
-    },
-
-    /// The server answered 200, but not in its API's shape.
-    #[error("{url} answered in an unexpected shape: {reason}")]
-    BadAnswer { url: String, reason: String },
-}
-
-impl ModelError {
-    /// Whether asking again may help.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            ModelError::Transient { .. } | ModelError::Unreachable { .. }
-        )
-    }
-
-    /// Whether the whole run must stop (every other chunk would fail the same way).
-    pub fn stops_run(&self) -> bool {
-        matches!(
-            self,
-            ModelError::Permanent { .. } | ModelError::Unreachable { .. }
-        )
-    }
 }
 
 /// The JSON schema of the answer asked for with `--structured`.
@@ -126,6 +88,12 @@ pub struct ModelClient {
     http: reqwest::Client,
     throttle: Arc<Throttle>,
     fleet: Arc<Fleet>,
+    health: Arc<health::Health>,
+    /// The form `--structured` output is asked in ([`StructuredForm`]); a server
+    /// that refuses one moves every worker to the next.
+    structured_form: Arc<AtomicU8>,
+    /// The secrets in the key and the base URLs, kept out of every message.
+    secrets: Arc<Vec<String>>,
 }
 
 impl ModelClient {
@@ -134,13 +102,18 @@ impl ModelClient {
         install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(settings.patience.connect_timeout)
             .pool_max_idle_per_host(concurrency.max(1))
             .user_agent(concat!("tdg/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ModelError::Unreachable {
-                url: settings.base_urls.join(", "),
-                reason: e.to_string(),
+                url: settings
+                    .base_urls
+                    .iter()
+                    .map(|url| crate::redact::url(url))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reason: e.without_url().to_string(),
             })?;
         let throttle = Arc::new(Throttle::new(
             concurrency,
@@ -148,7 +121,16 @@ impl ModelClient {
             settings.max_tokens,
         ));
         let fleet = Arc::new(Fleet::new(&settings.base_urls));
+        let mut secrets: Vec<String> = settings
+            .base_urls
+            .iter()
+            .flat_map(|url| crate::redact::secrets_in_url(url))
+            .collect();
+        secrets.extend(settings.api_key.iter().map(|key| key.expose().to_string()));
         Ok(ModelClient {
+            health: Arc::new(health::Health::new(settings.patience)),
+            structured_form: Arc::new(AtomicU8::new(StructuredForm::JsonSchema as u8)),
+            secrets: Arc::new(secrets),
             settings,
             http,
             throttle,
@@ -161,9 +143,10 @@ impl ModelClient {
         &self.settings
     }
 
-    /// The URL requests go to (the first server's).
+    /// The URL requests go to (the first server's), without its secrets.
     pub fn endpoint(&self) -> String {
-        format!("{}{}", self.fleet.primary(), self.call(&[], false).path)
+        let path = self.call(&[], StructuredForm::Plain).path;
+        crate::redact::url(&format!("{}{path}", self.fleet.primary()))
     }
 
     /// The models the server offers (for the message about an unknown model): Ollama's
@@ -176,15 +159,21 @@ impl ModelClient {
         };
         let url = format!("{}{path}", self.fleet.primary());
         let mut request = self.http.get(&url);
-        for (header, value) in &self.call(&[], false).headers {
+        for (header, value) in &self.call(&[], StructuredForm::Plain).headers {
             request = request.header(*header, value);
         }
         let failed = |reason: String| ModelError::BadAnswer {
-            url: url.clone(),
-            reason,
+            url: crate::redact::url(&url),
+            reason: self.redact(&reason),
         };
-        let response = request.send().await.map_err(|e| failed(e.to_string()))?;
-        let json: Value = response.json().await.map_err(|e| failed(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
+        let json: Value = response
+            .json()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
         let models = json
             .pointer(list)
             .and_then(Value::as_array)
@@ -213,12 +202,14 @@ impl ModelClient {
             let permit = self.throttle.acquire(prompt_chars).await;
             let (pick, base) = self.fleet.pick();
             let started = Instant::now();
-            let result = self.chat_once(&base, messages).await;
+            let form = self.structured_form();
+            let result = self.chat_once(&base, messages, form).await;
             let elapsed = started.elapsed();
             let reachable = !matches!(result, Err(ModelError::Unreachable { .. }));
             self.fleet.finish(pick, elapsed, reachable);
             match result {
                 Ok((response, exhausted)) => {
+                    self.health.on_success();
                     let used = response.tokens_in + response.tokens_out;
                     self.throttle.on_success(&permit, used, response.tokens_out);
                     if let Some(wait) = exhausted {
@@ -226,13 +217,20 @@ impl ModelClient {
                     }
                     return Ok(response);
                 }
+                Err(ModelError::SchemaRefused { url, message, .. })
+                    if form != StructuredForm::Plain =>
+                {
+                    drop(permit);
+                    self.fall_back_from(form, &url, &message);
+                }
                 Err(ModelError::Transient {
                     status: Some(429),
                     retry_after,
                     url,
-                    ..
+                    reason,
                 }) => {
                     drop(permit);
+                    self.health.on_rate_limited(&url, &reason)?;
                     self.throttle.on_rate_limited(retry_after, elapsed);
                     rate_limited += 1;
                     if rate_limited.is_multiple_of(20) {
@@ -262,9 +260,35 @@ impl ModelClient {
         }
     }
 
-    fn call(&self, messages: &[Message], structured: bool) -> HttpCall {
+    /// The form `--structured` output is asked in now (`Plain` without it).
+    fn structured_form(&self) -> StructuredForm {
+        if !self.settings.structured {
+            return StructuredForm::Plain;
+        }
+        StructuredForm::from_u8(self.structured_form.load(Ordering::Relaxed))
+    }
+
+    /// The server refused `form`: every worker moves to the next form, and the
+    /// first to do so says so, once.
+    fn fall_back_from(&self, form: StructuredForm, url: &str, message: &str) {
+        let next = form.fallback();
+        let moved = self
+            .structured_form
+            .compare_exchange(form as u8, next as u8, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+        if moved {
+            tracing::warn!(
+                "{url} does not take {} (it answered: {message}); asking for {} instead",
+                form.describe(),
+                next.describe()
+            );
+        }
+    }
+
+    fn call(&self, messages: &[Message], form: StructuredForm) -> HttpCall {
+        let structured = form != StructuredForm::Plain;
         match self.settings.provider {
-            ProviderKind::OpenAi => openai::request(&self.settings, messages, structured),
+            ProviderKind::OpenAi => openai::request(&self.settings, messages, form),
             ProviderKind::Claude => claude::request(&self.settings, messages),
             ProviderKind::Gemini => gemini::request(&self.settings, messages, structured),
             ProviderKind::Local => ollama::request(&self.settings, messages, structured),
@@ -277,25 +301,39 @@ impl ModelClient {
         &self,
         base: &str,
         messages: &[Message],
+        form: StructuredForm,
     ) -> Result<(ChatResponse, Option<Duration>), ModelError> {
-        let call = self.call(messages, self.settings.structured);
-        let url = format!("{base}{}", call.path);
-        let mut request = self.http.post(&url).json(&call.body);
+        let call = self.call(messages, form);
+        let target = format!("{base}{}", call.path);
+        let url = crate::redact::url(&target);
+        let mut request = self.http.post(&target).json(&call.body);
         for (name, value) in &call.headers {
             request = request.header(*name, value);
         }
-        let response = request.send().await.map_err(|e| self.send_error(&url, e))?;
+        let response = match self.settings.patience.first_byte_timeout {
+            Some(limit) => match tokio::time::timeout(limit, request.send()).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    let reason = format!("no answer within {limit:?} (--first-byte-timeout)");
+                    return Err(self.health.on_timeout(&url, reason));
+                }
+            },
+            None => request.send().await,
+        };
+        let response = response.map_err(|e| self.send_error(&url, e))?;
         let status = response.status().as_u16();
         let retry_after = retry::retry_after(response.headers());
         let exhausted = retry::exhausted_for(response.headers());
-        let body = response.bytes().await.map_err(|e| ModelError::Transient {
-            url: url.clone(),
-            status: None,
-            reason: format!("the answer was cut off: {}", error_chain(&e)),
-            retry_after: None,
-        })?;
+        let body = self.read_body(&url, response).await?;
         if !(200..300).contains(&status) {
-            return Err(self.status_error(&url, status, &body, retry_after));
+            return Err(refusal::status_error(
+                &self.settings,
+                &url,
+                status,
+                &body,
+                retry_after,
+                |text| self.redact(text),
+            ));
         }
         let json: Value = serde_json::from_slice(&body).map_err(|e| ModelError::Transient {
             url: url.clone(),
@@ -317,7 +355,59 @@ impl ModelClient {
             })
     }
 
+    /// Reads an answer's body, up to [`MAX_RESPONSE_BYTES`].
+    async fn read_body(
+        &self,
+        url: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, ModelError> {
+        let too_large = || ModelError::BadAnswer {
+            url: url.to_string(),
+            reason: format!(
+                "the answer is larger than the {} MiB tdg accepts; it stopped reading there",
+                MAX_RESPONSE_BYTES >> 20
+            ),
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(piece)) => {
+                    if body.len() + piece.len() > MAX_RESPONSE_BYTES {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&piece);
+                }
+                Ok(None) => return Ok(body),
+                Err(error) if error.is_timeout() => {
+                    let reason = format!(
+                        "no complete answer within {:?} (--request-timeout)",
+                        self.settings.request_timeout
+                    );
+                    return Err(self.health.on_timeout(url, reason));
+                }
+                Err(error) => {
+                    return Err(ModelError::Transient {
+                        url: url.to_string(),
+                        status: None,
+                        reason: format!(
+                            "the answer was cut off: {}",
+                            self.redact(&error_chain(&error.without_url()))
+                        ),
+                        retry_after: None,
+                    });
+                }
+            }
+        }
+    }
+
     fn send_error(&self, url: &str, error: reqwest::Error) -> ModelError {
+        let error = error.without_url();
         let reason = self.redact(&error_chain(&error));
         if error.is_connect() {
             ModelError::Unreachable {
@@ -325,15 +415,11 @@ impl ModelClient {
                 reason,
             }
         } else if error.is_timeout() {
-            ModelError::Transient {
-                url: url.to_string(),
-                status: None,
-                reason: format!(
-                    "no answer within {:?} (--request-timeout)",
-                    self.settings.request_timeout
-                ),
-                retry_after: None,
-            }
+            let reason = format!(
+                "no answer within {:?} (--request-timeout)",
+                self.settings.request_timeout
+            );
+            self.health.on_timeout(url, reason)
         } else {
             ModelError::Transient {
                 url: url.to_string(),
@@ -344,54 +430,8 @@ impl ModelClient {
         }
     }
 
-    fn status_error(
-        &self,
-        url: &str,
-        status: u16,
-        body: &[u8],
-        retry_after: Option<Duration>,
-    ) -> ModelError {
-        let message = self.redact(&server_message(body));
-        match status {
-            408 | 409 | 425 | 429 | 500..=599 => ModelError::Transient {
-                url: url.to_string(),
-                status: Some(status),
-                reason: format!("HTTP {status}: {message}"),
-                retry_after,
-            },
-            401 | 403 => ModelError::Permanent {
-                url: url.to_string(),
-                status,
-                message,
-                hint: match self.settings.provider.key_variables() {
-                    [] => "Check --api-key.".to_string(),
-                    vars => format!("Check the API key in {} or --api-key.", vars.join(" / ")),
-                },
-            },
-            404 => ModelError::Permanent {
-                url: url.to_string(),
-                status,
-                message,
-                hint: format!(
-                    "Check that the model `{}` exists on this server (--model) and that --base-url is the API's base address.",
-                    self.settings.model
-                ),
-            },
-            _ => ModelError::Permanent {
-                url: url.to_string(),
-                status,
-                message,
-                hint: "The server rejected the request; check --model and the generation settings."
-                    .into(),
-            },
-        }
-    }
-
     fn redact(&self, text: &str) -> String {
-        match &self.settings.api_key {
-            Some(key) => key.redact(text),
-            None => text.to_string(),
-        }
+        crate::redact::text(text, &self.secrets)
     }
 }
 
@@ -413,21 +453,4 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// The server's own words from an error body: `error.message`, `error`, or the text.
-fn server_message(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let from_json = serde_json::from_str::<Value>(&text).ok().and_then(|json| {
-        json.pointer("/error/message")
-            .or_else(|| json.get("error"))
-            .or_else(|| json.get("message"))
-            .and_then(|v| v.as_str().map(str::to_string))
-    });
-    let message = from_json.unwrap_or_else(|| text.trim().to_string());
-    let mut short: String = message.chars().take(500).collect();
-    if short.is_empty() {
-        short = "(no message)".into();
-    }
-    short
 }

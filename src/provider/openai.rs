@@ -1,15 +1,58 @@
 //! OpenAI Chat Completions (`POST {base}/v1/chat/completions`), which every
 //! OpenAI-compatible server (vLLM, llama.cpp server, LM Studio) speaks too.
+//!
+//! `--structured` asks for `response_format: json_schema`. Servers that refuse it
+//! (llama-cpp-python answers HTTP 500 with a validation error) get `json_object` with
+//! a `schema`, which llama.cpp servers take, and then plain output ([`StructuredForm`]).
 
 use serde_json::{Value, json};
 
 use super::{ChatResponse, HttpCall, Message, qa_schema};
 use crate::provider::settings::ModelSettings;
 
+/// The form structured output is asked in, from the strictest to none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum StructuredForm {
+    /// `response_format: {"type": "json_schema", "json_schema": {...}}`.
+    JsonSchema = 0,
+    /// `response_format: {"type": "json_object", "schema": {...}}`.
+    JsonObject = 1,
+    /// No `response_format`: the parser alone reads the answer.
+    Plain = 2,
+}
+
+impl StructuredForm {
+    pub fn from_u8(value: u8) -> Self {
+        match value {
+            0 => StructuredForm::JsonSchema,
+            1 => StructuredForm::JsonObject,
+            _ => StructuredForm::Plain,
+        }
+    }
+
+    /// The next form to try when a server refuses this one.
+    pub fn fallback(self) -> Self {
+        match self {
+            StructuredForm::JsonSchema => StructuredForm::JsonObject,
+            StructuredForm::JsonObject | StructuredForm::Plain => StructuredForm::Plain,
+        }
+    }
+
+    /// The form, for the message that says a server refused it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StructuredForm::JsonSchema => "response_format json_schema",
+            StructuredForm::JsonObject => "response_format json_object with a schema",
+            StructuredForm::Plain => "plain output",
+        }
+    }
+}
+
 pub(super) fn request(
     settings: &ModelSettings,
     messages: &[Message],
-    structured: bool,
+    form: StructuredForm,
 ) -> HttpCall {
     let mut body = json!({
         "model": settings.model,
@@ -17,11 +60,17 @@ pub(super) fn request(
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
     });
-    if structured {
-        body["response_format"] = json!({
-            "type": "json_schema",
-            "json_schema": {"name": "qa_pairs", "strict": true, "schema": qa_schema()},
-        });
+    match form {
+        StructuredForm::JsonSchema => {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": {"name": "qa_pairs", "strict": true, "schema": qa_schema()},
+            });
+        }
+        StructuredForm::JsonObject => {
+            body["response_format"] = json!({"type": "json_object", "schema": qa_schema()});
+        }
+        StructuredForm::Plain => {}
     }
     let mut headers = Vec::new();
     if let Some(key) = &settings.api_key {

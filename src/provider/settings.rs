@@ -10,7 +10,7 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use crate::provider::{RateCaps, RetryPolicy};
+use crate::provider::{Patience, RateCaps, RetryPolicy};
 
 /// The provider used when none is given.
 pub const DEFAULT_PROVIDER: ProviderKind = ProviderKind::Local;
@@ -167,6 +167,8 @@ pub struct ModelSettings {
     pub retry: RetryPolicy,
     /// `--requests-per-minute` and `--tokens-per-minute`.
     pub rate_caps: RateCaps,
+    /// When to give up on a server: rate limits, connect and first-byte timeouts.
+    pub patience: Patience,
 }
 
 impl ModelSettings {
@@ -185,6 +187,7 @@ impl ModelSettings {
             request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             retry: RetryPolicy::default(),
             rate_caps: RateCaps::default(),
+            patience: Patience::default(),
         }
     }
 }

@@ -335,7 +335,8 @@ fn messy_answers_are_parsed_and_garbage_is_asked_again() {
         ],
         [3, 3, 3, 2, 3]
     );
-    // Asked again once with the parser's error for the garbage chunks (default --parse-retries 1).
+    // Asked again once with the parser's error, and only that, for the garbage chunks
+    // (default --parse-retries 1).
     let garbage_requests: Vec<_> = server
         .requests()
         .into_iter()
@@ -355,7 +356,7 @@ fn messy_answers_are_parsed_and_garbage_is_asked_again() {
         retry.body["messages"][3]["content"]
             .as_str()
             .unwrap()
-            .starts_with("Your answer could not be used: The response holds no JSON.")
+            .starts_with("The response holds no JSON.")
     );
     // The failure log holds the prompt and the raw answer of the failed chunk.
     let log = common::read(qa_dir.join("qa_generation_failures.jsonl"));

@@ -15,6 +15,7 @@ mod parser_corpus;
 mod plugins_cli;
 mod python_plugin;
 mod quality;
+mod reliability;
 mod resume;
 mod sandbox;
 mod scheduler;

@@ -15,7 +15,13 @@
 //! - `MOCK-QA-LINES`: no JSON, but `Q1: ...` / `A1: ...` lines;
 //! - `MOCK-ECHO`, `MOCK-REPEAT`, `MOCK-UNGROUNDED`: the pairs, plus a copy of the
 //!   test template's example, a repeated question and a restated answer, or an
-//!   answer the chunk does not support.
+//!   answer the chunk does not support;
+//! - `MOCK-TOO-LONG`: refused as the real APIs refuse a prompt longer than the
+//!   model's context (OpenAI's 400 `context_length_exceeded`).
+//!
+//! [`refusals`] holds the servers' refusals: error bodies in each API's shape,
+//! echoed credentials, and a server that refuses `response_format: json_schema` as
+//! llama-cpp-python does.
 //!
 //! Faults can be queued (each request takes the next one), or drawn at a rate; a
 //! capacity makes the server answer 429 past that many requests in flight, and a
@@ -39,6 +45,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+pub mod refusals;
+
 /// A request the server received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -59,6 +67,11 @@ pub enum Fault {
     CutOff,
     /// An answer that comes only after this long.
     Slow(std::time::Duration),
+    /// An error status with this JSON body, as a real API would send it.
+    Body { status: u16, body: Value },
+    /// A 500 whose message echoes the request's `Authorization` header, as some
+    /// proxies do.
+    EchoAuthorization,
 }
 
 impl Fault {
@@ -101,6 +114,10 @@ struct MockState {
     last_answer: Mutex<Option<std::time::Instant>>,
     /// Optional request fields are not required (for clients other than tdg).
     lenient: std::sync::atomic::AtomicBool,
+    /// A fault for every request that has no queued one.
+    always: Mutex<Option<Fault>>,
+    /// Refuse `response_format: json_schema` as llama-cpp-python does.
+    refuse_json_schema: std::sync::atomic::AtomicBool,
 }
 
 /// A running mock server; it stops when dropped.
@@ -217,6 +234,19 @@ impl MockServer {
         *self.state.last_answer.lock().unwrap()
     }
 
+    /// Answers every request that has no queued fault with `fault` (none: stop).
+    pub fn set_fault_always(&self, fault: Option<Fault>) {
+        *self.state.always.lock().unwrap() = fault;
+    }
+
+    /// Refuses `response_format: json_schema` with HTTP 500 and a validation error,
+    /// as llama-cpp-python's server does; `json_object` (with a `schema`) is taken.
+    pub fn refuse_json_schema(&self) {
+        self.state
+            .refuse_json_schema
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Queues faults for the next requests, in order.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.state.faults.lock().unwrap().extend(faults);
@@ -296,7 +326,11 @@ async fn receive(
     if let Some(latency) = latency {
         tokio::time::sleep(latency).await;
     }
+    if let Some(refusal) = refusals::refusal(state, &body, headers) {
+        return Err(refusal);
+    }
     let queued = state.faults.lock().unwrap().pop_front();
+    let queued = queued.or_else(|| state.always.lock().unwrap().clone());
     let one_in = state.fail_one_in.load(std::sync::atomic::Ordering::SeqCst);
     let random = (one_in > 0 && scramble(number).is_multiple_of(one_in)).then(|| {
         if number.is_multiple_of(2) {
@@ -323,6 +357,10 @@ async fn receive(
                 .body(axum::body::Body::from_stream(stream))
                 .unwrap())
         }
+        Some(Fault::Body { status, body }) => {
+            Err((StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response())
+        }
+        Some(Fault::EchoAuthorization) => Err(refusals::echo_authorization(headers)),
         Some(Fault::Status {
             status,
             retry_after,

@@ -49,12 +49,12 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qa_dir: Option<PathBuf>,
 
-    /// LLM provider: openai, claude (anthropic), gemini, local (ollama) [default: local].
+    /// LLM provider: openai, claude (anthropic), gemini, local (ollama), embedded [default: embedded, or local when an Ollama option, --base-url or a model name that is not a .gguf file is given].
     #[arg(long, env = "GENERATOR_PROVIDER", help_heading = "Model")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
 
-    /// Model name [default: gpt-4o-mini, claude-sonnet-4-5, gemini-2.5-flash or qwen3:14b, by provider].
+    /// Model name; for embedded, a .gguf file [default: gpt-4o-mini, claude-sonnet-4-5, gemini-2.5-flash, qwen3:14b or Qwen2.5-1.5B-Instruct Q4_K_M, by provider].
     #[arg(long, env = "GENERATOR_MODEL", help_heading = "Model")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -253,6 +253,36 @@ pub struct GenerateArgs {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<f64>,
+
+    /// CPU threads for the embedded engine [default: the physical cores].
+    #[arg(
+        long,
+        env = "GENERATOR_THREADS",
+        value_name = "N",
+        help_heading = "Embedded model"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+
+    /// Model layers the embedded engine offloads to a GPU (builds with the cuda, metal or vulkan feature) [default: 0].
+    #[arg(
+        long,
+        env = "GENERATOR_GPU_LAYERS",
+        value_name = "N",
+        help_heading = "Embedded model"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_layers: Option<u32>,
+
+    /// Generate only the first N chunks that need work, across documents in name order.
+    #[arg(
+        long,
+        env = "GENERATOR_LIMIT",
+        value_name = "N",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
 
     /// Ollama server URL [default: http://localhost:11434].
     #[arg(
@@ -481,7 +511,9 @@ pub enum ConfigError {
         flag: &'static str,
         variable: &'static str,
     },
-    #[error("unknown provider `{0}`: use openai, claude (anthropic), gemini or local (ollama)")]
+    #[error(
+        "unknown provider `{0}`: use openai, claude (anthropic), gemini, local (ollama) or embedded"
+    )]
     UnknownProvider(String),
     #[error("no API key for {provider}: set {variables} or pass --api-key")]
     MissingKey {
@@ -578,7 +610,16 @@ impl GenerateArgs {
         let provider = match &self.provider {
             Some(name) => ProviderKind::parse(name)
                 .ok_or_else(|| ConfigError::UnknownProvider(name.clone()))?,
-            None => ProviderKind::Local,
+            None if self.asks_for_a_server() => ProviderKind::Local,
+            None => {
+                tracing::info!(
+                    "no provider configured: using the embedded engine with {} (--provider local for Ollama)",
+                    self.model
+                        .as_deref()
+                        .unwrap_or(ProviderKind::Embedded.default_model())
+                );
+                ProviderKind::Embedded
+            }
         };
         let mut settings = GenerateSettings::new(chunks_dir, qa_dir, provider);
         let model = &mut settings.model;
@@ -607,7 +648,13 @@ impl GenerateArgs {
         if let Some(max_tokens) = self.max_tokens {
             model.max_tokens = max_tokens;
         }
-        model.structured = self.structured.unwrap_or(false);
+        model.structured = self
+            .structured
+            .unwrap_or(provider == ProviderKind::Embedded);
+        model.embedded = crate::provider::embedded::EmbeddedOptions {
+            threads: self.threads.filter(|&n| n > 0),
+            gpu_layers: self.gpu_layers.unwrap_or(0),
+        };
         if let Some(seconds) = self.request_timeout {
             if !(seconds > 0.0 && seconds.is_finite()) {
                 return Err(ConfigError::Invalid {
@@ -728,8 +775,35 @@ impl GenerateArgs {
                 });
             }
             settings.concurrency = concurrency;
+        } else if provider == ProviderKind::Embedded {
+            settings.concurrency = crate::provider::embedded::DEFAULT_CONCURRENCY;
         }
+        if self.limit == Some(0) {
+            return Err(ConfigError::Invalid {
+                flag: "limit",
+                rule: "at least 1",
+            });
+        }
+        settings.limit = self.limit;
         Ok(settings)
+    }
+
+    /// Whether, with no provider configured, the options still point at a model
+    /// server, as they did before the embedded engine was the default: an Ollama
+    /// option, a base URL, or a model that is a server's name rather than a file.
+    fn asks_for_a_server(&self) -> bool {
+        let gguf_model = self.model.as_deref().is_none_or(|model| {
+            let file = model.split('@').next().unwrap_or(model);
+            file.to_ascii_lowercase().ends_with(".gguf")
+        });
+        self.ollama_base_url.is_some()
+            || self.ollama_top_k.is_some()
+            || self.ollama_top_p.is_some()
+            || self.ollama_repeat_penalty.is_some()
+            || self.ollama_num_predict.is_some()
+            || !self.ollama_stop.is_empty()
+            || !self.base_url.is_empty()
+            || !gguf_model
     }
 }
 
@@ -747,12 +821,67 @@ mod tests {
 
     #[test]
     fn defaults_match_the_original() {
-        let settings = args("c").resolve(|_| None).unwrap();
+        let mut ollama = args("c");
+        ollama.ollama_top_k = Some(40);
+        let settings = ollama.resolve(|_| None).unwrap();
         assert_eq!(settings.model.provider, ProviderKind::Local);
         assert_eq!(settings.prompt.questions_per_chunk, 3);
         assert_eq!(settings.model.temperature, 0.7);
         assert_eq!(settings.model.max_tokens, 2000);
         assert_eq!(settings.model.base_urls, ["http://localhost:11434"]);
+    }
+
+    #[test]
+    fn the_embedded_engine_is_the_default_when_nothing_names_a_server() {
+        let settings = args("c").resolve(|_| None).unwrap();
+        assert_eq!(settings.model.provider, ProviderKind::Embedded);
+        assert_eq!(
+            settings.model.model,
+            crate::provider::embedded::DEFAULT_MODEL
+        );
+        assert!(settings.model.structured, "structured by default");
+        assert_eq!(
+            settings.concurrency,
+            crate::provider::embedded::DEFAULT_CONCURRENCY
+        );
+        let mut gguf = args("c");
+        gguf.model = Some("models/small.gguf".into());
+        assert_eq!(
+            gguf.resolve(|_| None).unwrap().model.provider,
+            ProviderKind::Embedded
+        );
+        // Each of the original's ways of naming a server keeps Ollama.
+        let mut named = args("c");
+        named.model = Some("qwen3:14b".into());
+        let mut url = args("c");
+        url.ollama_base_url = Some("http://gpu:11434".into());
+        let mut base = args("c");
+        base.base_url = vec!["http://gpu:11434".into()];
+        let mut chosen = args("c");
+        chosen.provider = Some("local".into());
+        for args in [named, url, base, chosen] {
+            let settings = args.resolve(|_| None).unwrap();
+            assert_eq!(settings.model.provider, ProviderKind::Local);
+            assert!(!settings.model.structured);
+            assert_eq!(settings.concurrency, 16);
+        }
+    }
+
+    #[test]
+    fn embedded_options_and_limit_are_read() {
+        let mut embedded = args("c");
+        embedded.threads = Some(3);
+        embedded.gpu_layers = Some(12);
+        embedded.limit = Some(5);
+        embedded.structured = Some(false);
+        let settings = embedded.resolve(|_| None).unwrap();
+        assert_eq!(settings.model.embedded.threads, Some(3));
+        assert_eq!(settings.model.embedded.gpu_layers, 12);
+        assert_eq!(settings.limit, Some(5));
+        assert!(!settings.model.structured, "--structured=false wins");
+        let mut zero = args("c");
+        zero.limit = Some(0);
+        assert!(zero.resolve(|_| None).is_err());
     }
 
     #[test]

@@ -82,7 +82,8 @@ fn render_error(error: &anyhow::Error) -> String {
 fn init_logging(global: &GlobalArgs) {
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
-        (false, 0) => "info",
+        // llama.cpp reports every step of loading a model at info: only its warnings.
+        (false, 0) => "info,llama-cpp-2=warn,llama_cpp_2=warn",
         (false, 1) => "debug",
         (false, _) => "trace",
     };
@@ -221,6 +222,14 @@ fn run_prompt(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&preview.messages)?);
     } else {
         out!("{}", tdg::prompt::render_preview(&preview));
+        if settings.model.provider == tdg::generate::settings::ProviderKind::Embedded {
+            // The embedded model sees its chat template's rendering, not the messages.
+            match tdg::provider::embedded::render_prompt(&settings.model.model, &preview.messages)
+            {
+                Ok(text) => out!("\n## text the model sees (after its chat template)\n{text}\n"),
+                Err(error) => tracing::warn!("cannot show the text the model sees: {error}"),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

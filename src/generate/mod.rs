@@ -169,6 +169,11 @@ impl GeneratorBuilder {
         self.settings.overwrite = overwrite;
         self
     }
+    /// Asks only for the first `chunks` chunks that need work (`--limit`).
+    pub fn limit(mut self, chunks: usize) -> Self {
+        self.settings.limit = Some(chunks);
+        self
+    }
     /// Replaces every setting at once.
     pub fn settings(mut self, settings: GenerateSettings) -> Self {
         self.settings = settings;
@@ -247,8 +252,9 @@ impl Generator {
         prepare_qa_dir(settings)?;
         let store = CheckpointStore::open(&settings.qa_dir)
             .map_err(|e| GenerateError::Store(e.to_string()))?;
-        let client = ModelClient::new(settings.model.clone(), settings.concurrency)
-            .map_err(GenerateError::Model)?;
+        let mut model = settings.model.clone();
+        model.pairs_asked = Some(settings.prompt.questions_per_chunk);
+        let client = ModelClient::new(model, settings.concurrency).map_err(GenerateError::Model)?;
         tracing::info!(
             "generating with {} model {} at {} ({} at a time)",
             settings.model.provider,
@@ -352,6 +358,7 @@ impl Generator {
             queue_tx,
             cancel.clone(),
             &progress,
+            settings.limit,
         )
         .await;
 

@@ -20,6 +20,8 @@ pub enum ProviderKind {
     Gemini,
     /// Ollama's native `/api/chat`.
     Local,
+    /// A GGUF model run in-process by llama.cpp (the `embedded` feature).
+    Embedded,
 }
 
 impl ProviderKind {
@@ -30,6 +32,7 @@ impl ProviderKind {
             "claude" | "anthropic" => Some(ProviderKind::Claude),
             "gemini" | "google" => Some(ProviderKind::Gemini),
             "local" | "ollama" => Some(ProviderKind::Local),
+            "embedded" => Some(ProviderKind::Embedded),
             _ => None,
         }
     }
@@ -41,6 +44,7 @@ impl ProviderKind {
             ProviderKind::Claude => "claude",
             ProviderKind::Gemini => "gemini",
             ProviderKind::Local => "local",
+            ProviderKind::Embedded => "embedded",
         }
     }
 
@@ -51,6 +55,7 @@ impl ProviderKind {
             ProviderKind::Claude => "claude-sonnet-4-5",
             ProviderKind::Gemini => "gemini-2.5-flash",
             ProviderKind::Local => "qwen3:14b",
+            ProviderKind::Embedded => crate::provider::embedded::DEFAULT_MODEL,
         }
     }
 
@@ -61,6 +66,8 @@ impl ProviderKind {
             ProviderKind::Claude => "https://api.anthropic.com",
             ProviderKind::Gemini => "https://generativelanguage.googleapis.com",
             ProviderKind::Local => "http://localhost:11434",
+            // In-process: no server.
+            ProviderKind::Embedded => "",
         }
     }
 
@@ -70,7 +77,7 @@ impl ProviderKind {
             ProviderKind::OpenAi => &["OPENAI_API_KEY"],
             ProviderKind::Claude => &["ANTHROPIC_API_KEY"],
             ProviderKind::Gemini => &["GOOGLE_API_KEY", "GEMINI_API_KEY"],
-            ProviderKind::Local => &[],
+            ProviderKind::Local | ProviderKind::Embedded => &[],
         }
     }
 }
@@ -141,6 +148,11 @@ pub struct ModelSettings {
     pub retry: RetryPolicy,
     /// `--requests-per-minute` and `--tokens-per-minute`.
     pub rate_caps: RateCaps,
+    /// The pairs each answer must hold, when known: bounds the array of the schema
+    /// sent with `--structured` and of the embedded engine's grammar.
+    pub pairs_asked: Option<u32>,
+    /// `--threads` and `--gpu-layers`, for the embedded engine.
+    pub embedded: crate::provider::embedded::EmbeddedOptions,
 }
 
 /// How prompts are built and answers parsed.
@@ -195,6 +207,9 @@ pub struct GenerateSettings {
     pub skip_failed: bool,
     /// How many chunks are in flight at once.
     pub concurrency: usize,
+    /// `--limit`: ask only for the first this many chunks that need work, across
+    /// documents in name order.
+    pub limit: Option<usize>,
     /// Prices and a spending cap.
     pub cost: CostSettings,
     /// Training files to write as documents finish (`--format`).
@@ -234,6 +249,8 @@ impl GenerateSettings {
                 request_timeout: Duration::from_secs(300),
                 retry: RetryPolicy::default(),
                 rate_caps: RateCaps::default(),
+                pairs_asked: None,
+                embedded: Default::default(),
             },
             prompt: PromptSettings {
                 questions_per_chunk: 3,
@@ -249,6 +266,7 @@ impl GenerateSettings {
             overwrite: false,
             skip_failed: false,
             concurrency: 16,
+            limit: None,
             cost: CostSettings::default(),
             training: None,
             quality: crate::quality::QualityFilter::default(),
@@ -264,6 +282,10 @@ mod tests {
     fn provider_aliases() {
         assert_eq!(ProviderKind::parse("Anthropic"), Some(ProviderKind::Claude));
         assert_eq!(ProviderKind::parse("ollama"), Some(ProviderKind::Local));
+        assert_eq!(
+            ProviderKind::parse("embedded"),
+            Some(ProviderKind::Embedded)
+        );
         assert_eq!(ProviderKind::parse("gpt"), None);
     }
 

@@ -1,5 +1,6 @@
 //! Calling the model: one HTTP dialect per provider ([`openai`], [`claude`],
-//! [`gemini`], [`ollama`]) behind one [`ModelClient`], with retries.
+//! [`gemini`], [`ollama`]) behind one [`ModelClient`], with retries; or the
+//! [`embedded`] llama.cpp engine, in-process, behind the same client.
 //!
 //! Transient faults (429, 500, 502, 503, 504, 529, timeouts, connection resets,
 //! truncated bodies) are retried with exponential backoff and jitter, honouring
@@ -8,6 +9,7 @@
 //! unreachable stop the run: asking again for every chunk would only fail again.
 
 mod claude;
+pub mod embedded;
 mod fleet;
 mod gemini;
 mod ollama;
@@ -78,6 +80,15 @@ pub enum ModelError {
     /// The server answered 200, but not in its API's shape.
     #[error("{url} answered in an unexpected shape: {reason}")]
     BadAnswer { url: String, reason: String },
+
+    /// The embedded engine cannot run (a missing or unreadable model, a failed
+    /// decode): every chunk would fail the same way.
+    #[error("embedded model {model}: {reason}")]
+    Engine { model: String, reason: String },
+
+    /// The embedded engine cannot take this one request (a prompt too long).
+    #[error("embedded model {model}: {reason}")]
+    Rejected { model: String, reason: String },
 }
 
 impl ModelError {
@@ -93,14 +104,18 @@ impl ModelError {
     pub fn stops_run(&self) -> bool {
         matches!(
             self,
-            ModelError::Permanent { .. } | ModelError::Unreachable { .. }
+            ModelError::Permanent { .. }
+                | ModelError::Unreachable { .. }
+                | ModelError::Engine { .. }
         )
     }
 }
 
-/// The JSON schema of the answer asked for with `--structured`.
-pub fn qa_schema() -> Value {
-    json!({
+/// The JSON schema of the answer asked for with `--structured`, with the array
+/// bounded to `pairs` items when the number asked is known (unbounded, a small model
+/// writes many near-repeats).
+pub fn qa_schema(pairs: Option<u32>) -> Value {
+    let mut schema = json!({
         "type": "object",
         "properties": {
             "qa_pairs": {
@@ -115,7 +130,12 @@ pub fn qa_schema() -> Value {
         },
         "required": ["qa_pairs"],
         "additionalProperties": false,
-    })
+    });
+    if let Some(pairs) = pairs {
+        schema["properties"]["qa_pairs"]["minItems"] = json!(pairs);
+        schema["properties"]["qa_pairs"]["maxItems"] = json!(pairs);
+    }
+    schema
 }
 
 /// A client for one model on one or more servers, shared by every worker.
@@ -125,6 +145,9 @@ pub struct ModelClient {
     http: reqwest::Client,
     throttle: Arc<Throttle>,
     fleet: Arc<Fleet>,
+    /// The in-process engine, for `--provider embedded`.
+    #[cfg(feature = "embedded")]
+    engine: Option<Arc<embedded::Engine>>,
 }
 
 impl ModelClient {
@@ -147,11 +170,24 @@ impl ModelClient {
             settings.max_tokens,
         ));
         let fleet = Arc::new(Fleet::new(&settings.base_urls));
+        #[cfg(feature = "embedded")]
+        let engine = match settings.provider {
+            ProviderKind::Embedded => {
+                Some(Arc::new(embedded::Engine::start(&settings, concurrency)?))
+            }
+            _ => None,
+        };
+        #[cfg(not(feature = "embedded"))]
+        if settings.provider == ProviderKind::Embedded {
+            return Err(embedded::not_built(&settings.model));
+        }
         Ok(ModelClient {
             settings,
             http,
             throttle,
             fleet,
+            #[cfg(feature = "embedded")]
+            engine,
         })
     }
 
@@ -160,8 +196,12 @@ impl ModelClient {
         &self.settings
     }
 
-    /// The URL requests go to (the first server's).
+    /// The URL requests go to (the first server's), or the embedded model's file.
     pub fn endpoint(&self) -> String {
+        #[cfg(feature = "embedded")]
+        if let Some(engine) = &self.engine {
+            return engine.model().to_string();
+        }
         format!("{}{}", self.fleet.primary(), self.call(&[], false).path)
     }
 
@@ -172,6 +212,7 @@ impl ModelClient {
             ProviderKind::Local => ("/api/tags", "/models", "name"),
             ProviderKind::OpenAi | ProviderKind::Claude => ("/v1/models", "/data", "id"),
             ProviderKind::Gemini => ("/v1beta/models", "/models", "name"),
+            ProviderKind::Embedded => return Ok(vec![self.settings.model.clone()]),
         };
         let url = format!("{}{path}", self.fleet.primary());
         let mut request = self.http.get(&url);
@@ -205,6 +246,10 @@ impl ModelClient {
     /// counting as a failed attempt, so a rate-limited run pauses instead of
     /// failing chunks.
     pub async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        #[cfg(feature = "embedded")]
+        if let Some(engine) = &self.engine {
+            return engine.chat(messages).await;
+        }
         let prompt_chars = messages.iter().map(|m| m.content.len()).sum();
         let mut attempt = 0;
         let mut rate_limited = 0u32;
@@ -267,6 +312,12 @@ impl ModelClient {
             ProviderKind::Claude => claude::request(&self.settings, messages),
             ProviderKind::Gemini => gemini::request(&self.settings, messages, structured),
             ProviderKind::Local => ollama::request(&self.settings, messages, structured),
+            // Never sent: the embedded engine is called in-process.
+            ProviderKind::Embedded => HttpCall {
+                path: String::new(),
+                headers: Vec::new(),
+                body: Value::Null,
+            },
         }
     }
 
@@ -307,6 +358,7 @@ impl ModelClient {
             ProviderKind::Claude => claude::response(&json),
             ProviderKind::Gemini => gemini::response(&json),
             ProviderKind::Local => ollama::response(&json),
+            ProviderKind::Embedded => Err("the embedded engine answers in-process".to_string()),
         };
         parsed
             .map(|response| (response, exhausted))

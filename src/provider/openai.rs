@@ -20,7 +20,7 @@ pub(super) fn request(
     if structured {
         body["response_format"] = json!({
             "type": "json_schema",
-            "json_schema": {"name": "qa_pairs", "strict": true, "schema": qa_schema()},
+            "json_schema": {"name": "qa_pairs", "strict": true, "schema": qa_schema(settings.pairs_asked)},
         });
     }
     let mut headers = Vec::new();

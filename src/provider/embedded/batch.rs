@@ -240,7 +240,8 @@ impl<'m> Scheduler<'m> {
             }
             return;
         }
-        let vocab = self.model.vocab();
+        let model: &'m LlamaModel = self.model;
+        let vocab = model.vocab();
         for slot in 0..self.slots.len() {
             let Some(sequence) = &mut self.slots[slot] else { continue };
             let Some(index) = sequence.logits_at else { continue };

@@ -5,6 +5,7 @@
 //! templates (which recognise the common ones, ChatML otherwise).
 
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
 use minijinja::{Environment, ErrorKind, context};
 
 use crate::provider::Message;
@@ -23,7 +24,7 @@ impl ChatTemplate {
     /// The template of `model`, compiled once.
     pub fn from_model(model: &LlamaModel) -> Self {
         let vocab = model.vocab();
-        let text = |token| String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned();
+        let text = |token: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned();
         let jinja = model
             .meta_val_str("tokenizer.chat_template")
             .ok()

@@ -3,7 +3,8 @@
 //! on a oneshot each, so any number of pipeline workers can ask at once and the
 //! [`super::batch`] scheduler decodes them together. Dropping a `chat` future (Ctrl+C
 //! after the grace) closes its oneshot, and the scheduler frees that sequence at its
-//! next step. The thread ends when the last [`Engine`] handle is dropped.
+//! next step. Dropping the [`Engine`] closes the channel and waits for the thread to
+//! free the model, so nothing of llama.cpp is left running when tdg exits.
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -47,9 +48,11 @@ pub(super) struct DecodeConfig {
     pub slot_context: u32,
 }
 
-/// A handle on the engine thread; cheap to share behind an `Arc`.
+/// A handle on the engine thread; shared behind an `Arc`.
 pub struct Engine {
-    requests: mpsc::UnboundedSender<Request>,
+    /// `None` once dropped, which tells the thread to finish.
+    requests: Option<mpsc::UnboundedSender<Request>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     model: String,
 }
 
@@ -80,12 +83,16 @@ impl Engine {
         let options = settings.embedded;
         let (requests, inbox) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("tdg-llama".into())
             .spawn(move || run(path, config, options, inbox, ready_tx))
             .map_err(|e| engine_error(format!("cannot start the engine thread: {e}")))?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Engine { requests, model }),
+            Ok(Ok(())) => Ok(Engine {
+                requests: Some(requests),
+                thread: Some(thread),
+                model,
+            }),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(engine_error("the engine thread stopped while loading".into())),
         }
@@ -98,7 +105,8 @@ impl Engine {
             messages: messages.to_vec(),
             reply,
         };
-        self.requests.send(request).map_err(|_| self.stopped())?;
+        let requests = self.requests.as_ref().ok_or_else(|| self.stopped())?;
+        requests.send(request).map_err(|_| self.stopped())?;
         answer.await.map_err(|_| self.stopped())?
     }
 
@@ -111,6 +119,15 @@ impl Engine {
         ModelError::Engine {
             model: self.model.clone(),
             reason: "the engine thread stopped".into(),
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

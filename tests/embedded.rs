@@ -58,7 +58,14 @@ fn generate(model: &Path, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Comma
         .arg(chunks)
         .arg("--qa-dir")
         .arg(qa_dir)
-        .args(["--max-tokens", "300", "--threads", "2", "--temperature", "0.2"])
+        .args([
+            "--max-tokens",
+            "300",
+            "--threads",
+            "2",
+            "--temperature",
+            "0.2",
+        ])
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -86,9 +93,14 @@ fn every_answer_parses_under_the_grammar_and_goes_through_the_quality_gate() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = first_chunks(dir.path(), 6);
     let qa_dir = dir.path().join("qa");
-    let output = generate(&model, &chunks, &qa_dir, &["--concurrency", "3", "--with-quality"])
-        .output()
-        .unwrap();
+    let output = generate(
+        &model,
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "3", "--with-quality"],
+    )
+    .output()
+    .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
 
     let answers = recorded(&qa_dir);
@@ -97,9 +109,16 @@ fn every_answer_parses_under_the_grammar_and_goes_through_the_quality_gate() {
         let json: Value = serde_json::from_str(raw)
             .unwrap_or_else(|e| panic!("chunk {position}: not JSON ({e}): {raw}"));
         let items = json["qa_pairs"].as_array().expect("qa_pairs");
-        assert_eq!(items.len(), 3, "chunk {position}: the grammar asks for 3: {raw}");
+        assert_eq!(
+            items.len(),
+            3,
+            "chunk {position}: the grammar asks for 3: {raw}"
+        );
         for item in items {
-            assert!(item["question"].is_string() && item["answer"].is_string(), "{raw}");
+            assert!(
+                item["question"].is_string() && item["answer"].is_string(),
+                "{raw}"
+            );
         }
         assert_eq!(*status, ChunkStatus::Completed, "chunk {position}: {raw}");
         assert_eq!(*pairs, 3, "chunk {position}: the parser read every pair");
@@ -111,10 +130,16 @@ fn every_answer_parses_under_the_grammar_and_goes_through_the_quality_gate() {
     assert_eq!(qa["status"], "completed");
     let kept = qa["training_pairs"].as_array().unwrap();
     for pair in kept {
-        let grounding = pair["quality"]["grounding"].as_f64().expect("a grounding score");
+        let grounding = pair["quality"]["grounding"]
+            .as_f64()
+            .expect("a grounding score");
         assert!((0.0..=1.0).contains(&grounding), "{pair}");
     }
-    let stats = tdg().args(["stats", "--json"]).arg(&qa_dir).output().unwrap();
+    let stats = tdg()
+        .args(["stats", "--json"])
+        .arg(&qa_dir)
+        .output()
+        .unwrap();
     assert!(stats.status.success(), "{}", stderr(&stats));
     let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
     let total = &stats["total"];
@@ -148,11 +173,20 @@ fn a_resume_after_sigkill_is_exact() {
     child.kill().unwrap();
     child.wait().unwrap();
     let before = recorded(&qa_dir);
-    assert!(!before.is_empty() && before.len() < 5, "{} recorded", before.len());
+    assert!(
+        !before.is_empty() && before.len() < 5,
+        "{} recorded",
+        before.len()
+    );
 
-    let output = generate(&model, &chunks, &qa_dir, &["--concurrency", "2", "--resume"])
-        .output()
-        .unwrap();
+    let output = generate(
+        &model,
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "2", "--resume"],
+    )
+    .output()
+    .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let after = recorded(&qa_dir);
     let positions: Vec<u32> = after.iter().map(|a| a.0).collect();
@@ -196,9 +230,14 @@ fn ctrl_c_stops_between_decode_steps_and_saves_everything() {
     assert!(before.len() < 12, "the run was not stopped");
 
     // Every answer recorded is whole, and a resume finishes exactly the rest.
-    let output = generate(&model, &chunks, &qa_dir, &["--concurrency", "4", "--resume"])
-        .output()
-        .unwrap();
+    let output = generate(
+        &model,
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "4", "--resume"],
+    )
+    .output()
+    .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let after = recorded(&qa_dir);
     assert_eq!(after.len(), 12);
@@ -237,5 +276,8 @@ fn limit_asks_only_for_the_first_chunks_and_prompt_shows_the_templated_text() {
         .unwrap_or_else(|| panic!("no templated text: {text}"));
     // SmolLM2's template is ChatML.
     assert!(templated.starts_with("<|im_start|>system\n"), "{templated}");
-    assert!(templated.trim_end().ends_with("<|im_start|>assistant"), "{templated}");
+    assert!(
+        templated.trim_end().ends_with("<|im_start|>assistant"),
+        "{templated}"
+    );
 }

@@ -161,9 +161,13 @@ impl<'m> Scheduler<'m> {
             model: self.config.model.clone(),
             reason,
         };
-        let text = self.template.render(self.model, messages).map_err(rejected)?;
+        let text = self
+            .template
+            .render(self.model, messages)
+            .map_err(rejected)?;
         let vocab = self.model.vocab();
-        let bos = String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
+        let bos =
+            String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
         let add_bos = vocab.should_add_bos() && (bos.is_empty() || !text.starts_with(&bos));
         let prompt = vocab.tokenize(text.as_bytes(), add_bos, true);
         let room = self.config.slot_context as usize;
@@ -211,7 +215,11 @@ impl<'m> Scheduler<'m> {
                 let position = sequence.fed + offset;
                 let last = position + 1 == sequence.prompt.len();
                 let token = sequence.prompt[position];
-                if self.batch.add(token, position as i32, &[seq as i32], last).is_err() {
+                if self
+                    .batch
+                    .add(token, position as i32, &[seq as i32], last)
+                    .is_err()
+                {
                     break;
                 }
                 if last {
@@ -243,8 +251,12 @@ impl<'m> Scheduler<'m> {
         let model: &'m LlamaModel = self.model;
         let vocab = model.vocab();
         for slot in 0..self.slots.len() {
-            let Some(sequence) = &mut self.slots[slot] else { continue };
-            let Some(index) = sequence.logits_at else { continue };
+            let Some(sequence) = &mut self.slots[slot] else {
+                continue;
+            };
+            let Some(index) = sequence.logits_at else {
+                continue;
+            };
             let token = match sequence.sampler.sample(&self.context, index) {
                 Ok(token) => token,
                 Err(reason) => {
@@ -273,7 +285,9 @@ impl<'m> Scheduler<'m> {
 
     /// Answers a finished sequence with its text and exact token counts.
     fn finish_answer(&mut self, slot: usize) {
-        let Some(sequence) = &self.slots[slot] else { return };
+        let Some(sequence) = &self.slots[slot] else {
+            return;
+        };
         let response = ChatResponse {
             text: String::from_utf8_lossy(&sequence.text).into_owned(),
             tokens_in: sequence.prompt.len() as u64,
@@ -296,6 +310,8 @@ impl<'m> Scheduler<'m> {
 
     /// Empties a slot's part of the KV cache.
     fn clear(&mut self, slot: usize) {
-        let _ = self.context.clear_kv_cache_seq(Some(slot as u32), None, None);
+        let _ = self
+            .context
+            .clear_kv_cache_seq(Some(slot as u32), None, None);
     }
 }

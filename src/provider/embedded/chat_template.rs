@@ -24,7 +24,9 @@ impl ChatTemplate {
     /// The template of `model`, compiled once.
     pub fn from_model(model: &LlamaModel) -> Self {
         let vocab = model.vocab();
-        let text = |token: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned();
+        let text = |token: LlamaToken| {
+            String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned()
+        };
         let jinja = model
             .meta_val_str("tokenizer.chat_template")
             .ok()
@@ -145,7 +147,8 @@ mod tests {
 
     #[test]
     fn templates_see_the_special_tokens() {
-        let source = "{{ bos_token }}{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}";
+        let source =
+            "{{ bos_token }}{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}";
         let messages = [Message {
             role: "user".into(),
             content: "Q".into(),

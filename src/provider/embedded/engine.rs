@@ -67,9 +67,9 @@ impl Engine {
             reason,
         };
         let grammar = match (settings.structured, settings.pairs_asked) {
-            (true, Some(pairs)) => Some(
-                grammar::answer_grammar(pairs, settings.max_tokens).map_err(engine_error)?,
-            ),
+            (true, Some(pairs)) => {
+                Some(grammar::answer_grammar(pairs, settings.max_tokens).map_err(engine_error)?)
+            }
             _ => None,
         };
         let config = DecodeConfig {
@@ -94,7 +94,9 @@ impl Engine {
                 model,
             }),
             Ok(Err(error)) => Err(error),
-            Err(_) => Err(engine_error("the engine thread stopped while loading".into())),
+            Err(_) => Err(engine_error(
+                "the engine thread stopped while loading".into(),
+            )),
         }
     }
 

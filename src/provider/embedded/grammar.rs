@@ -46,7 +46,11 @@ pub(super) struct AnswerSampler {
 impl AnswerSampler {
     /// Top-k, top-p and temperature sampling (greedy at temperature 0), under
     /// `grammar` if given.
-    pub fn new(model: &LlamaModel, grammar: Option<&str>, temperature: f32) -> Result<Self, String> {
+    pub fn new(
+        model: &LlamaModel,
+        grammar: Option<&str>,
+        temperature: f32,
+    ) -> Result<Self, String> {
         let chain = if temperature <= 0.0 {
             LlamaSampler::greedy()
         } else {

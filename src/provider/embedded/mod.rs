@@ -29,8 +29,7 @@ use super::ModelError;
 /// Qwen2.5-1.5B-Instruct at Q4_K_M (1.1 GB). Instruction-tuned, its chat template is
 /// in the GGUF, Apache-2.0, downloadable without a login, and small enough to run
 /// on a laptop CPU while still following the answer format.
-pub const DEFAULT_MODEL: &str =
-    "Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf";
+pub const DEFAULT_MODEL: &str = "Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf";
 
 /// The chunks decoded together when `--concurrency` is not given: a CPU has
 /// little to gain beyond a few sequences, and each one costs KV-cache memory.

@@ -81,14 +81,22 @@ impl ChatTemplate {
 /// A minijinja environment like Hugging Face's for chat templates.
 fn environment(source: String) -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()?,
+    );
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_function("raise_exception", |message: String| -> Result<String, _> {
         Err(minijinja::Error::new(ErrorKind::InvalidOperation, message))
     });
     env.add_function("strftime_now", |format: String| {
-        chrono::Local::now().format(&format).to_string()
+        // A bad format must not panic (chrono's to_string would): it renders empty.
+        use std::fmt::Write;
+        let mut now = String::new();
+        let _ = write!(now, "{}", chrono::Local::now().format(&format));
+        now
     });
     env.add_template_owned(NAME, source)?;
     Ok(env)

@@ -70,7 +70,7 @@ impl ChatTemplate {
         messages: &[Message],
     ) -> Result<String, minijinja::Error> {
         env.get_template(NAME)?.render(context! {
-            messages => messages,
+            messages => minijinja::Value::from(minijinja::value::Serde(messages)),
             add_generation_prompt => true,
             bos_token => &self.bos_token,
             eos_token => &self.eos_token,

@@ -25,7 +25,8 @@ fn main() -> ExitCode {
 fn init_logging(global: &GlobalArgs) {
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
-        (false, 0) => "info",
+        // llama.cpp reports every step of loading a model at info: only its warnings.
+        (false, 0) => "info,llama-cpp-2=warn,llama_cpp_2=warn",
         (false, 1) => "debug",
         (false, _) => "trace",
     };

@@ -29,6 +29,13 @@ pub fn run(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&preview.messages)?);
     } else {
         out!("{}", tdg::prompt::render_preview(&preview));
+        if settings.model.provider == tdg::provider::settings::ProviderKind::Embedded {
+            // The embedded model sees its chat template's rendering, not the messages.
+            match tdg::provider::embedded::render_prompt(&settings.model.model, &preview.messages) {
+                Ok(text) => out!("\n## text the model sees (after its chat template)\n{text}\n"),
+                Err(error) => tracing::warn!("cannot show the text the model sees: {error}"),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -246,6 +246,23 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_timeout: Option<f64>,
 
+    /// CPU threads for the embedded engine.
+    #[arg(long, env = "GENERATOR_THREADS", value_name = "N", help_heading = "Embedded model",
+          help = help::with_default("CPU threads for the embedded engine", "the physical cores"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+
+    /// Model layers the embedded engine offloads to a GPU (builds with the cuda, metal or vulkan feature).
+    #[arg(long, env = "GENERATOR_GPU_LAYERS", value_name = "N", help_heading = "Embedded model",
+          help = help::with_default("Model layers the embedded engine offloads to a GPU (builds with the cuda, metal or vulkan feature)", 0))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_layers: Option<u32>,
+
+    /// Generate only the first N chunks that need work, across documents in name order.
+    #[arg(long, env = "GENERATOR_LIMIT", value_name = "N", help_heading = "Processing")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+
     /// Ollama server URL.
     #[arg(long, env = "OLLAMA_BASE_URL", value_name = "URL", help_heading = "Local model options (Ollama)",
           help = help::with_default("Ollama server URL", ProviderKind::Local.default_base_url()))]

@@ -11,6 +11,8 @@ use super::{ConfigError, GenerateArgs, ModelChoice, OptionName, Purpose, read_co
 use crate::generate::settings::{CostSettings, GenerateSettings, TrainingSettings};
 use crate::plugin::PluginSource;
 use crate::provider::RateCaps;
+use crate::provider::embedded::EmbeddedOptions;
+use crate::provider::settings::ProviderKind;
 
 impl GenerateArgs {
     /// Fills what the command line and environment left unset from the config file
@@ -76,6 +78,11 @@ impl GenerateArgs {
             base_urls: self.base_url,
             ollama_base_url: self.ollama_base_url,
             api_key: self.api_key,
+            server_options: self.ollama_top_k.is_some()
+                || self.ollama_top_p.is_some()
+                || self.ollama_repeat_penalty.is_some()
+                || self.ollama_num_predict.is_some()
+                || !self.ollama_stop.is_empty(),
         };
         let model = resolve_model(choice, None, &env, purpose)?;
         let mut settings = GenerateSettings::new(chunks_dir, qa_dir, model.provider);
@@ -87,7 +94,13 @@ impl GenerateArgs {
         if let Some(max_tokens) = self.max_tokens {
             model.max_tokens = check_max_tokens(max_tokens, option("max-tokens"), &env)?;
         }
-        model.structured = self.structured.unwrap_or(false);
+        let embedded = model.provider == ProviderKind::Embedded;
+        // Grammar-constrained answers are on by default for the embedded engine.
+        model.structured = self.structured.unwrap_or(embedded);
+        model.embedded = EmbeddedOptions {
+            threads: self.threads.filter(|&n| n > 0),
+            gpu_layers: self.gpu_layers.unwrap_or(0),
+        };
         if let Some(seconds) = self.request_timeout {
             if !(seconds > 0.0 && seconds.is_finite()) {
                 let rule = "a positive number of seconds".into();
@@ -230,7 +243,14 @@ impl GenerateArgs {
                 return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
             }
             settings.concurrency = concurrency;
+        } else if settings.model.provider == ProviderKind::Embedded {
+            settings.concurrency = crate::provider::embedded::DEFAULT_CONCURRENCY;
         }
+        if self.limit == Some(0) {
+            let name = option("limit");
+            return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
+        }
+        settings.limit = self.limit;
         Ok(settings)
     }
 }
@@ -255,12 +275,67 @@ mod tests {
 
     #[test]
     fn defaults_match_the_original() {
-        let settings = args("c").resolve(|_| None).unwrap();
+        let mut ollama = args("c");
+        ollama.ollama_top_k = Some(40);
+        let settings = ollama.resolve(|_| None).unwrap();
         assert_eq!(settings.model.provider, ProviderKind::Local);
         assert_eq!(settings.prompt.questions_per_chunk, 3);
         assert_eq!(settings.model.temperature, 0.7);
         assert_eq!(settings.model.max_tokens, 2000);
         assert_eq!(settings.model.base_urls, ["http://localhost:11434"]);
+    }
+
+    #[test]
+    fn the_embedded_engine_is_the_default_when_nothing_names_a_server() {
+        let settings = args("c").resolve(|_| None).unwrap();
+        assert_eq!(settings.model.provider, ProviderKind::Embedded);
+        assert_eq!(
+            settings.model.model,
+            crate::provider::embedded::DEFAULT_MODEL
+        );
+        assert!(settings.model.structured, "structured by default");
+        assert_eq!(
+            settings.concurrency,
+            crate::provider::embedded::DEFAULT_CONCURRENCY
+        );
+        let mut gguf = args("c");
+        gguf.model = Some("models/small.gguf".into());
+        assert_eq!(
+            gguf.resolve(|_| None).unwrap().model.provider,
+            ProviderKind::Embedded
+        );
+        // Each of the original's ways of naming a server keeps Ollama.
+        let mut named = args("c");
+        named.model = Some("qwen3:14b".into());
+        let mut url = args("c");
+        url.ollama_base_url = Some("http://gpu:11434".into());
+        let mut base = args("c");
+        base.base_url = vec!["http://gpu:11434".into()];
+        let mut chosen = args("c");
+        chosen.provider = Some("local".into());
+        for args in [named, url, base, chosen] {
+            let settings = args.resolve(|_| None).unwrap();
+            assert_eq!(settings.model.provider, ProviderKind::Local);
+            assert!(!settings.model.structured);
+            assert_eq!(settings.concurrency, 16);
+        }
+    }
+
+    #[test]
+    fn embedded_options_and_limit_are_read() {
+        let mut embedded = args("c");
+        embedded.threads = Some(3);
+        embedded.gpu_layers = Some(12);
+        embedded.limit = Some(5);
+        embedded.structured = Some(false);
+        let settings = embedded.resolve(|_| None).unwrap();
+        assert_eq!(settings.model.embedded.threads, Some(3));
+        assert_eq!(settings.model.embedded.gpu_layers, 12);
+        assert_eq!(settings.limit, Some(5));
+        assert!(!settings.model.structured, "--structured=false wins");
+        let mut zero = args("c");
+        zero.limit = Some(0);
+        assert!(zero.resolve(|_| None).is_err());
     }
 
     #[test]

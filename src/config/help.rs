@@ -7,7 +7,7 @@ use clap::ValueEnum;
 
 use crate::provider::RetryPolicy;
 use crate::provider::settings::{
-    DEFAULT_PROVIDER, MAX_RETRY_BASE_MS, ProviderKind, TEMPERATURE_RANGE,
+    DEFAULT_PROVIDER, MAX_RETRY_BASE_MS, ProviderKind, SERVER_DEFAULT_PROVIDER, TEMPERATURE_RANGE,
 };
 
 /// `text [default: default]`.
@@ -25,9 +25,8 @@ pub fn value_name(value: impl ValueEnum) -> String {
 
 /// `--provider`'s help.
 pub fn provider() -> String {
-    with_default(
-        "LLM provider: openai, claude (anthropic), gemini, local (ollama)",
-        DEFAULT_PROVIDER,
+    format!(
+        "LLM provider: openai, claude (anthropic), gemini, local (ollama), embedded [default: {DEFAULT_PROVIDER}; {SERVER_DEFAULT_PROVIDER} when an Ollama option, --base-url or a model name that is not a .gguf file is given]"
     )
 }
 

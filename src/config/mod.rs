@@ -71,7 +71,9 @@ pub enum ConfigError {
         flag: &'static str,
         variable: &'static str,
     },
-    #[error("unknown provider `{0}`: use openai, claude (anthropic), gemini or local (ollama)")]
+    #[error(
+        "unknown provider `{0}`: use openai, claude (anthropic), gemini, local (ollama) or embedded"
+    )]
     UnknownProvider(String),
     #[error("no API key for {provider}: set {variables} or pass --api-key")]
     MissingKey {

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::{ConfigError, Purpose};
 use crate::provider::settings::{
-    ApiKey, DEFAULT_PROVIDER, MAX_RETRY_BASE_MS, ModelSettings, ProviderKind, TEMPERATURE_RANGE,
+    ApiKey, DEFAULT_PROVIDER, MAX_RETRY_BASE_MS, ModelSettings, ProviderKind, SERVER_DEFAULT_PROVIDER,
+    TEMPERATURE_RANGE,
 };
 
 /// The options that choose the model, merged from the command line, the
@@ -18,6 +19,25 @@ pub struct ModelChoice {
     pub base_urls: Vec<String>,
     pub ollama_base_url: Option<String>,
     pub api_key: Option<String>,
+    /// Another option only a model server takes was given (Ollama's sampling
+    /// options), so that with no provider named the original's default holds.
+    pub server_options: bool,
+}
+
+impl ModelChoice {
+    /// Whether, with no provider named, these options still point at a model
+    /// server, as they did before the embedded engine was the default: an Ollama
+    /// option, a base URL, or a model that is a server's name rather than a file.
+    fn names_a_server(&self) -> bool {
+        let gguf_model = self.model.as_deref().is_none_or(|model| {
+            let file = model.split('@').next().unwrap_or(model);
+            file.to_ascii_lowercase().ends_with(".gguf")
+        });
+        self.server_options
+            || self.ollama_base_url.is_some()
+            || !self.base_urls.is_empty()
+            || !gguf_model
+    }
 }
 
 /// The model a run was made with, as its record in the checkpoint says.
@@ -29,7 +49,8 @@ pub struct RecordedModel {
 }
 
 /// Resolves `choice` into model settings with the defaults: the provider is the
-/// choice's, else the record's, else [`DEFAULT_PROVIDER`]; the model and servers are
+/// choice's, else the record's, else [`SERVER_DEFAULT_PROVIDER`] when the choice
+/// names a server, else [`DEFAULT_PROVIDER`]; the model and servers are
 /// the choice's, else the record's when it is the same provider, else the
 /// provider's own.
 pub fn resolve_model(
@@ -46,7 +67,19 @@ pub fn resolve_model(
         Some(name) => {
             ProviderKind::parse(name).ok_or_else(|| ConfigError::UnknownProvider(name.into()))?
         }
-        None => DEFAULT_PROVIDER,
+        None if choice.names_a_server() => SERVER_DEFAULT_PROVIDER,
+        None => {
+            if purpose == Purpose::Generate && DEFAULT_PROVIDER == ProviderKind::Embedded {
+                tracing::info!(
+                    "no provider configured: using the embedded engine with {} (--provider local for Ollama)",
+                    choice
+                        .model
+                        .as_deref()
+                        .unwrap_or(DEFAULT_PROVIDER.default_model())
+                );
+            }
+            DEFAULT_PROVIDER
+        }
     };
     // A record's model and servers are for its own provider only.
     let record = record.filter(|r| match &r.provider {

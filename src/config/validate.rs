@@ -107,6 +107,7 @@ impl ValidateArgs {
             },
             ollama_base_url: env("OLLAMA_BASE_URL").or(file.ollama_base_url),
             api_key: self.api_key.or(file.api_key),
+            server_options: false,
         };
         let record = recorded_model(&self.qa_dir);
         let mut model = resolve_model(choice, record.as_ref(), &env, Purpose::Generate)?;

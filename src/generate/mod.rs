@@ -180,6 +180,11 @@ impl GeneratorBuilder {
         self.settings.overwrite = overwrite;
         self
     }
+    /// Asks only for the first `chunks` chunks that need work (`--limit`).
+    pub fn limit(mut self, chunks: usize) -> Self {
+        self.settings.limit = Some(chunks);
+        self
+    }
     /// Replaces every setting at once.
     pub fn settings(mut self, settings: GenerateSettings) -> Self {
         self.settings = settings;
@@ -264,8 +269,9 @@ impl Generator {
         .map_err(|error| GenerateError::Internal(error.to_string()))??;
         prepare_qa_dir(settings)?;
         let store = CheckpointStore::open(&settings.qa_dir)?;
-        let client = ModelClient::new(settings.model.clone(), settings.concurrency)
-            .map_err(GenerateError::Model)?;
+        let mut model = settings.model.clone();
+        model.pairs_asked = Some(settings.prompt.questions_per_chunk);
+        let client = ModelClient::new(model, settings.concurrency).map_err(GenerateError::Model)?;
         tracing::info!(
             "generating with {} model {} at {} ({} at a time)",
             settings.model.provider,
@@ -370,6 +376,7 @@ impl Generator {
             queue_tx,
             cancel.clone(),
             &progress,
+            settings.limit,
         )
         .await;
 

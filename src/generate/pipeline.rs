@@ -288,13 +288,16 @@ pub async fn produce(
     queue: mpsc::Sender<Job>,
     cancel: CancellationToken,
     progress: &crate::progress::Progress,
+    limit: Option<usize>,
 ) -> ProducerReport {
+    // `--limit`: chunks with text still allowed to be queued (empty ones cost nothing).
+    let mut allowed = limit.unwrap_or(usize::MAX);
     let mut report = ProducerReport {
         files_seen: files.len(),
         ..Default::default()
     };
     for path in files {
-        if cancel.is_cancelled() {
+        if cancel.is_cancelled() || allowed == 0 {
             break;
         }
         let loaded = match preloaded.take_if(|preloaded| preloaded.path == path) {
@@ -343,6 +346,12 @@ pub async fn produce(
             break;
         }
         for index in planned.pending {
+            if !planned.doc.chunks[index].text.trim().is_empty() {
+                if allowed == 0 {
+                    break;
+                }
+                allowed -= 1;
+            }
             let job = Job {
                 doc: planned.doc.clone(),
                 index,

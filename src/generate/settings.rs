@@ -72,6 +72,9 @@ pub struct GenerateSettings {
     pub skip_failed: bool,
     /// How many chunks are in flight at once.
     pub concurrency: usize,
+    /// `--limit`: ask only for the first this many chunks that need work, across
+    /// documents in name order.
+    pub limit: Option<usize>,
     /// Prices and a spending cap.
     pub cost: CostSettings,
     /// Training files to write as documents finish (`--format`).
@@ -114,6 +117,7 @@ impl GenerateSettings {
             overwrite: false,
             skip_failed: false,
             concurrency: DEFAULT_CONCURRENCY,
+            limit: None,
             cost: CostSettings::default(),
             training: None,
             quality: crate::quality::QualityFilter::default(),

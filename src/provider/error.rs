@@ -36,6 +36,16 @@ pub enum ModelError {
     #[error("{url} answered in an unexpected shape: {reason}")]
     BadAnswer { url: String, reason: String },
 
+    /// The embedded engine cannot run (a missing or unreadable model, a failed
+    /// decode): every chunk would fail the same way.
+    #[error("embedded model {model}: {reason}")]
+    Engine { model: String, reason: String },
+
+    /// The embedded engine cannot take this one request (a prompt too long): the
+    /// chunk fails.
+    #[error("embedded model {model}: {reason}")]
+    Rejected { model: String, reason: String },
+
     /// The server refused this chunk (its prompt is too long): the chunk fails.
     #[error("{url} refused this chunk (HTTP {status}): {message}")]
     ChunkRefused {
@@ -101,6 +111,7 @@ impl ModelError {
                 | ModelError::QuotaExhausted { .. }
                 | ModelError::RateLimitedTooLong { .. }
                 | ModelError::NeverAnswers { .. }
+                | ModelError::Engine { .. }
         )
     }
 }

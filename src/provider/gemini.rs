@@ -34,7 +34,7 @@ pub(super) fn request(
     });
     if structured {
         generation_config["responseMimeType"] = json!("application/json");
-        generation_config["responseSchema"] = qa_schema();
+        generation_config["responseSchema"] = qa_schema(settings.pairs_asked);
     }
     let mut body = json!({"contents": contents, "generationConfig": generation_config});
     if !system.is_empty() {

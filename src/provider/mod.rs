@@ -1,5 +1,6 @@
 //! Calling the model: one HTTP dialect per provider ([`openai`], [`claude`],
-//! [`gemini`], [`ollama`]) behind one [`ModelClient`], with retries.
+//! [`gemini`], [`ollama`]) behind one [`ModelClient`], with retries; or the
+//! [`embedded`] llama.cpp engine, in-process, behind the same client.
 //!
 //! Transient faults (429, 500, 502, 503, 504, 529, timeouts, connection resets,
 //! truncated bodies) are retried with exponential backoff and jitter, honouring
@@ -11,6 +12,7 @@
 //! message in an error goes through [`crate::redact`].
 
 mod claude;
+pub mod embedded;
 mod error;
 mod fleet;
 mod gemini;
@@ -61,9 +63,11 @@ struct HttpCall {
     body: Value,
 }
 
-/// The JSON schema of the answer asked for with `--structured`.
-pub fn qa_schema() -> Value {
-    json!({
+/// The JSON schema of the answer asked for with `--structured`, with the array
+/// bounded to `pairs` items when the number asked is known (unbounded, a small model
+/// writes many near-repeats).
+pub fn qa_schema(pairs: Option<u32>) -> Value {
+    let mut schema = json!({
         "type": "object",
         "properties": {
             "qa_pairs": {
@@ -78,7 +82,12 @@ pub fn qa_schema() -> Value {
         },
         "required": ["qa_pairs"],
         "additionalProperties": false,
-    })
+    });
+    if let Some(pairs) = pairs {
+        schema["properties"]["qa_pairs"]["minItems"] = json!(pairs);
+        schema["properties"]["qa_pairs"]["maxItems"] = json!(pairs);
+    }
+    schema
 }
 
 /// A client for one model on one or more servers, shared by every worker.
@@ -94,6 +103,9 @@ pub struct ModelClient {
     structured_form: Arc<AtomicU8>,
     /// The secrets in the key and the base URLs, kept out of every message.
     secrets: Arc<Vec<String>>,
+    /// The in-process engine, for `--provider embedded`.
+    #[cfg(feature = "embedded")]
+    engine: Option<Arc<embedded::Engine>>,
 }
 
 impl ModelClient {
@@ -127,6 +139,17 @@ impl ModelClient {
             .flat_map(|url| crate::redact::secrets_in_url(url))
             .collect();
         secrets.extend(settings.api_key.iter().map(|key| key.expose().to_string()));
+        #[cfg(feature = "embedded")]
+        let engine = match settings.provider {
+            ProviderKind::Embedded => {
+                Some(Arc::new(embedded::Engine::start(&settings, concurrency)?))
+            }
+            _ => None,
+        };
+        #[cfg(not(feature = "embedded"))]
+        if settings.provider == ProviderKind::Embedded {
+            return Err(embedded::not_built(&settings.model));
+        }
         Ok(ModelClient {
             health: Arc::new(health::Health::new(settings.patience)),
             structured_form: Arc::new(AtomicU8::new(StructuredForm::JsonSchema as u8)),
@@ -135,6 +158,8 @@ impl ModelClient {
             http,
             throttle,
             fleet,
+            #[cfg(feature = "embedded")]
+            engine,
         })
     }
 
@@ -143,8 +168,13 @@ impl ModelClient {
         &self.settings
     }
 
-    /// The URL requests go to (the first server's), without its secrets.
+    /// The URL requests go to (the first server's), without its secrets, or the
+    /// embedded model's file.
     pub fn endpoint(&self) -> String {
+        #[cfg(feature = "embedded")]
+        if let Some(engine) = &self.engine {
+            return engine.model().to_string();
+        }
         let path = self.call(&[], StructuredForm::Plain).path;
         crate::redact::url(&format!("{}{path}", self.fleet.primary()))
     }
@@ -156,6 +186,7 @@ impl ModelClient {
             ProviderKind::Local => ("/api/tags", "/models", "name"),
             ProviderKind::OpenAi | ProviderKind::Claude => ("/v1/models", "/data", "id"),
             ProviderKind::Gemini => ("/v1beta/models", "/models", "name"),
+            ProviderKind::Embedded => return Ok(vec![self.settings.model.clone()]),
         };
         let url = format!("{}{path}", self.fleet.primary());
         let mut request = self.http.get(&url);
@@ -195,6 +226,10 @@ impl ModelClient {
     /// counting as a failed attempt, so a rate-limited run pauses instead of
     /// failing chunks.
     pub async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        #[cfg(feature = "embedded")]
+        if let Some(engine) = &self.engine {
+            return engine.chat(messages).await;
+        }
         let prompt_chars = messages.iter().map(|m| m.content.len()).sum();
         let mut attempt = 0;
         let mut rate_limited = 0u32;
@@ -292,6 +327,12 @@ impl ModelClient {
             ProviderKind::Claude => claude::request(&self.settings, messages),
             ProviderKind::Gemini => gemini::request(&self.settings, messages, structured),
             ProviderKind::Local => ollama::request(&self.settings, messages, structured),
+            // Never sent: the embedded engine is called in-process.
+            ProviderKind::Embedded => HttpCall {
+                path: String::new(),
+                headers: Vec::new(),
+                body: Value::Null,
+            },
         }
     }
 
@@ -346,6 +387,7 @@ impl ModelClient {
             ProviderKind::Claude => claude::response(&json),
             ProviderKind::Gemini => gemini::response(&json),
             ProviderKind::Local => ollama::response(&json),
+            ProviderKind::Embedded => Err("the embedded engine answers in-process".to_string()),
         };
         parsed
             .map(|response| (response, exhausted))

@@ -37,7 +37,7 @@ pub(super) fn request(
         "options": options,
     });
     if structured {
-        body["format"] = qa_schema();
+        body["format"] = qa_schema(settings.pairs_asked);
     }
     HttpCall {
         path: "/api/chat".into(),

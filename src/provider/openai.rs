@@ -64,11 +64,11 @@ pub(super) fn request(
         StructuredForm::JsonSchema => {
             body["response_format"] = json!({
                 "type": "json_schema",
-                "json_schema": {"name": "qa_pairs", "strict": true, "schema": qa_schema()},
+                "json_schema": {"name": "qa_pairs", "strict": true, "schema": qa_schema(settings.pairs_asked)},
             });
         }
         StructuredForm::JsonObject => {
-            body["response_format"] = json!({"type": "json_object", "schema": qa_schema()});
+            body["response_format"] = json!({"type": "json_object", "schema": qa_schema(settings.pairs_asked)});
         }
         StructuredForm::Plain => {}
     }

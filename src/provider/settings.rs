@@ -12,8 +12,17 @@ use std::time::Duration;
 
 use crate::provider::{Patience, RateCaps, RetryPolicy};
 
-/// The provider used when none is given.
-pub const DEFAULT_PROVIDER: ProviderKind = ProviderKind::Local;
+/// The provider used when none is given and no option names a model server: the
+/// embedded engine where it is built in.
+pub const DEFAULT_PROVIDER: ProviderKind = if cfg!(feature = "embedded") {
+    ProviderKind::Embedded
+} else {
+    ProviderKind::Local
+};
+/// The provider used when none is given but an option names a server (an Ollama
+/// option, a base URL, or a model that is a server's name rather than a file), as
+/// the original tool did.
+pub const SERVER_DEFAULT_PROVIDER: ProviderKind = ProviderKind::Local;
 /// The sampling temperature used when none is given.
 pub const DEFAULT_TEMPERATURE: f64 = 0.7;
 /// The temperatures accepted (the widest range the four APIs take).
@@ -38,15 +47,18 @@ pub enum ProviderKind {
     Gemini,
     /// Ollama's native `/api/chat`.
     Local,
+    /// A GGUF model run in-process by llama.cpp (the `embedded` feature).
+    Embedded,
 }
 
 impl ProviderKind {
     /// Every provider, in the order the help lists them.
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 5] = [
         ProviderKind::OpenAi,
         ProviderKind::Claude,
         ProviderKind::Gemini,
         ProviderKind::Local,
+        ProviderKind::Embedded,
     ];
 
     /// Reads a provider name, with the aliases `anthropic` and `ollama`.
@@ -56,6 +68,7 @@ impl ProviderKind {
             "claude" | "anthropic" => Some(ProviderKind::Claude),
             "gemini" | "google" => Some(ProviderKind::Gemini),
             "local" | "ollama" => Some(ProviderKind::Local),
+            "embedded" => Some(ProviderKind::Embedded),
             _ => None,
         }
     }
@@ -67,6 +80,7 @@ impl ProviderKind {
             ProviderKind::Claude => "claude",
             ProviderKind::Gemini => "gemini",
             ProviderKind::Local => "local",
+            ProviderKind::Embedded => "embedded",
         }
     }
 
@@ -77,6 +91,7 @@ impl ProviderKind {
             ProviderKind::Claude => "claude-sonnet-4-5",
             ProviderKind::Gemini => "gemini-2.5-flash",
             ProviderKind::Local => "qwen3:14b",
+            ProviderKind::Embedded => crate::provider::embedded::DEFAULT_MODEL,
         }
     }
 
@@ -87,6 +102,8 @@ impl ProviderKind {
             ProviderKind::Claude => "https://api.anthropic.com",
             ProviderKind::Gemini => "https://generativelanguage.googleapis.com",
             ProviderKind::Local => "http://localhost:11434",
+            // In-process: no server.
+            ProviderKind::Embedded => "",
         }
     }
 
@@ -96,7 +113,7 @@ impl ProviderKind {
             ProviderKind::OpenAi => &["OPENAI_API_KEY"],
             ProviderKind::Claude => &["ANTHROPIC_API_KEY"],
             ProviderKind::Gemini => &["GOOGLE_API_KEY", "GEMINI_API_KEY"],
-            ProviderKind::Local => &[],
+            ProviderKind::Local | ProviderKind::Embedded => &[],
         }
     }
 }
@@ -169,6 +186,11 @@ pub struct ModelSettings {
     pub rate_caps: RateCaps,
     /// When to give up on a server: rate limits, connect and first-byte timeouts.
     pub patience: Patience,
+    /// The pairs each answer must hold, when known: bounds the array of the schema
+    /// sent with `--structured` and of the embedded engine's grammar.
+    pub pairs_asked: Option<u32>,
+    /// `--threads` and `--gpu-layers`, for the embedded engine.
+    pub embedded: crate::provider::embedded::EmbeddedOptions,
 }
 
 impl ModelSettings {
@@ -188,6 +210,8 @@ impl ModelSettings {
             retry: RetryPolicy::default(),
             rate_caps: RateCaps::default(),
             patience: Patience::default(),
+            pairs_asked: None,
+            embedded: Default::default(),
         }
     }
 }
@@ -200,6 +224,10 @@ mod tests {
     fn provider_aliases() {
         assert_eq!(ProviderKind::parse("Anthropic"), Some(ProviderKind::Claude));
         assert_eq!(ProviderKind::parse("ollama"), Some(ProviderKind::Local));
+        assert_eq!(
+            ProviderKind::parse("embedded"),
+            Some(ProviderKind::Embedded)
+        );
         assert_eq!(ProviderKind::parse("gpt"), None);
     }
 

@@ -273,6 +273,17 @@ fn structured_output_is_requested_in_each_dialect() {
             schema["properties"]["qa_pairs"]["items"]["required"],
             json!(["question", "answer"])
         );
+        // The array holds exactly the pairs asked for (3 by default).
+        assert_eq!(
+            schema["properties"]["qa_pairs"]["minItems"],
+            json!(3),
+            "{provider}"
+        );
+        assert_eq!(
+            schema["properties"]["qa_pairs"]["maxItems"],
+            json!(3),
+            "{provider}"
+        );
     }
 }
 

@@ -7,6 +7,7 @@ mod common;
 mod component_cache;
 mod contract_version;
 mod convert_cli;
+mod embedded;
 mod formats;
 mod generate_cli;
 mod hub;

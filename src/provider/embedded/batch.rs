@@ -1,0 +1,317 @@
+//! Continuous batching: the requests in flight are decoded together in one
+//! llama.cpp context, one sequence (KV-cache slot) each. Every step feeds each
+//! answering sequence its last token and fills the rest of the batch with waiting
+//! prompts; the moment a sequence finishes, its slot takes the next request. A
+//! request whose caller has gone (Ctrl+C) is dropped between steps and frees its slot.
+//! Tokens in and out are counted exactly.
+
+use std::collections::VecDeque;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::{mpsc, oneshot};
+
+use super::chat_template::ChatTemplate;
+use super::engine::{BATCH_TOKENS, DecodeConfig, Request};
+use super::grammar::AnswerSampler;
+use crate::provider::{ChatResponse, Message, ModelError};
+
+type Reply = oneshot::Sender<Result<ChatResponse, ModelError>>;
+
+/// One request being decoded in a slot.
+struct Sequence {
+    reply: Reply,
+    prompt: Vec<LlamaToken>,
+    /// Prompt tokens already in the KV cache.
+    fed: usize,
+    sampler: AnswerSampler,
+    /// The answer so far, as bytes (a token may end inside a UTF-8 character).
+    text: Vec<u8>,
+    /// Answer tokens sampled.
+    generated: u32,
+    /// The most answer tokens this sequence may have.
+    limit: u32,
+    /// The last sampled token, to be fed in the next step.
+    next: Option<LlamaToken>,
+    /// Where this sequence's logits are in the current batch.
+    logits_at: Option<i32>,
+}
+
+impl Sequence {
+    /// Tokens of this sequence in the KV cache.
+    fn position(&self) -> usize {
+        self.fed + self.generated as usize - usize::from(self.next.is_some())
+    }
+}
+
+/// Owns the context and the slots.
+pub(super) struct Scheduler<'m> {
+    model: &'m LlamaModel,
+    context: LlamaContext<'m>,
+    template: ChatTemplate,
+    config: DecodeConfig,
+    slots: Vec<Option<Sequence>>,
+    waiting: VecDeque<Request>,
+    batch: LlamaBatch<'static>,
+}
+
+impl<'m> Scheduler<'m> {
+    pub fn new(
+        model: &'m LlamaModel,
+        context: LlamaContext<'m>,
+        template: ChatTemplate,
+        config: DecodeConfig,
+    ) -> Self {
+        let slots = (0..config.slots).map(|_| None).collect();
+        let batch = LlamaBatch::new(BATCH_TOKENS as usize, config.slots as i32);
+        Scheduler {
+            model,
+            context,
+            template,
+            config,
+            slots,
+            waiting: VecDeque::new(),
+            batch,
+        }
+    }
+
+    /// Decodes until every request handle is gone and nothing is left to answer.
+    pub fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Request>) {
+        let mut open = true;
+        loop {
+            let busy = self.slots.iter().any(Option::is_some) || !self.waiting.is_empty();
+            if !busy {
+                if !open {
+                    return;
+                }
+                match inbox.blocking_recv() {
+                    Some(request) => self.waiting.push_back(request),
+                    None => return,
+                }
+            }
+            loop {
+                match inbox.try_recv() {
+                    Ok(request) => self.waiting.push_back(request),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
+                }
+            }
+            self.drop_abandoned();
+            self.admit();
+            if self.fill_batch() {
+                self.step();
+            }
+        }
+    }
+
+    /// Frees the slots of requests whose caller stopped waiting.
+    fn drop_abandoned(&mut self) {
+        for slot in 0..self.slots.len() {
+            if self.slots[slot]
+                .as_ref()
+                .is_some_and(|sequence| sequence.reply.is_closed())
+            {
+                self.free(slot);
+            }
+        }
+        self.waiting.retain(|request| !request.reply.is_closed());
+    }
+
+    /// Gives free slots to waiting requests.
+    fn admit(&mut self) {
+        for slot in 0..self.slots.len() {
+            while self.slots[slot].is_none() {
+                let Some(request) = self.waiting.pop_front() else {
+                    return;
+                };
+                match self.prepare(&request.messages) {
+                    Ok((prompt, limit, sampler)) => {
+                        self.slots[slot] = Some(Sequence {
+                            reply: request.reply,
+                            prompt,
+                            fed: 0,
+                            sampler,
+                            text: Vec::new(),
+                            generated: 0,
+                            limit,
+                            next: None,
+                            logits_at: None,
+                        })
+                    }
+                    Err(error) => {
+                        let _ = request.reply.send(Err(error));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Renders and tokenizes a request's prompt, and makes its answer's token limit
+    /// and sampler.
+    fn prepare(
+        &self,
+        messages: &[Message],
+    ) -> Result<(Vec<LlamaToken>, u32, AnswerSampler), ModelError> {
+        let rejected = |reason: String| ModelError::Rejected {
+            model: self.config.model.clone(),
+            reason,
+        };
+        let text = self
+            .template
+            .render(self.model, messages)
+            .map_err(rejected)?;
+        let vocab = self.model.vocab();
+        let bos =
+            String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
+        let add_bos = vocab.should_add_bos() && (bos.is_empty() || !text.starts_with(&bos));
+        let prompt = vocab.tokenize(text.as_bytes(), add_bos, true);
+        let room = self.config.slot_context as usize;
+        if prompt.is_empty() || prompt.len() + 1 >= room {
+            return Err(rejected(format!(
+                "the prompt is {} tokens, more than a sequence's context of {room} tokens allows; use smaller chunks or a lower --max-tokens",
+                prompt.len()
+            )));
+        }
+        let limit = self.config.max_tokens.min((room - prompt.len()) as u32);
+        let sampler = AnswerSampler::new(
+            self.model,
+            self.config.grammar.as_deref(),
+            self.config.temperature,
+        )
+        .map_err(rejected)?;
+        Ok((prompt, limit, sampler))
+    }
+
+    /// Puts this step's tokens in the batch: each answering sequence's last token,
+    /// then waiting prompt tokens as far as the batch has room. False if empty.
+    fn fill_batch(&mut self) -> bool {
+        self.batch.clear();
+        let mut room = BATCH_TOKENS as usize;
+        let mut added = 0i32;
+        for (seq, sequence) in self.slots.iter_mut().enumerate() {
+            let Some(sequence) = sequence else { continue };
+            sequence.logits_at = None;
+            if let Some(token) = sequence.next {
+                let position = sequence.position() as i32;
+                if self.batch.add(token, position, &[seq as i32], true).is_ok() {
+                    sequence.logits_at = Some(added);
+                    added += 1;
+                    room -= 1;
+                }
+            }
+        }
+        for (seq, sequence) in self.slots.iter_mut().enumerate() {
+            let Some(sequence) = sequence else { continue };
+            if sequence.fed == sequence.prompt.len() || room == 0 {
+                continue;
+            }
+            let take = (sequence.prompt.len() - sequence.fed).min(room);
+            for offset in 0..take {
+                let position = sequence.fed + offset;
+                let last = position + 1 == sequence.prompt.len();
+                let token = sequence.prompt[position];
+                if self
+                    .batch
+                    .add(token, position as i32, &[seq as i32], last)
+                    .is_err()
+                {
+                    break;
+                }
+                if last {
+                    sequence.logits_at = Some(added);
+                }
+                added += 1;
+                room -= 1;
+            }
+            sequence.fed += take;
+        }
+        added > 0
+    }
+
+    /// Decodes the batch and samples every sequence that has logits.
+    fn step(&mut self) {
+        if let Err(error) = self.context.decode(&mut self.batch) {
+            let reason = format!("llama.cpp could not decode: {error}");
+            for slot in 0..self.slots.len() {
+                if let Some(sequence) = self.slots[slot].take() {
+                    let _ = sequence.reply.send(Err(ModelError::Engine {
+                        model: self.config.model.clone(),
+                        reason: reason.clone(),
+                    }));
+                }
+                self.clear(slot);
+            }
+            return;
+        }
+        let model: &'m LlamaModel = self.model;
+        let vocab = model.vocab();
+        for slot in 0..self.slots.len() {
+            let Some(sequence) = &mut self.slots[slot] else {
+                continue;
+            };
+            let Some(index) = sequence.logits_at else {
+                continue;
+            };
+            let token = match sequence.sampler.sample(&self.context, index) {
+                Ok(token) => token,
+                Err(reason) => {
+                    let error = ModelError::Rejected {
+                        model: self.config.model.clone(),
+                        reason,
+                    };
+                    self.finish(slot, Err(error));
+                    continue;
+                }
+            };
+            if vocab.is_eog(token) {
+                self.finish_answer(slot);
+                continue;
+            }
+            sequence
+                .text
+                .extend_from_slice(&vocab.token_to_piece(token, false, None));
+            sequence.generated += 1;
+            sequence.next = Some(token);
+            if sequence.generated >= sequence.limit {
+                self.finish_answer(slot);
+            }
+        }
+    }
+
+    /// Answers a finished sequence with its text and exact token counts.
+    fn finish_answer(&mut self, slot: usize) {
+        let Some(sequence) = &self.slots[slot] else {
+            return;
+        };
+        let response = ChatResponse {
+            text: String::from_utf8_lossy(&sequence.text).into_owned(),
+            tokens_in: sequence.prompt.len() as u64,
+            tokens_out: u64::from(sequence.generated),
+        };
+        self.finish(slot, Ok(response));
+    }
+
+    fn finish(&mut self, slot: usize, result: Result<ChatResponse, ModelError>) {
+        if let Some(sequence) = self.slots[slot].take() {
+            let _ = sequence.reply.send(result);
+        }
+        self.clear(slot);
+    }
+
+    fn free(&mut self, slot: usize) {
+        self.slots[slot] = None;
+        self.clear(slot);
+    }
+
+    /// Empties a slot's part of the KV cache.
+    fn clear(&mut self, slot: usize) {
+        let _ = self
+            .context
+            .clear_kv_cache_seq(Some(slot as u32), None, None);
+    }
+}

@@ -1,0 +1,228 @@
+//! The engine thread. llama.cpp's model and context live on one thread that owns
+//! them for the engine's life; `chat` calls reach it over a channel and are answered
+//! on a oneshot each, so any number of pipeline workers can ask at once and the
+//! [`super::batch`] scheduler decodes them together. Dropping a `chat` future (Ctrl+C
+//! after the grace) closes its oneshot, and the scheduler frees that sequence at its
+//! next step. Dropping the [`Engine`] closes the channel and waits for the thread to
+//! free the model, so nothing of llama.cpp is left running when tdg exits.
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::model::params::LlamaModelParams;
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch::Scheduler;
+use super::chat_template::ChatTemplate;
+use super::{grammar, model_path, physical_cores};
+use crate::generate::settings::ModelSettings;
+use crate::provider::{ChatResponse, Message, ModelError};
+
+/// Tokens decoded in one step (prompt chunks and one token per answering sequence).
+pub(super) const BATCH_TOKENS: u32 = 512;
+
+/// Room in each sequence's context for the prompt, besides the answer's `--max-tokens`.
+const PROMPT_ROOM: u32 = 2048;
+
+/// One `chat` call waiting for the engine.
+pub(super) struct Request {
+    pub messages: Vec<Message>,
+    pub reply: oneshot::Sender<Result<ChatResponse, ModelError>>,
+}
+
+/// What every sequence is decoded with, fixed for the engine's life.
+pub(super) struct DecodeConfig {
+    /// The model's file, for messages.
+    pub model: String,
+    pub temperature: f32,
+    pub max_tokens: u32,
+    /// The GBNF grammar answers are decoded under, if structured.
+    pub grammar: Option<String>,
+    /// Sequences decoded together.
+    pub slots: usize,
+    /// Each sequence's share of the context (prompt and answer), in tokens.
+    pub slot_context: u32,
+}
+
+/// A handle on the engine thread; shared behind an `Arc`.
+pub struct Engine {
+    /// `None` once dropped, which tells the thread to finish.
+    requests: Option<mpsc::UnboundedSender<Request>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    model: String,
+}
+
+impl Engine {
+    /// Loads the model of `settings` and starts the engine thread with a context for
+    /// `slots` sequences at once. Fails (naming the file) if the model cannot be loaded.
+    pub fn start(settings: &ModelSettings, slots: usize) -> Result<Engine, ModelError> {
+        let path = model_path(&settings.model)?;
+        let model = path.display().to_string();
+        let engine_error = |reason: String| ModelError::Engine {
+            model: model.clone(),
+            reason,
+        };
+        let grammar = match (settings.structured, settings.pairs_asked) {
+            (true, Some(pairs)) => {
+                Some(grammar::answer_grammar(pairs, settings.max_tokens).map_err(engine_error)?)
+            }
+            _ => None,
+        };
+        let config = DecodeConfig {
+            model: model.clone(),
+            temperature: settings.temperature as f32,
+            max_tokens: settings.max_tokens.max(1),
+            grammar,
+            slots: slots.max(1),
+            slot_context: 0,
+        };
+        let options = settings.embedded;
+        let (requests, inbox) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("tdg-llama".into())
+            .spawn(move || run(path, config, options, inbox, ready_tx))
+            .map_err(|e| engine_error(format!("cannot start the engine thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Engine {
+                requests: Some(requests),
+                thread: Some(thread),
+                model,
+            }),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(engine_error(
+                "the engine thread stopped while loading".into(),
+            )),
+        }
+    }
+
+    /// Asks the model; answered when this request's sequence finishes.
+    pub async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request {
+            messages: messages.to_vec(),
+            reply,
+        };
+        let requests = self.requests.as_ref().ok_or_else(|| self.stopped())?;
+        requests.send(request).map_err(|_| self.stopped())?;
+        answer.await.map_err(|_| self.stopped())?
+    }
+
+    /// The model file's path.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn stopped(&self) -> ModelError {
+        ModelError::Engine {
+            model: self.model.clone(),
+            reason: "the engine thread stopped".into(),
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// llama.cpp's process-wide initialisation (once; its logs go to `tracing`).
+fn backend() -> Result<&'static LlamaBackend, ModelError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|reason| ModelError::Engine {
+            model: "llama.cpp".into(),
+            reason: reason.clone(),
+        })
+}
+
+fn load_model(path: &Path, params: &LlamaModelParams) -> Result<LlamaModel, ModelError> {
+    LlamaModel::load_from_file(backend()?, path, params).map_err(|e| ModelError::Engine {
+        model: path.display().to_string(),
+        reason: format!("llama.cpp cannot load it ({e}); is it a GGUF model file?"),
+    })
+}
+
+/// The engine thread's body: load, report readiness, then schedule until every
+/// handle is gone.
+fn run(
+    path: PathBuf,
+    mut config: DecodeConfig,
+    options: super::EmbeddedOptions,
+    inbox: mpsc::UnboundedReceiver<Request>,
+    ready: std::sync::mpsc::Sender<Result<(), ModelError>>,
+) {
+    let params = LlamaModelParams::default().with_n_gpu_layers(options.gpu_layers);
+    let model = match load_model(&path, &params) {
+        Ok(model) => model,
+        Err(error) => {
+            let _ = ready.send(Err(error));
+            return;
+        }
+    };
+    let template = ChatTemplate::from_model(&model);
+    let wanted = PROMPT_ROOM + config.max_tokens;
+    config.slot_context = wanted.min(model.n_ctx_train().max(256)).div_ceil(256) * 256;
+    let threads = options.threads.unwrap_or_else(physical_cores).max(1) as i32;
+    let total = config.slot_context * config.slots as u32;
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(total))
+        .with_n_batch(BATCH_TOKENS)
+        .with_n_ubatch(BATCH_TOKENS)
+        .with_n_seq_max(config.slots as u32)
+        .with_kv_unified(false)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
+    let backend = match backend() {
+        Ok(backend) => backend,
+        Err(error) => {
+            let _ = ready.send(Err(error));
+            return;
+        }
+    };
+    let context = match model.new_context(backend, params) {
+        Ok(context) => context,
+        Err(e) => {
+            let _ = ready.send(Err(ModelError::Engine {
+                model: config.model.clone(),
+                reason: format!(
+                    "llama.cpp cannot make a context of {total} tokens ({e}); try a lower --concurrency or --max-tokens"
+                ),
+            }));
+            return;
+        }
+    };
+    tracing::debug!(
+        "embedded engine: {} sequences of {} tokens, {threads} threads",
+        config.slots,
+        config.slot_context
+    );
+    let _ = ready.send(Ok(()));
+    Scheduler::new(&model, context, template, config).run(inbox);
+}
+
+/// The exact text the model at `path` sees for `messages` (its vocabulary and
+/// template only; the weights are not loaded).
+pub(super) fn render_prompt(path: &Path, messages: &[Message]) -> Result<String, ModelError> {
+    let params = LlamaModelParams::default().with_vocab_only(true);
+    let model = load_model(path, &params)?;
+    ChatTemplate::from_model(&model)
+        .render(&model, messages)
+        .map_err(|reason| ModelError::Engine {
+            model: path.display().to_string(),
+            reason,
+        })
+}

@@ -1,0 +1,124 @@
+//! Structured output by construction: answers are decoded under a grammar made
+//! from the pair schema (llama.cpp's JSON-schema-to-grammar), with the array bounded
+//! to the pairs asked, so every answer parses. The strings are bounded too, to what
+//! fits in `--max-tokens`: a small model can otherwise run one answer on until the
+//! token limit cuts the JSON off.
+//!
+//! Checking the whole vocabulary against the grammar at every token is slow, so the
+//! sampler does what llama.cpp's own does: it samples without the grammar, checks
+//! that one token, and only if the grammar rejects it samples again over the
+//! grammar-filtered vocabulary.
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+
+use crate::provider::qa_schema;
+
+/// Characters a token stands for, at the least, in English JSON text.
+const CHARS_PER_TOKEN: u32 = 3;
+
+/// The GBNF grammar of an answer with exactly `pairs` question-answer pairs, whose
+/// strings fit in `max_tokens` together.
+pub(super) fn answer_grammar(pairs: u32, max_tokens: u32) -> Result<String, String> {
+    let pairs = pairs.max(1);
+    // Each pair's share, less the JSON around it (keys, quotes, braces).
+    let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs).saturating_sub(40);
+    let question = (per_pair / 4).clamp(40, 300);
+    let answer = (per_pair - per_pair / 4).clamp(40, 1000);
+    let mut schema = qa_schema(Some(pairs));
+    let item = &mut schema["properties"]["qa_pairs"]["items"]["properties"];
+    item["question"]["maxLength"] = question.into();
+    item["answer"]["maxLength"] = answer.into();
+    llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+        .map_err(|e| format!("cannot make a grammar from the pair schema: {e}"))
+}
+
+/// Picks each next token of one sequence.
+pub(super) struct AnswerSampler {
+    chain: LlamaSampler,
+    grammar: Option<LlamaSampler>,
+}
+
+impl AnswerSampler {
+    /// Top-k, top-p and temperature sampling (greedy at temperature 0), under
+    /// `grammar` if given.
+    pub fn new(
+        model: &LlamaModel,
+        grammar: Option<&str>,
+        temperature: f32,
+    ) -> Result<Self, String> {
+        let chain = if temperature <= 0.0 {
+            LlamaSampler::greedy()
+        } else {
+            LlamaSampler::chain_simple([
+                LlamaSampler::top_k(40),
+                LlamaSampler::top_p(0.95, 1),
+                LlamaSampler::temp(temperature),
+                LlamaSampler::dist(fastrand::u32(..)),
+            ])
+        };
+        let grammar = match grammar {
+            Some(gbnf) => Some(
+                LlamaSampler::grammar(model, gbnf, "root")
+                    .map_err(|e| format!("llama.cpp rejected the answer grammar: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(AnswerSampler { chain, grammar })
+    }
+
+    /// Samples the token for the logits at `index` of the last batch, and accepts it.
+    pub fn sample(&mut self, context: &LlamaContext<'_>, index: i32) -> Result<LlamaToken, String> {
+        let Some(grammar) = &mut self.grammar else {
+            return Ok(self.chain.sample(context, index));
+        };
+        let mut candidates = context.token_data_array_ith(index);
+        candidates.apply_sampler(&mut self.chain);
+        let mut token = candidates
+            .selected_token()
+            .ok_or("the sampler chose no token")?;
+        let mut check = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
+        check.apply_sampler(grammar);
+        if !check.data[0].logit().is_finite() {
+            let mut candidates = context.token_data_array_ith(index);
+            candidates.apply_sampler(grammar);
+            candidates.apply_sampler(&mut self.chain);
+            token = candidates
+                .selected_token()
+                .ok_or("the grammar allows no next token")?;
+        }
+        grammar
+            .try_accept(token)
+            .map_err(|e| format!("the grammar refused the sampled token: {e}"))?;
+        self.chain.accept(token);
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grammar_bounds_the_pairs_and_their_strings() {
+        let array = |grammar: &str| {
+            grammar
+                .lines()
+                .find(|line| line.starts_with("qa-pairs ::="))
+                .unwrap_or_else(|| panic!("no array rule: {grammar}"))
+                .to_string()
+        };
+        // Three items: the first, then exactly two more after commas.
+        let grammar = answer_grammar(3, 600).unwrap();
+        assert!(array(&grammar).contains("{2,2}"), "{}", array(&grammar));
+        let one = answer_grammar(1, 600).unwrap();
+        assert!(!array(&one).contains('{'), "{}", array(&one));
+        // 600 tokens for 3 pairs: 560 characters each, a quarter for the question.
+        assert!(grammar.contains("{0,140}"), "{grammar}");
+        assert!(grammar.contains("{0,420}"), "{grammar}");
+    }
+}

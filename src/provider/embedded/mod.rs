@@ -1,0 +1,146 @@
+//! The embedded engine: a GGUF model run in-process by llama.cpp (through the
+//! `llama-cpp-2` crate), so that `tdg generate` works on a machine with no model
+//! server. It is one more back-end of [`super::ModelClient`]: the pipeline,
+//! checkpoint, resume, progress and cost see the same `chat` call as for HTTP.
+//!
+//! This module owns what exists with or without the `embedded` Cargo feature (the
+//! options, the default model, mapping `--model` to a file); the engine itself is in
+//! [`engine`] (one thread owning the model and its context), [`batch`] (continuous
+//! batching of many chunks in one context), [`chat_template`] (the model's own Jinja
+//! template) and [`grammar`] (decoding under the pair schema).
+
+#[cfg(feature = "embedded")]
+mod batch;
+#[cfg(feature = "embedded")]
+pub mod chat_template;
+#[cfg(feature = "embedded")]
+mod engine;
+#[cfg(feature = "embedded")]
+mod grammar;
+
+use std::path::PathBuf;
+
+#[cfg(feature = "embedded")]
+pub use engine::Engine;
+
+use super::ModelError;
+
+/// The model used when none is given, as a Hugging Face file `ORG/REPO/FILE.gguf`:
+/// Qwen2.5-1.5B-Instruct at Q4_K_M (1.1 GB). Instruction-tuned, its chat template is
+/// in the GGUF, Apache-2.0, downloadable without a login, and small enough to run
+/// on a laptop CPU while still following the answer format.
+pub const DEFAULT_MODEL: &str = "Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf";
+
+/// The chunks decoded together when `--concurrency` is not given: a CPU has
+/// little to gain beyond a few sequences, and each one costs KV-cache memory.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// How the embedded engine runs (`--threads`, `--gpu-layers`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EmbeddedOptions {
+    /// CPU threads for decoding; `None` means the physical cores.
+    pub threads: Option<u32>,
+    /// Layers offloaded to a GPU (only with the `cuda`, `metal` or `vulkan` feature).
+    pub gpu_layers: u32,
+}
+
+/// The local `.gguf` file that `--model` names: a path as it is, or a Hugging Face
+/// file (`ORG/REPO/FILE.gguf[@REVISION]`) from the shared Hugging Face cache,
+/// downloaded there on first use ([`crate::hub`]).
+pub fn model_path(spec: &str) -> Result<PathBuf, ModelError> {
+    let path = PathBuf::from(spec);
+    if path.is_file() {
+        return Ok(path);
+    }
+    let engine_error = |reason: String| ModelError::Engine {
+        model: spec.to_string(),
+        reason,
+    };
+    let hub = crate::hub::HubSettings::from_env().map_err(|e| engine_error(e.to_string()))?;
+    let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        crate::progress::ProgressMode::Bar
+    } else {
+        crate::progress::ProgressMode::Lines(std::time::Duration::from_secs(10))
+    };
+    // The download is async; this may be called from inside tdg's runtime, so it
+    // runs on a thread of its own with a runtime of its own.
+    let owned = spec.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime
+            .block_on(crate::hub::resolve_model(&owned, &hub, progress))
+            .map_err(|e| e.to_string())
+    })
+    .join()
+    .map_err(|_| engine_error("the model download stopped unexpectedly".into()))?
+    .map_err(engine_error)
+}
+
+/// The physical CPU cores (llama.cpp gains nothing from hyper-threads), at least 1.
+pub fn physical_cores() -> u32 {
+    let logical = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    let Ok(cpuinfo) = std::fs::read_to_string("/proc/cpuinfo") else {
+        return logical;
+    };
+    let mut cores = std::collections::HashSet::new();
+    let mut physical_id = "";
+    for line in cpuinfo.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        match key.trim() {
+            "physical id" => physical_id = value.trim(),
+            "core id" => {
+                cores.insert((physical_id, value.trim()));
+            }
+            _ => {}
+        }
+    }
+    match cores.len() as u32 {
+        0 => logical,
+        n => n.min(logical),
+    }
+}
+
+/// The text the model sees for `messages`, after its chat template (`tdg prompt`).
+#[cfg(feature = "embedded")]
+pub fn render_prompt(spec: &str, messages: &[super::Message]) -> Result<String, ModelError> {
+    engine::render_prompt(&model_path(spec)?, messages)
+}
+
+/// Without the `embedded` feature there is no engine to render with.
+#[cfg(not(feature = "embedded"))]
+pub fn render_prompt(spec: &str, _messages: &[super::Message]) -> Result<String, ModelError> {
+    Err(not_built(spec))
+}
+
+/// The error for `--provider embedded` in a build without the engine.
+#[cfg(not(feature = "embedded"))]
+pub fn not_built(spec: &str) -> ModelError {
+    ModelError::Engine {
+        model: spec.to_string(),
+        reason: "this tdg was built without the `embedded` feature; rebuild it with default features (needs cmake, a C++ compiler and libclang) or choose another --provider".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_model_file_is_named() {
+        let error = model_path("/nowhere/model.gguf").unwrap_err();
+        assert!(error.to_string().contains("/nowhere/model.gguf"), "{error}");
+        assert!(error.stops_run());
+    }
+
+    #[test]
+    fn physical_cores_are_counted() {
+        let cores = physical_cores();
+        let logical = std::thread::available_parallelism().unwrap().get() as u32;
+        assert!(cores >= 1 && cores <= logical, "{cores} of {logical}");
+    }
+}

@@ -1,0 +1,283 @@
+//! The embedded engine on a real model: SmolLM2-135M-Instruct (Q4_1) on real chunks
+//! of the bundled corpus. Every answer parses under the grammar, the pairs go
+//! through the quality gate, a resume after SIGKILL is exact, and Ctrl+C is clean.
+//!
+//! The model comes from `TDG_TEST_MODEL`, else `scripts/fetch-test-model.sh`'s cache.
+//! Without it these tests are skipped with a message, except under `CI=true`, where
+//! they fail.
+
+#![cfg(feature = "embedded")]
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{corpus, read_json, tdg};
+use serde_json::{Value, json};
+use tdg::checkpoint::{CheckpointStore, ChunkStatus};
+
+/// The test model's path, or `None` (outside CI) to skip.
+fn test_model() -> Option<PathBuf> {
+    let path = std::env::var_os("TDG_TEST_MODEL")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let cache = std::env::var_os("TDG_TEST_MODEL_DIR")
+                .map(PathBuf::from)
+                .or_else(|| dirs::home_dir().map(|home| home.join(".cache/tdg-test-models")))?;
+            Some(cache.join("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        })
+        .filter(|path| path.is_file());
+    if path.is_none() {
+        let message = "no test model: run scripts/fetch-test-model.sh and set TDG_TEST_MODEL to the path it prints";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("skipped: {message}");
+    }
+    path
+}
+
+/// `root/chunks/GPL-3_chunks.json` holding the first `count` chunks of the bundled one.
+fn first_chunks(root: &Path, count: usize) -> PathBuf {
+    let mut document = read_json(corpus().join("GPL-3_chunks.json"));
+    let chunks = document["chunks"].as_array_mut().unwrap();
+    chunks.truncate(count);
+    let dir = root.join("chunks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("GPL-3_chunks.json"), document.to_string()).unwrap();
+    dir
+}
+
+/// `tdg generate` with the embedded engine, small answers, two threads.
+fn generate(model: &Path, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Command {
+    let mut command = tdg();
+    command
+        .args(["generate", "--provider", "embedded", "--model"])
+        .arg(model)
+        .arg("--chunks-dir")
+        .arg(chunks)
+        .arg("--qa-dir")
+        .arg(qa_dir)
+        .args([
+            "--max-tokens",
+            "300",
+            "--threads",
+            "2",
+            "--temperature",
+            "0.2",
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every recorded chunk, by position: (status, raw answer, pair count).
+fn recorded(qa_dir: &Path) -> Vec<(u32, ChunkStatus, String, usize)> {
+    let store = CheckpointStore::open(qa_dir).unwrap();
+    store
+        .raw_answers()
+        .unwrap()
+        .into_iter()
+        .map(|raw| (raw.position, raw.status, raw.raw_response, raw.pairs.len()))
+        .collect()
+}
+
+#[test]
+fn every_answer_parses_under_the_grammar_and_goes_through_the_quality_gate() {
+    let Some(model) = test_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = first_chunks(dir.path(), 6);
+    let qa_dir = dir.path().join("qa");
+    let output = generate(
+        &model,
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "3", "--with-quality"],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let answers = recorded(&qa_dir);
+    assert_eq!(answers.len(), 6, "one answer per chunk");
+    for (position, status, raw, pairs) in &answers {
+        let json: Value = serde_json::from_str(raw)
+            .unwrap_or_else(|e| panic!("chunk {position}: not JSON ({e}): {raw}"));
+        let items = json["qa_pairs"].as_array().expect("qa_pairs");
+        assert_eq!(
+            items.len(),
+            3,
+            "chunk {position}: the grammar asks for 3: {raw}"
+        );
+        for item in items {
+            assert!(
+                item["question"].is_string() && item["answer"].is_string(),
+                "{raw}"
+            );
+        }
+        assert_eq!(*status, ChunkStatus::Completed, "chunk {position}: {raw}");
+        assert_eq!(*pairs, 3, "chunk {position}: the parser read every pair");
+    }
+
+    // The quality gate saw every pair: each kept one carries its score, and the
+    // stats account for all 18 (kept or dropped by a named reason).
+    let qa = read_json(qa_dir.join("GPL-3_qa.json"));
+    assert_eq!(qa["status"], "completed");
+    let kept = qa["training_pairs"].as_array().unwrap();
+    for pair in kept {
+        let grounding = pair["quality"]["grounding"]
+            .as_f64()
+            .expect("a grounding score");
+        assert!((0.0..=1.0).contains(&grounding), "{pair}");
+    }
+    let stats = tdg()
+        .args(["stats", "--json"])
+        .arg(&qa_dir)
+        .output()
+        .unwrap();
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let total = &stats["total"];
+    assert_eq!(total["chunks_completed"], json!(6), "{stats}");
+    assert!(total["tokens_in"].as_u64().unwrap() > 6 * 100, "{stats}");
+    assert!(total["tokens_out"].as_u64().unwrap() > 6 * 20, "{stats}");
+}
+
+#[test]
+fn a_resume_after_sigkill_is_exact() {
+    let Some(model) = test_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = first_chunks(dir.path(), 5);
+    let qa_dir = dir.path().join("qa");
+    let mut child = generate(&model, &chunks, &qa_dir, &["--concurrency", "2"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        assert!(Instant::now() < deadline, "no chunk finished in time");
+        if CheckpointStore::path_in(&qa_dir).exists()
+            && std::panic::catch_unwind(|| recorded(&qa_dir).len()).unwrap_or(0) >= 1
+        {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before it could be killed");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = recorded(&qa_dir);
+    assert!(
+        !before.is_empty() && before.len() < 5,
+        "{} recorded",
+        before.len()
+    );
+
+    let output = generate(
+        &model,
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "2", "--resume"],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let after = recorded(&qa_dir);
+    let positions: Vec<u32> = after.iter().map(|a| a.0).collect();
+    assert_eq!(positions, [0, 1, 2, 3, 4], "each chunk once");
+    for done in &before {
+        let again = after.iter().find(|a| a.0 == done.0).unwrap();
+        assert_eq!(again.2, done.2, "chunk {} was asked again", done.0);
+    }
+    let qa = read_json(qa_dir.join("GPL-3_qa.json"));
+    assert_eq!(qa["status"], "completed");
+    assert_eq!(qa["completed_chunks"], json!([0, 1, 2, 3, 4]));
+}
+
+#[test]
+fn ctrl_c_stops_between_decode_steps_and_saves_everything() {
+    let Some(model) = test_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = first_chunks(dir.path(), 12);
+    let qa_dir = dir.path().join("qa");
+    let child = generate(&model, &chunks, &qa_dir, &["--concurrency", "2"])
+        .spawn()
+        .unwrap();
+    // Let the engine load and start decoding.
+    std::thread::sleep(Duration::from_secs(4));
+    let interrupted_at = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        interrupted_at.elapsed() < Duration::from_secs(20),
+        "Ctrl+C took {:?}",
+        interrupted_at.elapsed()
+    );
+    let qa = read_json(qa_dir.join("GPL-3_qa.json"));
+    assert_eq!(qa["status"], "interrupted");
+    let before = recorded(&qa_dir);
+    assert!(before.len() < 12, "the run was not stopped");
+
+    // Every answer recorded is whole, and a resume finishes exactly the rest.
+    let output = generate(
+        &model,
+        &chunks,
+        &qa_dir,
+        &["--concurrency", "4", "--resume"],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let after = recorded(&qa_dir);
+    assert_eq!(after.len(), 12);
+    for done in &before {
+        let again = after.iter().find(|a| a.0 == done.0).unwrap();
+        assert_eq!(again.2, done.2, "chunk {} was asked again", done.0);
+    }
+}
+
+#[test]
+fn limit_asks_only_for_the_first_chunks_and_prompt_shows_the_templated_text() {
+    let Some(model) = test_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = first_chunks(dir.path(), 6);
+    let qa_dir = dir.path().join("qa");
+    let output = generate(&model, &chunks, &qa_dir, &["--limit", "2"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let positions: Vec<u32> = recorded(&qa_dir).iter().map(|a| a.0).collect();
+    assert_eq!(positions, [0, 1]);
+    let qa = read_json(qa_dir.join("GPL-3_qa.json"));
+    assert_eq!(qa["status"], "in_progress", "the document is not finished");
+
+    let prompt = tdg()
+        .args(["prompt", "--provider", "embedded", "--model"])
+        .arg(&model)
+        .arg("--chunks-dir")
+        .arg(&chunks)
+        .output()
+        .unwrap();
+    assert!(prompt.status.success(), "{}", stderr(&prompt));
+    let text = String::from_utf8_lossy(&prompt.stdout);
+    let (_, templated) = text
+        .split_once("## text the model sees (after its chat template)\n")
+        .unwrap_or_else(|| panic!("no templated text: {text}"));
+    // SmolLM2's template is ChatML.
+    assert!(templated.starts_with("<|im_start|>system\n"), "{templated}");
+    assert!(
+        templated.trim_end().ends_with("<|im_start|>assistant"),
+        "{templated}"
+    );
+}

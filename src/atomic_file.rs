@@ -68,13 +68,15 @@ fn set_permissions(_file: &File, _path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Makes a rename or creation in `dir` durable (a directory is flushed by opening
+/// it; Unix only, a no-op elsewhere).
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 

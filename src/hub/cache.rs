@@ -40,13 +40,18 @@ impl RepoCache {
         self.cache_dir.join(&self.folder)
     }
 
+    /// `blobs/`, which holds the files' bytes and downloads in progress.
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.root().join("blobs")
+    }
+
     pub fn blob_path(&self, etag: &str) -> PathBuf {
-        self.root().join("blobs").join(etag)
+        self.blobs_dir().join(etag)
     }
 
     /// Where a download of the blob `etag` accumulates until it is checked.
     pub fn incomplete_path(&self, etag: &str) -> PathBuf {
-        self.root().join("blobs").join(format!("{etag}.incomplete"))
+        self.blobs_dir().join(format!("{etag}.incomplete"))
     }
 
     pub fn ref_path(&self, revision: &str) -> PathBuf {

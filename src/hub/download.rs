@@ -50,6 +50,9 @@ pub(crate) async fn download_blob(
         // Another process finished it while this one waited for the lock.
         return Ok(());
     }
+    // The first download into this repository's folder creates `blobs/`.
+    let blobs = cache.blobs_dir();
+    std::fs::create_dir_all(&blobs).map_err(HubError::io(&blobs))?;
     let partial = cache.incomplete_path(&meta.etag);
     let already = file_len(&partial);
     let mut progress = DownloadProgress::start(mode, &spec.file, meta.size, already);
@@ -68,14 +71,8 @@ pub(crate) async fn download_blob(
     drop(progress);
     verify(url, meta, &written, &partial)?;
     std::fs::rename(&partial, &blob).map_err(HubError::io(&blob))?;
-    // Make the rename durable (a directory is flushed by opening it; Unix only).
-    #[cfg(unix)]
-    if let Some(dir) = blob.parent() {
-        File::open(dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(HubError::io(dir))?;
-    }
-    Ok(())
+    // Make the rename durable.
+    crate::atomic_file::sync_dir(&blobs).map_err(HubError::io(&blobs))
 }
 
 /// One attempt: asks for the bytes the partial file lacks and appends them.

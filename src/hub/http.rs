@@ -41,7 +41,7 @@ pub(crate) struct HubClient {
 
 impl HubClient {
     pub fn new(settings: &HubSettings) -> Result<Self, HubError> {
-        install_tls_provider();
+        crate::provider::install_tls_provider();
         let build = |redirects: reqwest::redirect::Policy| {
             reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -261,15 +261,6 @@ fn error_chain(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// rustls needs a process-wide crypto provider; tdg uses ring (as `crate::provider`
-/// does; whichever runs first installs it).
-fn install_tls_provider() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }
 
 #[cfg(test)]

@@ -477,8 +477,9 @@ impl ModelClient {
     }
 }
 
-/// rustls needs a process-wide crypto provider; tdg uses ring.
-fn install_tls_provider() {
+/// rustls needs a process-wide crypto provider; tdg uses ring (for providers and
+/// the Hub client alike; whichever runs first installs it).
+pub(crate) fn install_tls_provider() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -130,8 +130,5 @@ fn env_var(name: &str) -> Option<String> {
 /// it at the same time; none when the directory does not exist (the command then
 /// reports that itself).
 fn lock_qa_dir(dir: &std::path::Path) -> Result<Option<tdg::dir_lock::DirLock>> {
-    Ok(dir
-        .is_dir()
-        .then(|| tdg::dir_lock::lock(dir))
-        .transpose()?)
+    Ok(dir.is_dir().then(|| tdg::dir_lock::lock(dir)).transpose()?)
 }

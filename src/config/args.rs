@@ -16,10 +16,10 @@ use crate::convert::OutputType;
 use crate::generate::settings::{
     DEFAULT_CONCURRENCY, DEFAULT_PARSE_RETRIES, DEFAULT_PROMPT_PLUGIN, DEFAULT_QUESTIONS_PER_CHUNK,
 };
-use crate::provider::{Patience, RetryPolicy};
 use crate::provider::settings::{
     DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_TEMPERATURE, ProviderKind,
 };
+use crate::provider::{Patience, RetryPolicy};
 use crate::quality::{DedupeScope, QualityFilter};
 
 /// `tdg generate`'s options. Also the schema of the config file: each field is a key.

@@ -28,7 +28,11 @@ pub(super) fn run_record(settings: &GenerateSettings) -> RunRecord {
         imported_from: None,
         provider: model.provider.name().to_string(),
         model: model.model.clone(),
-        base_urls: model.base_urls.iter().map(|url| crate::redact::url(url)).collect(),
+        base_urls: model
+            .base_urls
+            .iter()
+            .map(|url| crate::redact::url(url))
+            .collect(),
         temperature: Some(model.temperature),
         max_tokens: Some(model.max_tokens),
         structured: model.structured,

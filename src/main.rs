@@ -23,10 +23,14 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(global: &GlobalArgs) {
+    // -v and -vv raise tdg's own logs (and its plugins'); the libraries below it
+    // stay at info, since wasmtime and cranelift tracing every compiled function
+    // would slow a run down by minutes. -vvv traces everything.
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "info",
-        (false, 1) => "debug",
+        (false, 1) => "info,tdg=debug",
+        (false, 2) => "info,tdg=trace",
         (false, _) => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

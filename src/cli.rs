@@ -101,7 +101,8 @@ pub fn name_the_variable(
 /// Options for every subcommand.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// More output: -v for debug, -vv for trace. RUST_LOG overrides.
+    /// More output: -v for tdg's debug logs, -vv for its trace, -vvv to trace its
+    /// libraries too. RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 

@@ -23,11 +23,15 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(global: &GlobalArgs) {
+    // -v and -vv raise tdg's own logs (and its plugins'); the libraries below it
+    // stay at info, since wasmtime and cranelift tracing every compiled function
+    // would slow a run down by minutes. -vvv traces everything.
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
         // llama.cpp reports every step of loading a model at info: only its warnings.
         (false, 0) => "info,llama-cpp-2=warn,llama_cpp_2=warn",
-        (false, 1) => "debug",
+        (false, 1) => "info,llama-cpp-2=warn,llama_cpp_2=warn,tdg=debug",
+        (false, 2) => "info,llama-cpp-2=warn,llama_cpp_2=warn,tdg=trace",
         (false, _) => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

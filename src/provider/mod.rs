@@ -25,7 +25,7 @@ pub mod settings;
 mod throttle;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -101,6 +101,12 @@ pub struct ModelClient {
     /// The form `--structured` output is asked in ([`StructuredForm`]); a server
     /// that refuses one moves every worker to the next.
     structured_form: Arc<AtomicU8>,
+    /// Whether the server has taken the current form once; until it has, one
+    /// request at a time asks in it, so a refusal moves every worker to the next
+    /// form before the others ask in the refused one too.
+    structured_settled: Arc<AtomicBool>,
+    /// Held by the one request that tries an unsettled form.
+    structured_probe: Arc<tokio::sync::Mutex<()>>,
     /// The secrets in the key and the base URLs, kept out of every message.
     secrets: Arc<Vec<String>>,
     /// The in-process engine, for `--provider embedded`.
@@ -153,6 +159,8 @@ impl ModelClient {
         Ok(ModelClient {
             health: Arc::new(health::Health::new(settings.patience)),
             structured_form: Arc::new(AtomicU8::new(StructuredForm::JsonSchema as u8)),
+            structured_settled: Arc::new(AtomicBool::new(false)),
+            structured_probe: Arc::new(tokio::sync::Mutex::new(())),
             secrets: Arc::new(secrets),
             settings,
             http,
@@ -234,6 +242,15 @@ impl ModelClient {
         let mut attempt = 0;
         let mut rate_limited = 0u32;
         loop {
+            // Until the server has taken a structured form, requests ask in it one
+            // at a time (the form is read again after the wait: it may have moved).
+            let probe = if self.structured_form() != StructuredForm::Plain
+                && !self.structured_settled.load(Ordering::Acquire)
+            {
+                Some(self.structured_probe.lock().await)
+            } else {
+                None
+            };
             let permit = self.throttle.acquire(prompt_chars).await;
             let (pick, base) = self.fleet.pick();
             let started = Instant::now();
@@ -244,6 +261,10 @@ impl ModelClient {
             self.fleet.finish(pick, elapsed, reachable);
             match result {
                 Ok((response, exhausted)) => {
+                    if probe.is_some() && form == self.structured_form() {
+                        self.structured_settled.store(true, Ordering::Release);
+                    }
+                    drop(probe);
                     self.health.on_success();
                     let used = response.tokens_in + response.tokens_out;
                     self.throttle.on_success(&permit, used, response.tokens_out);
@@ -257,6 +278,7 @@ impl ModelClient {
                 {
                     drop(permit);
                     self.fall_back_from(form, &url, &message);
+                    drop(probe);
                 }
                 Err(ModelError::Transient {
                     status: Some(429),
@@ -265,6 +287,7 @@ impl ModelClient {
                     reason,
                 }) => {
                     drop(permit);
+                    drop(probe);
                     self.health.on_rate_limited(&url, &reason)?;
                     self.throttle.on_rate_limited(retry_after, elapsed);
                     rate_limited += 1;
@@ -277,6 +300,7 @@ impl ModelClient {
                 }
                 Err(error) if error.is_transient() && attempt < self.settings.retry.max_retries => {
                     drop(permit);
+                    drop(probe);
                     let retry_after = match &error {
                         ModelError::Transient { retry_after, .. } => *retry_after,
                         _ => None,
@@ -312,6 +336,8 @@ impl ModelClient {
             .compare_exchange(form as u8, next as u8, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok();
         if moved {
+            // The next form is tried by one request first, too.
+            self.structured_settled.store(false, Ordering::Release);
             tracing::warn!(
                 "{url} does not take {} (it answered: {message}); asking for {} instead",
                 form.describe(),

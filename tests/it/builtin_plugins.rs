@@ -1,6 +1,6 @@
 //! The built-in default-prompt plugin, called through the host as `generate` will.
 
-mod common;
+use crate::common;
 
 use tdg::plugin::{
     ComponentCache, PluginError, PluginHost, PluginLimits, PluginSource, parser, prompt, types,

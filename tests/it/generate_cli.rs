@@ -1,6 +1,6 @@
 //! `tdg generate` against the mock model server, for every provider, and `tdg combine`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! a question or answers off the text leaves none of it in the Q&A files; what was
 //! dropped stays in the checkpoint, and thresholds change without calling the model.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,5 @@
 //! Helpers shared by the integration tests: the tdg binary, test plugins built on
 //! demand, and fixture paths.
-#![allow(dead_code)]
 
 pub mod mock_server;
 

@@ -1,7 +1,7 @@
 //! A hostile plugin cannot escape its sandbox or outlive its limits, and no failure
 //! poisons the calls after it.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! `tdg plugins` and `tdg plugins inspect`.
 
-mod common;
+use crate::common;
 
 use common::tdg;
 

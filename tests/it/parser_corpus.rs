@@ -1,7 +1,7 @@
 //! The default parser over a corpus of answers real models give
 //! (`tests/fixtures/responses`): each file's expected questions, or the verdict.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 use tdg::plugin::{ComponentCache, PluginHost, PluginLimits, PluginSource, parser::ParseError};

@@ -1,6 +1,6 @@
 //! `tdg convert`, run as a user runs it.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::path::Path;

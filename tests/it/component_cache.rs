@@ -1,7 +1,7 @@
 //! The compiled-component cache: entries are written once, reused, and rebuilt when
 //! damaged or writable by others.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! `convert` and `generate --format`, as JSON Lines or one JSON array; and plugins are
 //! found by name in the plugin directories, or by path.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! What a newcomer meets: previews, dry runs with cost estimates, progress,
 //! statistics, spending caps, completions, and errors that say what to do.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -1,7 +1,7 @@
 //! No work is ever lost: Ctrl+C, SIGTERM, SIGKILL, faulty servers and bad input, each
 //! followed by `--resume`, end with exactly the pairs of an uninterrupted run.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

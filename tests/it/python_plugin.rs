@@ -2,7 +2,7 @@
 //! works when passed by path, through `generate` and through `reparse`; and `reparse`
 //! changes the pairs without a single request to the server.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -1,7 +1,7 @@
 //! The scheduler: it adapts to a server's capacity, waits out rate limits without
 //! failing chunks, honours request caps, and spreads work over a fleet by speed.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -1,0 +1,18 @@
+//! The integration tests, as one test binary: each module drives the `tdg` binary or
+//! the library the way a user or plugin author would. `common` holds the shared helpers.
+
+mod builtin_plugins;
+mod common;
+mod component_cache;
+mod convert_cli;
+mod formats;
+mod generate_cli;
+mod mock_server;
+mod parser_corpus;
+mod plugins_cli;
+mod python_plugin;
+mod quality;
+mod resume;
+mod sandbox;
+mod scheduler;
+mod ux_cli;

@@ -321,12 +321,36 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_restate_filter: Option<bool>,
 
+    /// Keep pairs holding template debris (`[product_name]`, `<answer>`, `...`, `TODO`).
+    #[arg(long, env = "GENERATOR_NO_PLACEHOLDER_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_placeholder_filter: Option<bool>,
+
+    /// Keep pairs whose question is not a question (no question mark, no interrogative or request word).
+    #[arg(long, env = "GENERATOR_NO_QUESTION_FORM_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_question_form_filter: Option<bool>,
+
+    /// Keep pairs whose question's own content words are mostly not in the chunk.
+    #[arg(long, env = "GENERATOR_NO_TOPIC_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_topic_filter: Option<bool>,
+
+    /// Keep pairs whose answer is too thin to teach anything (one content word; under four for why/how).
+    #[arg(long, env = "GENERATOR_NO_THIN_ANSWER_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_thin_answer_filter: Option<bool>,
+
     /// Drop exact and near-duplicate questions within each document, across the corpus, or not at all [default: document].
     #[arg(long, value_enum, env = "GENERATOR_DEDUPE", help_heading = "Quality")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dedupe: Option<crate::quality::DedupeScope>,
 
-    /// Drop pairs whose grounding (the share of the answer's content words found in the chunk) is below this, 0 to 1 [default: 0].
+    /// Drop pairs whose grounding (the share of the answer's content words found in the chunk) is below this, 0 to 1 (0 keeps all) [default: 0.35].
     #[arg(
         long,
         env = "GENERATOR_MIN_GROUNDING",
@@ -711,8 +735,14 @@ impl GenerateArgs {
         settings.quality = crate::quality::QualityFilter {
             drop_echoes: !self.no_echo_filter.unwrap_or(false),
             drop_restatements: !self.no_restate_filter.unwrap_or(false),
+            drop_placeholders: !self.no_placeholder_filter.unwrap_or(false),
+            drop_non_questions: !self.no_question_form_filter.unwrap_or(false),
+            drop_off_topic: !self.no_topic_filter.unwrap_or(false),
+            drop_thin_answers: !self.no_thin_answer_filter.unwrap_or(false),
             dedupe: self.dedupe.unwrap_or_default(),
-            min_grounding: self.min_grounding.unwrap_or(0.0),
+            min_grounding: self
+                .min_grounding
+                .unwrap_or(crate::quality::DEFAULT_MIN_GROUNDING),
             with_quality: self.with_quality.unwrap_or(false),
             // Set by `tdg validate --min-score`, and kept by later runs.
             min_judge_score: None,

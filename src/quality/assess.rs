@@ -1,5 +1,6 @@
 //! What the gate records of each pair as it comes back from the parser: grounding,
-//! evidence, echo and restatement ([`PairQuality`]).
+//! evidence, echo, restatement, the question's own grounding and the form checks
+//! ([`PairQuality`]).
 //!
 //! An [`Assessor`] holds what one chunk needs (its words, its sentences) and shares the
 //! prompt's side ([`PromptSide`]) with every chunk made from the same template, so a
@@ -7,6 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::checks::{is_question, is_thin_answer, placeholders};
 use super::words::{WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
 use super::{NEAR_DUPLICATE, PairQuality};
 
@@ -84,6 +86,8 @@ struct Sentence {
 
 /// What the gate needs of one chunk and its prompt, worked out once for all its pairs.
 pub struct Assessor {
+    /// The chunk, lower-cased: template debris it holds too is quoted, not debris.
+    chunk_lower: String,
     chunk_words: WordSet,
     sentences: Vec<Sentence>,
     prompt: Arc<PromptSide>,
@@ -97,6 +101,7 @@ impl Assessor {
     /// An assessor for `chunk` with an already worked-out prompt side.
     pub fn with_prompt(chunk: &str, prompt: Arc<PromptSide>) -> Self {
         Assessor {
+            chunk_lower: chunk.to_lowercase(),
             chunk_words: WordSet::of_content(chunk),
             sentences: sentence_spans(chunk)
                 .into_iter()
@@ -112,21 +117,31 @@ impl Assessor {
     /// Assesses one pair.
     pub fn assess(&self, question: &str, answer: &str) -> PairQuality {
         let answer_words = content_ids(answer);
-        let grounding = if answer_words.is_empty() {
-            0.0
-        } else {
-            answer_words
-                .iter()
-                .filter(|w| self.chunk_words.contains(**w))
-                .count() as f64
-                / answer_words.len() as f64
-        };
         PairQuality {
-            grounding,
+            grounding: self.share_in_chunk(&answer_words),
             evidence: self.evidence(&WordSet::from_ids(answer_words)),
             echo: self.is_echo(question),
             restates: restates(question, answer),
+            question_grounding: Some(self.share_in_chunk(&content_ids(question))),
+            placeholder: [question, answer]
+                .into_iter()
+                .flat_map(placeholders)
+                .any(|mark| !self.chunk_lower.contains(&mark)),
+            not_question: !is_question(question),
+            thin_answer: is_thin_answer(question, answer),
         }
+    }
+
+    /// The share of `words` (with repeats) that the chunk holds; 0 when there are none.
+    fn share_in_chunk(&self, words: &[super::words::WordId]) -> f64 {
+        if words.is_empty() {
+            return 0.0;
+        }
+        words
+            .iter()
+            .filter(|w| self.chunk_words.contains(**w))
+            .count() as f64
+            / words.len() as f64
     }
 
     /// The sentence, or two adjacent sentences, holding the most of `wanted`, as

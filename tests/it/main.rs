@@ -12,6 +12,7 @@ mod parser_corpus;
 mod plugins_cli;
 mod python_plugin;
 mod quality;
+mod quality_labelled;
 mod resume;
 mod sandbox;
 mod scheduler;

@@ -31,7 +31,7 @@ doc = json.load(open("tests/fixtures/corpus/GPL-3_chunks.json"))
 doc["chunks"] = doc["chunks"][: int(sys.argv[1])]
 json.dump(doc, open(sys.argv[2], "w"))
 PY
-cargo build -q --bin tdg
+# The test run above built the binary (integration tests build it).
 tdg=${CARGO_TARGET_DIR:-target}/debug/tdg
 "$tdg" -q generate --provider openai --base-url "$url" --model "$model" \
     --chunks-dir "$work/chunks" --qa-dir "$work/qa" --concurrency 1 --request-timeout 1800 || true
@@ -45,6 +45,6 @@ chunks_with_pairs = len({pair["chunk_id"] for pair in kept})
 print(f"\ncorpus run: GPL-3, first {sys.argv[3]} chunks, default settings")
 print(f"chunks with at least one kept pair: {chunks_with_pairs}/{sys.argv[3]}")
 print(f"pairs kept: {len(kept)}")
-dropped = stats.get("total", stats).get("quality", {}).get("dropped", {})
+dropped = stats.get("quality", {}).get("dropped", {})
 print("pairs dropped by reason:", ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())) or "none")
 PY

@@ -351,6 +351,36 @@ mod tests {
     }
 
     #[test]
+    fn the_questions_own_words_and_the_pairs_form_are_recorded() {
+        let on_topic = assess(
+            "Which rights does the Licensor grant?",
+            "A copyright license.",
+            CHUNK,
+            "",
+        );
+        assert!(on_topic.question_grounding.unwrap() > 0.6, "{on_topic:?}");
+        assert!(!on_topic.placeholder && !on_topic.not_question && !on_topic.thin_answer);
+        let off_topic = assess(
+            "What is the capital of France?",
+            "Paris is the capital of France.",
+            CHUNK,
+            "",
+        );
+        assert_eq!(off_topic.question_grounding, Some(0.0));
+        assert!(assess("What is the [product_name]?", "A license.", CHUNK, "").placeholder);
+        // Debris the chunk holds itself is quoted, not debris.
+        let quoted = assess(
+            "What does [Section 3] cover?",
+            "Patent claims, see [section 3].",
+            "Patent claims are licensed under [Section 3].",
+            "",
+        );
+        assert!(!quoted.placeholder, "{quoted:?}");
+        assert!(assess("The GNU General Public License.", "A license.", CHUNK, "").not_question);
+        assert!(assess("Who grants the license?", "Licensor", CHUNK, "").thin_answer);
+    }
+
+    #[test]
     fn the_prompt_side_is_shared_while_the_prompt_stays_the_same() {
         let cache = PromptSideCache::default();
         let first = cache.get(PROMPT_REST);

@@ -1,8 +1,6 @@
 //! The compiled-component cache: entries are written once, reused, and rebuilt when
 //! damaged or writable by others.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
 use tdg::plugin::{ComponentCache, PluginHost, PluginLimits, PluginSource};

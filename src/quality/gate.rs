@@ -281,7 +281,9 @@ mod tests {
             change(&mut quality);
             quality
         };
-        let cases: [(PairQuality, DropReason, fn(&mut QualityFilter)); 5] = [
+        /// A pair that one check drops, its reason, and how to turn that check off.
+        type Case = (PairQuality, DropReason, fn(&mut QualityFilter));
+        let cases: [Case; 5] = [
             (
                 with(|q| q.placeholder = true),
                 DropReason::Placeholder,

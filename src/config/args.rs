@@ -326,6 +326,30 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_restate_filter: Option<bool>,
 
+    /// Keep pairs holding template debris (`[product_name]`, `<answer>`, `...`, `TODO`).
+    #[arg(long, env = "GENERATOR_NO_PLACEHOLDER_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_placeholder_filter: Option<bool>,
+
+    /// Keep pairs whose question is not a question (no question mark, no interrogative or request word).
+    #[arg(long, env = "GENERATOR_NO_QUESTION_FORM_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_question_form_filter: Option<bool>,
+
+    /// Keep pairs whose question's own content words are mostly not in the chunk.
+    #[arg(long, env = "GENERATOR_NO_TOPIC_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_topic_filter: Option<bool>,
+
+    /// Keep pairs whose answer is too thin to teach anything (one content word; under four for why/how).
+    #[arg(long, env = "GENERATOR_NO_THIN_ANSWER_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_thin_answer_filter: Option<bool>,
+
     /// Drop exact and near-duplicate questions within each document, across the corpus, or not at all.
     #[arg(long, value_enum, env = "GENERATOR_DEDUPE", help_heading = "Quality",
           help = help::with_default("Drop exact and near-duplicate questions within each document, across the corpus, or not at all", help::value_name(DedupeScope::default())))]

@@ -228,8 +228,14 @@ impl GenerateArgs {
         settings.quality = crate::quality::QualityFilter {
             drop_echoes: !self.no_echo_filter.unwrap_or(false),
             drop_restatements: !self.no_restate_filter.unwrap_or(false),
+            drop_placeholders: !self.no_placeholder_filter.unwrap_or(false),
+            drop_non_questions: !self.no_question_form_filter.unwrap_or(false),
+            drop_off_topic: !self.no_topic_filter.unwrap_or(false),
+            drop_thin_answers: !self.no_thin_answer_filter.unwrap_or(false),
             dedupe: self.dedupe.unwrap_or_default(),
-            min_grounding: self.min_grounding.unwrap_or(0.0),
+            min_grounding: self
+                .min_grounding
+                .unwrap_or(crate::quality::DEFAULT_MIN_GROUNDING),
             with_quality: self.with_quality.unwrap_or(false),
             // Set by `tdg validate --min-score`, and kept by later runs.
             min_judge_score: None,

@@ -1,5 +1,6 @@
 //! What the gate records of each pair as it comes back from the parser: grounding,
-//! evidence, echo and restatement ([`PairQuality`]).
+//! evidence, echo, restatement, the question's own grounding and the form checks
+//! ([`PairQuality`]).
 //!
 //! An [`Assessor`] holds what one chunk needs (its words, its sentences) and shares the
 //! prompt's side ([`PromptSide`]) with every chunk made from the same template, so a
@@ -7,6 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::checks::{is_question, is_thin_answer, placeholders};
 use super::words::{WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
 use super::{NEAR_DUPLICATE, PairQuality};
 
@@ -84,6 +86,8 @@ struct Sentence {
 
 /// What the gate needs of one chunk and its prompt, worked out once for all its pairs.
 pub struct Assessor {
+    /// The chunk, lower-cased: template debris it holds too is quoted, not debris.
+    chunk_lower: String,
     chunk_words: WordSet,
     sentences: Vec<Sentence>,
     prompt: Arc<PromptSide>,
@@ -97,6 +101,7 @@ impl Assessor {
     /// An assessor for `chunk` with an already worked-out prompt side.
     pub fn with_prompt(chunk: &str, prompt: Arc<PromptSide>) -> Self {
         Assessor {
+            chunk_lower: chunk.to_lowercase(),
             chunk_words: WordSet::of_content(chunk),
             sentences: sentence_spans(chunk)
                 .into_iter()
@@ -112,21 +117,31 @@ impl Assessor {
     /// Assesses one pair.
     pub fn assess(&self, question: &str, answer: &str) -> PairQuality {
         let answer_words = content_ids(answer);
-        let grounding = if answer_words.is_empty() {
-            0.0
-        } else {
-            answer_words
-                .iter()
-                .filter(|w| self.chunk_words.contains(**w))
-                .count() as f64
-                / answer_words.len() as f64
-        };
         PairQuality {
-            grounding,
+            grounding: self.share_in_chunk(&answer_words),
             evidence: self.evidence(&WordSet::from_ids(answer_words)),
             echo: self.is_echo(question),
             restates: restates(question, answer),
+            question_grounding: Some(self.share_in_chunk(&content_ids(question))),
+            placeholder: [question, answer]
+                .into_iter()
+                .flat_map(placeholders)
+                .any(|mark| !self.chunk_lower.contains(&mark)),
+            not_question: !is_question(question),
+            thin_answer: is_thin_answer(question, answer),
         }
+    }
+
+    /// The share of `words` (with repeats) that the chunk holds; 0 when there are none.
+    fn share_in_chunk(&self, words: &[super::words::WordId]) -> f64 {
+        if words.is_empty() {
+            return 0.0;
+        }
+        words
+            .iter()
+            .filter(|w| self.chunk_words.contains(**w))
+            .count() as f64
+            / words.len() as f64
     }
 
     /// The sentence, or two adjacent sentences, holding the most of `wanted`, as
@@ -333,6 +348,36 @@ mod tests {
             .restates
         );
         assert!(assess("What is it?", "", CHUNK, "").restates);
+    }
+
+    #[test]
+    fn the_questions_own_words_and_the_pairs_form_are_recorded() {
+        let on_topic = assess(
+            "Which rights does the Licensor grant?",
+            "A copyright license.",
+            CHUNK,
+            "",
+        );
+        assert!(on_topic.question_grounding.unwrap() > 0.6, "{on_topic:?}");
+        assert!(!on_topic.placeholder && !on_topic.not_question && !on_topic.thin_answer);
+        let off_topic = assess(
+            "What is the capital of France?",
+            "Paris is the capital of France.",
+            CHUNK,
+            "",
+        );
+        assert_eq!(off_topic.question_grounding, Some(0.0));
+        assert!(assess("What is the [product_name]?", "A license.", CHUNK, "").placeholder);
+        // Debris the chunk holds itself is quoted, not debris.
+        let quoted = assess(
+            "What does [Section 3] cover?",
+            "Patent claims, see [section 3].",
+            "Patent claims are licensed under [Section 3].",
+            "",
+        );
+        assert!(!quoted.placeholder, "{quoted:?}");
+        assert!(assess("The GNU General Public License.", "A license.", CHUNK, "").not_question);
+        assert!(assess("Who grants the license?", "Licensor", CHUNK, "").thin_answer);
     }
 
     #[test]

@@ -12,7 +12,9 @@
 use rustc_hash::FxHashMap;
 
 use super::words::{WordId, WordSet};
-use super::{DedupeScope, DropReason, NEAR_DUPLICATE, PairQuality, QualityFilter};
+use super::{
+    DedupeScope, DropReason, MIN_QUESTION_GROUNDING, NEAR_DUPLICATE, PairQuality, QualityFilter,
+};
 
 /// A question's forms for duplicate checks, computed once.
 #[derive(Clone)]
@@ -146,8 +148,24 @@ impl Gate {
         if self.filter.drop_restatements && quality.restates {
             return Some(DropReason::RestatesQuestion);
         }
+        if self.filter.drop_placeholders && quality.placeholder {
+            return Some(DropReason::Placeholder);
+        }
+        if self.filter.drop_non_questions && quality.not_question {
+            return Some(DropReason::NotAQuestion);
+        }
+        if self.filter.drop_off_topic
+            && quality
+                .question_grounding
+                .is_some_and(|share| share < MIN_QUESTION_GROUNDING)
+        {
+            return Some(DropReason::OffTopic);
+        }
         if quality.grounding < self.filter.min_grounding {
             return Some(DropReason::Ungrounded);
+        }
+        if self.filter.drop_thin_answers && quality.thin_answer {
+            return Some(DropReason::ThinAnswer);
         }
         let question = Question::new(question);
         if self.filter.dedupe != DedupeScope::Off && self.is_duplicate(&question) {
@@ -206,7 +224,7 @@ mod tests {
             grounding: 1.0,
             evidence: None,
             echo: true,
-            restates: false,
+            ..Default::default()
         };
         assert_eq!(
             gate.check("Anything", Some(&echo), None),
@@ -249,6 +267,60 @@ mod tests {
             gate.check("What does the license cover?", Some(&good), None),
             None,
             "dedupe is off"
+        );
+    }
+
+    #[test]
+    fn the_form_and_topic_checks_drop_by_default_and_each_can_be_turned_off() {
+        let with = |change: fn(&mut PairQuality)| {
+            let mut quality = PairQuality {
+                grounding: 0.9,
+                question_grounding: Some(0.8),
+                ..Default::default()
+            };
+            change(&mut quality);
+            quality
+        };
+        /// A pair that one check drops, its reason, and how to turn that check off.
+        type Case = (PairQuality, DropReason, fn(&mut QualityFilter));
+        let cases: [Case; 5] = [
+            (
+                with(|q| q.placeholder = true),
+                DropReason::Placeholder,
+                |f| f.drop_placeholders = false,
+            ),
+            (
+                with(|q| q.not_question = true),
+                DropReason::NotAQuestion,
+                |f| f.drop_non_questions = false,
+            ),
+            (
+                with(|q| q.question_grounding = Some(0.0)),
+                DropReason::OffTopic,
+                |f| f.drop_off_topic = false,
+            ),
+            (
+                with(|q| q.thin_answer = true),
+                DropReason::ThinAnswer,
+                |f| f.drop_thin_answers = false,
+            ),
+            (with(|q| q.grounding = 0.2), DropReason::Ungrounded, |f| {
+                f.min_grounding = 0.0
+            }),
+        ];
+        for (quality, reason, turn_off) in cases {
+            let mut gate = Gate::new(QualityFilter::default(), []);
+            assert_eq!(gate.check("Q?", Some(&quality), None), Some(reason));
+            let mut filter = QualityFilter::default();
+            turn_off(&mut filter);
+            let mut gate = Gate::new(filter, []);
+            assert_eq!(gate.check("Q?", Some(&quality), None), None, "{reason:?}");
+        }
+        // A checkpoint written before the question's grounding was recorded.
+        let old = with(|q| q.question_grounding = None);
+        assert_eq!(
+            Gate::new(QualityFilter::default(), []).check("Q?", Some(&old), None),
+            None
         );
     }
 

@@ -16,6 +16,7 @@ mod parser_corpus;
 mod plugins_cli;
 mod python_plugin;
 mod quality;
+mod quality_labelled;
 mod reliability;
 mod resume;
 mod sandbox;

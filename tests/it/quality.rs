@@ -21,6 +21,10 @@ const TEXTS: [&str; 4] = [
     "Storm warnings are raised on the signal mast when winds exceed forty knots.",
 ];
 
+/// Flags that let the mock's off-text pair ("Which fruit is rich in potassium?")
+/// through the default grounding and topic checks.
+const KEEP_OFF_TEXT: &[&str] = &["--min-grounding", "0", "--no-topic-filter"];
+
 fn setup(root: &Path) -> (PathBuf, PathBuf) {
     let chunks = common::write_document(root, "port", TEXTS);
     let template = root.join("template.jinja");
@@ -41,7 +45,9 @@ fn generate(server: &MockServer, root: &Path, extra: &[&str]) -> std::process::O
 fn echoes_duplicates_and_restatements_are_dropped_but_kept_in_the_checkpoint() {
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let output = generate(&server, dir.path(), &[]);
+    // The off-text pair is kept here (no grounding or topic check), as the
+    // restatement would be without its own check.
+    let output = generate(&server, dir.path(), KEEP_OFF_TEXT);
     common::assert_success(&output);
     let qa = read_json(dir.path().join("qa/port_qa.json"));
     let kept = questions(&qa);
@@ -119,7 +125,11 @@ fn min_grounding_drops_ungrounded_answers_and_can_change_without_the_model() {
     let requests = server.request_count();
 
     // Lower the threshold on resume: the off-text pair comes back, no request is made.
-    let output = generate(&server, dir.path(), &["--resume", "--min-grounding", "0"]);
+    let output = generate(
+        &server,
+        dir.path(),
+        &["--resume", "--min-grounding", "0", "--no-topic-filter"],
+    );
     common::assert_success(&output);
     assert_eq!(server.request_count(), requests);
     assert!(
@@ -135,7 +145,18 @@ fn each_filter_can_be_turned_off() {
     let output = generate(
         &server,
         dir.path(),
-        &["--no-echo-filter", "--no-restate-filter", "--dedupe", "off"],
+        &[
+            "--no-echo-filter",
+            "--no-restate-filter",
+            "--dedupe",
+            "off",
+            "--min-grounding",
+            "0",
+            "--no-topic-filter",
+            "--no-placeholder-filter",
+            "--no-question-form-filter",
+            "--no-thin-answer-filter",
+        ],
     );
     common::assert_success(&output);
     let kept = questions(&read_json(dir.path().join("qa/port_qa.json")));
@@ -158,7 +179,12 @@ fn validate(dir: &Path, extra: &[&str]) -> std::process::Output {
 fn validate_scores_every_pair_resumes_exactly_and_min_score_drops_failures() {
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
-    assert!(generate(&server, dir.path(), &[]).status.success());
+    // The off-text banana pair must reach the judge.
+    assert!(
+        generate(&server, dir.path(), KEEP_OFF_TEXT)
+            .status
+            .success()
+    );
     let generated = server.request_count();
     let kept = questions(&read_json(dir.path().join("qa/port_qa.json")));
 

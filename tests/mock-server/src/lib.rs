@@ -700,9 +700,21 @@ fn asked_for(prompt: &str) -> usize {
 
 /// The pairs the mock makes for a chunk: deterministic in its text.
 pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
+    // Topics are words that carry content, as a model's would: tdg's gate drops a
+    // question none of whose content words is in the chunk.
+    const FUNCTION_WORDS: &[&str] = &[
+        "about", "above", "after", "also", "been", "being", "could", "does", "each", "from",
+        "have", "into", "might", "more", "most", "must", "other", "shall", "should", "some",
+        "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
+        "under", "were", "what", "when", "where", "which", "whom", "will", "with", "would", "your",
+    ];
     let words: Vec<&str> = text
         .split_whitespace()
-        .filter(|w| w.chars().all(char::is_alphanumeric) && w.len() > 3)
+        .filter(|w| {
+            w.chars().all(char::is_alphanumeric)
+                && w.len() > 3
+                && !FUNCTION_WORDS.contains(&w.to_lowercase().as_str())
+        })
         .collect();
     let summary: String = text
         .split_whitespace()
@@ -719,6 +731,12 @@ pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
             let topic = words
                 .get(i * 7 % words.len().max(1))
                 .copied()
+                .or_else(|| {
+                    // No plain word (a chunk of code or links): a run of letters in it.
+                    text.split(|c: char| !c.is_alphanumeric()).find(|w| {
+                        w.len() > 3 && !FUNCTION_WORDS.contains(&w.to_lowercase().as_str())
+                    })
+                })
                 .unwrap_or("this");
             (
                 format!(

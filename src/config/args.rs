@@ -259,7 +259,12 @@ pub struct GenerateArgs {
     pub gpu_layers: Option<u32>,
 
     /// Generate only the first N chunks that need work, across documents in name order.
-    #[arg(long, env = "GENERATOR_LIMIT", value_name = "N", help_heading = "Processing")]
+    #[arg(
+        long,
+        env = "GENERATOR_LIMIT",
+        value_name = "N",
+        help_heading = "Processing"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
 

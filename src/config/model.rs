@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::{ConfigError, Purpose};
 use crate::provider::settings::{
-    ApiKey, DEFAULT_PROVIDER, MAX_RETRY_BASE_MS, ModelSettings, ProviderKind, SERVER_DEFAULT_PROVIDER,
-    TEMPERATURE_RANGE,
+    ApiKey, DEFAULT_PROVIDER, MAX_RETRY_BASE_MS, ModelSettings, ProviderKind,
+    SERVER_DEFAULT_PROVIDER, TEMPERATURE_RANGE,
 };
 
 /// The options that choose the model, merged from the command line, the

@@ -68,7 +68,8 @@ pub(super) fn request(
             });
         }
         StructuredForm::JsonObject => {
-            body["response_format"] = json!({"type": "json_object", "schema": qa_schema(settings.pairs_asked)});
+            body["response_format"] =
+                json!({"type": "json_object", "schema": qa_schema(settings.pairs_asked)});
         }
         StructuredForm::Plain => {}
     }

@@ -368,15 +368,18 @@ impl Generator {
         let plan = move |file: ChunkFile| {
             resume::plan_document(file, &done, skip_failed, &generation_info)
         };
-        let files_report = pipeline::produce(
+        let input = pipeline::ProducerInput {
             files,
             preloaded,
+            limit: settings.limit,
+        };
+        let files_report = pipeline::produce(
+            input,
             plan,
             writer_tx.clone(),
             queue_tx,
             cancel.clone(),
             &progress,
-            settings.limit,
         )
         .await;
 

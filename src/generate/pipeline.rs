@@ -276,20 +276,32 @@ pub struct Preloaded {
     pub file: ChunkFile,
 }
 
+/// What the producer works through: the chunk files in name order, the one the
+/// start-up check already loaded, and `--limit`.
+pub struct ProducerInput {
+    pub files: Vec<std::path::PathBuf>,
+    pub preloaded: Option<Preloaded>,
+    /// Ask only for the first this many chunks with text that need work.
+    pub limit: Option<usize>,
+}
+
 /// Loads each chunk file, registers it with the writer, and queues its pending
 /// chunks. `plan` decides which chunks are pending (for resume) and describes the
 /// document for the store. Chunks an earlier run finished count in the report and,
 /// as files load, in `progress`.
 pub async fn produce(
-    files: Vec<std::path::PathBuf>,
-    mut preloaded: Option<Preloaded>,
+    input: ProducerInput,
     mut plan: impl FnMut(ChunkFile) -> Result<(PlannedDocument, WriterMessage), String>,
     writer: std::sync::mpsc::Sender<WriterMessage>,
     queue: mpsc::Sender<Job>,
     cancel: CancellationToken,
     progress: &crate::progress::Progress,
-    limit: Option<usize>,
 ) -> ProducerReport {
+    let ProducerInput {
+        files,
+        mut preloaded,
+        limit,
+    } = input;
     // `--limit`: chunks with text still allowed to be queued (empty ones cost nothing).
     let mut allowed = limit.unwrap_or(usize::MAX);
     let mut report = ProducerReport {

@@ -239,7 +239,7 @@ pub(crate) fn unreachable(url: &Url, error: &reqwest::Error) -> HubError {
 /// An error with its causes, without any URL reqwest attached.
 fn error_chain(error: &reqwest::Error) -> String {
     use std::error::Error;
-    let mut text = if error.url().is_some() {
+    let text = if error.url().is_some() {
         let mut shown = String::new();
         if error.is_timeout() {
             shown.push_str("timed out");
@@ -254,13 +254,7 @@ fn error_chain(error: &reqwest::Error) -> String {
     } else {
         error.to_string()
     };
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::provider::with_causes(text, error.source())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod ollama;
 mod openai;
 mod refusal;
 mod retry;
+mod schema;
 pub mod settings;
 mod throttle;
 
@@ -28,13 +29,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use error::ModelError;
 pub use fleet::Fleet;
 pub use health::Patience;
 use openai::StructuredForm;
 pub use retry::RetryPolicy;
+pub use schema::qa_schema;
 use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
 
@@ -61,33 +63,6 @@ struct HttpCall {
     path: String,
     headers: Vec<(&'static str, String)>,
     body: Value,
-}
-
-/// The JSON schema of the answer asked for with `--structured`, with the array
-/// bounded to `pairs` items when the number asked is known (unbounded, a small model
-/// writes many near-repeats).
-pub fn qa_schema(pairs: Option<u32>) -> Value {
-    let mut schema = json!({
-        "type": "object",
-        "properties": {
-            "qa_pairs": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
-                    "required": ["question", "answer"],
-                    "additionalProperties": false,
-                },
-            },
-        },
-        "required": ["qa_pairs"],
-        "additionalProperties": false,
-    });
-    if let Some(pairs) = pairs {
-        schema["properties"]["qa_pairs"]["minItems"] = json!(pairs);
-        schema["properties"]["qa_pairs"]["maxItems"] = json!(pairs);
-    }
-    schema
 }
 
 /// A client for one model on one or more servers, shared by every worker.
@@ -514,8 +489,12 @@ pub(crate) fn install_tls_provider() {
 
 /// An error with its causes, which reqwest keeps in the chain.
 fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
+    with_causes(error.to_string(), error.source())
+}
+
+/// `text`, followed by each cause in the chain from `source` on.
+pub(crate) fn with_causes(mut text: String, source: Option<&dyn std::error::Error>) -> String {
+    let mut source = source;
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());

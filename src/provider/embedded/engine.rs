@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::batch::Scheduler;
 use super::chat_template::ChatTemplate;
 use super::{grammar, model_path, physical_cores};
-use crate::generate::settings::ModelSettings;
+use crate::provider::settings::ModelSettings;
 use crate::provider::{ChatResponse, Message, ModelError};
 
 /// Tokens decoded in one step (prompt chunks and one token per answering sequence).

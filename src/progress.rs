@@ -132,11 +132,7 @@ pub async fn display(progress: Arc<Progress>, mode: ProgressMode, stop: Cancella
                 _ = tokio::time::sleep(every) => {}
             }
             let reading = progress.read(started);
-            let percent = if reading.total > 0 {
-                reading.done as f64 * 100.0 / reading.total as f64
-            } else {
-                0.0
-            };
+            let percent = percent(reading.done, reading.total);
             tracing::info!(
                 "progress: {}/{} chunks ({percent:.0}%), {}",
                 reading.done,
@@ -169,6 +165,15 @@ fn format_duration(duration: Duration) -> String {
         s if s >= 3600 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
         s if s >= 60 => format!("{}m{:02}s", s / 60, s % 60),
         s => format!("{s}s"),
+    }
+}
+
+/// `part` as a percentage of `whole`; 0 when there is no whole.
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole > 0 {
+        part as f64 * 100.0 / whole as f64
+    } else {
+        0.0
     }
 }
 

@@ -14,11 +14,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let settings = args.resolve(&working_dir()?, env_var)?;
     until_signalled(async |cancel| {
         let report = tdg::validate::validate(&settings, cancel).await?;
-        let rate = if report.total_scored > 0 {
-            report.total_passed as f64 * 100.0 / report.total_scored as f64
-        } else {
-            0.0
-        };
+        let rate = tdg::progress::percent(report.total_passed, report.total_scored);
         tracing::info!(
             "judged {} pairs ({} pass, {} could not be judged, {} judged before); in all {} of {} scored pairs pass ({rate:.1}%)",
             report.judged,

@@ -328,6 +328,11 @@ impl Generator {
                 None => None,
             },
         };
+        let plugin_threads =
+            crate::plugin::PluginThreads::per_core().map_err(|source| GenerateError::Io {
+                path: settings.qa_dir.clone(),
+                source,
+            })?;
         let qa_dir = settings.qa_dir.clone();
         let writer_thread = std::thread::Builder::new()
             .name("tdg-writer".into())
@@ -352,6 +357,7 @@ impl Generator {
             parse_retries: settings.prompt.parse_retries,
             grace: Duration::from_secs(5),
             prompt_sides: Default::default(),
+            plugin_threads,
         });
         let (queue_tx, queue_rx) = mpsc::channel(settings.concurrency * 2);
         let queue_rx = Arc::new(Mutex::new(queue_rx));

@@ -7,7 +7,7 @@
 //! file only when the queue has room, and a document is freed when its last chunk is
 //! done.
 //!
-//! No chunk is ever lost: plugin calls run on tokio's blocking threads (a plugin's
+//! No chunk is ever lost: plugin calls run on dedicated plugin threads (a plugin's
 //! blocking WASI output would panic on an async worker), and a panic anywhere in a
 //! chunk's work becomes that chunk's recorded failure, with its cause.
 
@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::writer::WriterMessage;
 use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
 use crate::chunks::{ChunkFile, ChunkFileError, MAX_CHUNK_TEXT_BYTES};
-use crate::plugin::{ParserPlugin, panic_text, parser::ParseError};
+use crate::plugin::{ParserPlugin, PluginThreads, panic_text, parser::ParseError};
 use crate::prompt::PromptBuilder;
 use crate::provider::{Message, ModelClient, ModelError};
 
@@ -38,7 +38,6 @@ pub struct WorkerContext {
     pub prompt: Arc<PromptBuilder>,
     pub parser: ParserPlugin,
     pub client: ModelClient,
-    /// The settings each chunk records, as JSON.
     /// The settings every outcome records it was made with.
     pub run_record: Arc<crate::checkpoint::RunRecord>,
     pub questions: u32,
@@ -47,6 +46,8 @@ pub struct WorkerContext {
     pub grace: Duration,
     /// The quality gate's view of the prompt, shared while it stays the same.
     pub prompt_sides: crate::quality::PromptSideCache,
+    /// Where the prompt and parser plugins run, off the async workers.
+    pub plugin_threads: PluginThreads,
 }
 
 /// Why a worker stopped the run.
@@ -97,20 +98,6 @@ pub async fn worker(
     }
 }
 
-/// Runs a plugin call on a blocking thread, where WASI's blocking streams work, and
-/// turns a panic into an error text.
-async fn off_the_workers<R: Send + 'static>(
-    call: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, String> {
-    tokio::task::spawn_blocking(call).await.map_err(|error| {
-        let cause = match error.try_into_panic() {
-            Ok(panic) => panic_text(panic.as_ref()),
-            Err(error) => error.to_string(),
-        };
-        format!("the plugin call failed in the host (a bug; please report it): {cause}")
-    })
-}
-
 /// A chunk's outcome before any work: failed, with nothing recorded.
 fn new_outcome(context: &WorkerContext, job: &Job) -> ChunkOutcome {
     let chunk = &job.doc.chunks[job.index];
@@ -152,11 +139,13 @@ async fn process(context: &Arc<WorkerContext>, job: &Job) -> Result<ChunkOutcome
         );
         return Ok(failed(outcome, job, cause, started));
     }
-    let built = off_the_workers({
-        let (context, doc, index) = (context.clone(), job.doc.clone(), job.index);
-        move || context.prompt.build(&doc, &doc.chunks[index])
-    })
-    .await;
+    let built = context
+        .plugin_threads
+        .run({
+            let (context, doc, index) = (context.clone(), job.doc.clone(), job.index);
+            move || context.prompt.build(&doc, &doc.chunks[index])
+        })
+        .await;
     let mut messages = match built {
         Ok(Ok(messages)) => messages,
         Ok(Err(error)) => return Ok(failed(outcome, job, error.to_string(), started)),
@@ -177,11 +166,13 @@ async fn process(context: &Arc<WorkerContext>, job: &Job) -> Result<ChunkOutcome
         outcome.tokens_in += response.tokens_in;
         outcome.tokens_out += response.tokens_out;
         outcome.raw_response = Some(response.text.clone());
-        let parsed = off_the_workers({
-            let (context, text) = (context.clone(), response.text.clone());
-            move || context.parser.parse(&text, context.questions)
-        })
-        .await;
+        let parsed = context
+            .plugin_threads
+            .run({
+                let (context, text) = (context.clone(), response.text.clone());
+                move || context.parser.parse(&text, context.questions)
+            })
+            .await;
         let parsed = match parsed {
             Ok(parsed) => parsed,
             Err(cause) => return Ok(failed(outcome, job, cause, started)),

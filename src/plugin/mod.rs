@@ -22,6 +22,7 @@ mod error;
 mod host_api;
 mod roles;
 mod sandbox;
+mod threads;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use error::{CallFailure, PluginError};
 pub use host_api::render_template;
 pub use roles::{FormatPlugin, ParserPlugin, PromptPlugin, Role};
 pub use sandbox::PluginLimits;
+pub use threads::PluginThreads;
 
 use sandbox::PluginState;
 

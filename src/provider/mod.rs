@@ -93,21 +93,29 @@ impl ModelClient {
     /// A client for `settings`, sized for `concurrency` requests at once.
     pub fn new(settings: ModelSettings, concurrency: usize) -> Result<Self, ModelError> {
         install_tls_provider();
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .connect_timeout(settings.patience.connect_timeout)
             .pool_max_idle_per_host(concurrency.max(1))
-            .user_agent(concat!("tdg/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ModelError::Unreachable {
-                url: settings
-                    .base_urls
-                    .iter()
-                    .map(|url| crate::redact::url(url))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                reason: e.without_url().to_string(),
-            })?;
+            .user_agent(concat!("tdg/", env!("CARGO_PKG_VERSION")));
+        let plain_http = settings.base_urls.iter().all(|url| {
+            url.get(..7)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        });
+        if plain_http {
+            // Plain HTTP (a local server) needs no trust store: loading the system's
+            // certificates is most of the start-up time before the first request.
+            http = http.tls_certs_only([]);
+        }
+        let http = http.build().map_err(|e| ModelError::Unreachable {
+            url: settings
+                .base_urls
+                .iter()
+                .map(|url| crate::redact::url(url))
+                .collect::<Vec<_>>()
+                .join(", "),
+            reason: e.without_url().to_string(),
+        })?;
         let throttle = Arc::new(Throttle::new(
             concurrency,
             settings.rate_caps,

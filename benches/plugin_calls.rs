@@ -44,7 +44,14 @@ fn main() {
         prompt_plugin.build_prompt(&request).unwrap();
     });
     report("parser.parse (3 pairs)", iterations, || {
-        assert_eq!(parser_plugin.parse(&response, 3).unwrap().unwrap().len(), 3);
+        assert_eq!(
+            parser_plugin
+                .parse(&response, 3, &[])
+                .unwrap()
+                .unwrap()
+                .len(),
+            3
+        );
     });
     report("format.format-example", iterations, || {
         format_plugin.format_example(&example, &[]).unwrap();
@@ -97,6 +104,7 @@ fn prompt_request() -> prompt::PromptRequest {
         },
         settings: types::Settings {
             questions_per_chunk: 3,
+            question_types: vec![],
             extra_instructions: None,
             system_message: None,
             user_template: None,

@@ -3,7 +3,7 @@
 //!
 //! The host (this crate) loads chunks, calls models, checkpoints and writes files;
 //! prompt building, answer parsing and output formats are WebAssembly components
-//! that fill the roles of the contract in `wit/v0.1/tdg.wit` ([`plugin`]).
+//! that fill the roles of the contract in `wit/v0.2/tdg.wit` ([`plugin`]).
 //!
 //! ```no_run
 //! use tdg::convert::{convert, ConvertRequest};

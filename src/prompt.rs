@@ -1,5 +1,6 @@
 //! Building the prompt for a chunk: the chunk, its document and the user's settings
-//! go to the prompt plugin, which returns the chat messages.
+//! (the mix of question types among them) go to the prompt plugin, which returns the
+//! chat messages.
 
 use serde_json::Value;
 
@@ -22,6 +23,15 @@ impl PromptBuilder {
         };
         let settings = types::Settings {
             questions_per_chunk: settings.questions_per_chunk,
+            question_types: settings
+                .question_types
+                .counts()
+                .iter()
+                .map(|(name, count)| types::QuestionCount {
+                    name: name.clone(),
+                    count: *count,
+                })
+                .collect(),
             extra_instructions: settings.extra_instructions.clone(),
             system_message: settings.system_message.clone(),
             user_template: template,

@@ -32,6 +32,10 @@ pub struct TrainingPair {
     pub chunk_end: i64,
     #[serde(default)]
     pub source_text: String,
+    /// With `--with-quality`: the question's type, when the model gave one that was
+    /// asked for (`factual`, `analytical`, `explanatory`, `inferential`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question_type: Option<String>,
     /// With `--with-quality`: the grounding score, evidence span and reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<serde_json::Value>,

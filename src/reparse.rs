@@ -52,7 +52,11 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
             report.completed_before += 1;
             report.pairs_before += answer.pairs.len();
         }
-        let (status, pairs, error) = match parser.parse(&answer.raw_response, answer.questions)? {
+        let (status, pairs, error) = match parser.parse(
+            &answer.raw_response,
+            answer.questions,
+            &answer.question_types,
+        )? {
             Ok(pairs) => (
                 ChunkStatus::Completed,
                 {
@@ -68,6 +72,7 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
                                 question: p.question,
                                 answer: p.answer,
                                 quality: Some(quality),
+                                question_type: p.question_type,
                             }
                         })
                         .collect()

@@ -1,16 +1,18 @@
 //! `tdg stats` and the end-of-run report: per document and in total, the chunks that
-//! succeeded, failed and were skipped, the pairs, the success rate, the tokens, the
-//! mean time per chunk, and the most common causes of failure.
+//! succeeded, failed and were skipped, the pairs and their mix of question types, the
+//! success rate, the tokens, the mean time per chunk, and the most common causes of
+//! failure.
 //!
 //! The figures come from the checkpoint; a Q&A directory without one (the original
 //! tool's output) is read from its Q&A files, which hold no tokens or times.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checkpoint::{Access, CheckpointStore, DocumentFigures, StoreError};
+use crate::checkpoint::{Access, CheckpointStore, DocumentFigures, StoreError, UNLABELLED};
 use crate::qa_file::QA_FILE_SUFFIX;
 
 /// One row of the report.
@@ -22,6 +24,8 @@ pub struct DocumentStats {
     pub chunks_failed: u64,
     pub chunks_skipped: u64,
     pub pairs: u64,
+    /// The pairs by question type (`factual`, ...; `unlabelled` for pairs without one).
+    pub question_types: BTreeMap<String, u64>,
     /// Completed chunks over the chunks asked about (skipped ones are not).
     pub success_rate: f64,
     pub tokens_in: u64,
@@ -147,8 +151,16 @@ fn from_checkpoint(store: &CheckpointStore) -> Result<Stats, StatsError> {
             })
             .collect(),
     };
-    let documents: Vec<DocumentStats> = figures.iter().map(|f| row(&f.stem, f, true)).collect();
-    let total = row("TOTAL", &sum(&figures), true);
+    let mut documents: Vec<DocumentStats> = figures.iter().map(|f| row(&f.stem, f, true)).collect();
+    for doc in &mut documents {
+        doc.question_types = summary
+            .question_types_per_document
+            .get(&doc.document)
+            .cloned()
+            .unwrap_or_default();
+    }
+    let mut total = row("TOTAL", &sum(&figures), true);
+    total.question_types = sum_types(&documents);
     let failure_causes = causes
         .into_iter()
         .map(|(cause, chunks)| FailureCause { cause, chunks })
@@ -178,6 +190,15 @@ fn sum(figures: &[DocumentFigures]) -> DocumentFigures {
         })
 }
 
+/// The documents' question types, summed.
+fn sum_types(documents: &[DocumentStats]) -> BTreeMap<String, u64> {
+    let mut total = BTreeMap::new();
+    for (kind, pairs) in documents.iter().flat_map(|doc| &doc.question_types) {
+        *total.entry(kind.clone()).or_insert(0) += pairs;
+    }
+    total
+}
+
 fn row(name: &str, f: &DocumentFigures, timed: bool) -> DocumentStats {
     let asked = f.completed + f.failed;
     DocumentStats {
@@ -187,6 +208,7 @@ fn row(name: &str, f: &DocumentFigures, timed: bool) -> DocumentStats {
         chunks_failed: f.failed,
         chunks_skipped: f.skipped,
         pairs: f.pairs,
+        question_types: BTreeMap::new(),
         success_rate: if asked == 0 {
             0.0
         } else {
@@ -210,6 +232,7 @@ fn from_qa_files(qa_dir: &Path) -> Result<Stats, StatsError> {
         return Err(StatsError::Empty(qa_dir.to_path_buf()));
     }
     let mut figures = Vec::new();
+    let mut types = Vec::new();
     for name in names {
         let path = qa_dir.join(&name);
         let text = std::fs::read(&path)
@@ -226,6 +249,17 @@ fn from_qa_files(qa_dir: &Path) -> Result<Stats, StatsError> {
             .or_else(|| qa.pointer("/processing_info/total_chunks"))
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        let mut kinds = BTreeMap::new();
+        for pair in qa
+            .get("training_pairs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kind = pair["question_type"].as_str().unwrap_or(UNLABELLED);
+            *kinds.entry(kind.to_string()).or_insert(0) += 1;
+        }
+        types.push(kinds);
         figures.push(DocumentFigures {
             stem: name.trim_end_matches(QA_FILE_SUFFIX).to_string(),
             total_chunks: total,
@@ -235,8 +269,18 @@ fn from_qa_files(qa_dir: &Path) -> Result<Stats, StatsError> {
             ..Default::default()
         });
     }
-    let documents = figures.iter().map(|f| row(&f.stem, f, false)).collect();
-    let total = row("TOTAL", &sum(&figures), false);
+    let documents: Vec<DocumentStats> = figures
+        .iter()
+        .zip(types)
+        .map(|(f, kinds)| DocumentStats {
+            question_types: kinds,
+            ..row(&f.stem, f, false)
+        })
+        .collect();
+    let total = DocumentStats {
+        question_types: sum_types(&documents),
+        ..row("TOTAL", &sum(&figures), false)
+    };
     Ok(Stats {
         source: "qa-files",
         documents,
@@ -286,6 +330,7 @@ pub fn render(stats: &Stats) -> String {
                 .map_or("-".to_string(), |s| format!("{s:.2}")),
         ));
     }
+    out.push_str(&render_question_types(stats));
     if let Some(quality) = &stats.quality {
         if !quality.dropped.is_empty() {
             let dropped: Vec<String> = quality
@@ -327,4 +372,81 @@ pub fn render(stats: &Stats) -> String {
         }
     }
     out
+}
+
+/// The question types of the kept pairs, per document and in total; nothing when no
+/// pair has a type (a run that asked for none, or made before types were recorded).
+fn render_question_types(stats: &Stats) -> String {
+    let labelled = stats
+        .total
+        .question_types
+        .keys()
+        .any(|kind| kind != UNLABELLED);
+    if !labelled {
+        return String::new();
+    }
+    let mut out = String::from("\nQuestion types of kept pairs:\n");
+    for doc in stats.documents.iter().chain(std::iter::once(&stats.total)) {
+        let kinds: Vec<String> = doc
+            .question_types
+            .iter()
+            .map(|(kind, pairs)| format!("{pairs} {kind}"))
+            .collect();
+        let kinds = if kinds.is_empty() {
+            "-".to_string()
+        } else {
+            kinds.join(", ")
+        };
+        out.push_str(&format!("  {:<28} {kinds}\n", doc.document));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(name: &str, kinds: &[(&str, u64)]) -> DocumentStats {
+        DocumentStats {
+            document: name.into(),
+            question_types: kinds.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_mix_is_summed_and_shown_only_when_some_pair_has_a_type() {
+        let documents = vec![
+            doc("a", &[("factual", 2), (UNLABELLED, 1)]),
+            doc("b", &[("factual", 1), ("inferential", 3)]),
+        ];
+        let total = doc("TOTAL", &[]).question_types;
+        assert!(total.is_empty());
+        let summed = sum_types(&documents);
+        assert_eq!(
+            summed.into_iter().collect::<Vec<_>>(),
+            [
+                ("factual".to_string(), 3),
+                ("inferential".to_string(), 3),
+                (UNLABELLED.to_string(), 1)
+            ]
+        );
+        let mut stats = Stats {
+            total: DocumentStats {
+                question_types: sum_types(&documents),
+                ..doc("TOTAL", &[])
+            },
+            documents,
+            ..Default::default()
+        };
+        let shown = render_question_types(&stats);
+        assert!(
+            shown.contains("3 factual, 3 inferential, 1 unlabelled"),
+            "{shown}"
+        );
+        assert!(shown.contains("2 factual, 1 unlabelled"), "{shown}");
+        stats.documents = vec![doc("c", &[(UNLABELLED, 4)])];
+        stats.total = doc("TOTAL", &[(UNLABELLED, 4)]);
+        assert_eq!(render_question_types(&stats), "");
+    }
 }

@@ -52,6 +52,7 @@ pub fn render(view: DocumentView, status: DocumentStatus) -> QaFile {
                 })),
                 _ => None,
             },
+            question_type: kept.pair.question_type.filter(|_| view.with_quality),
             question: kept.pair.question,
             answer: kept.pair.answer,
             source_file: source_file.clone(),

@@ -73,6 +73,10 @@ pub struct StoredPair {
     /// What the quality gate found; absent for pairs imported from the original tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<PairQuality>,
+    /// The question's type, as the model labelled it and the parser checked it
+    /// (`factual`, ...); absent when it gave none, or one not asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question_type: Option<String>,
 }
 
 impl StoredPair {
@@ -82,6 +86,7 @@ impl StoredPair {
             question: question.into(),
             answer: answer.into(),
             quality: None,
+            question_type: None,
         }
     }
 }
@@ -129,6 +134,8 @@ pub struct RawAnswer {
     pub position: u32,
     pub raw_response: String,
     pub questions: u32,
+    /// The names of the question types asked for (empty when no mix was asked).
+    pub question_types: Vec<String>,
     pub status: ChunkStatus,
     pub pairs: Vec<StoredPair>,
     /// The messages that were sent.
@@ -154,7 +161,13 @@ pub struct QualitySummary {
     pub dropped_per_document: std::collections::BTreeMap<String, u64>,
     /// Kept pairs per fifth of the grounding scale.
     pub grounding: [u64; 5],
+    /// Kept pairs per document, by question type ([`UNLABELLED`] for pairs without one).
+    pub question_types_per_document:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 }
+
+/// The name `stats` counts pairs without a question type under.
+pub const UNLABELLED: &str = "unlabelled";
 
 /// One document's figures, summed over its chunk outcomes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -252,6 +252,10 @@ impl CheckpointStore {
                         || RunRecord::default().questions_per_chunk,
                         |record| record.questions_per_chunk,
                     ),
+                    question_types: records
+                        .get(&settings_id)
+                        .map(|record| record.question_type_names())
+                        .unwrap_or_default(),
                     status: ChunkStatus::parse(&row.get::<_, String>(4)?),
                     pairs: serde_json::from_str(&row.get::<_, String>(5)?).unwrap_or_default(),
                     prompt: row

@@ -179,8 +179,8 @@ impl CheckpointStore {
     }
 
     /// What the run's quality filter did: pairs dropped by each reason (in all, and
-    /// per document), and how many kept pairs fall in each fifth of the grounding
-    /// scale (0–0.2, …, 0.8–1).
+    /// per document), how many kept pairs fall in each fifth of the grounding scale
+    /// (0–0.2, …, 0.8–1), and the kept pairs' question types per document.
     pub fn quality_summary(&self) -> Result<QualitySummary, StoreError> {
         let filter = self.quality_filter();
         let mut summary = QualitySummary::default();
@@ -197,6 +197,13 @@ impl CheckpointStore {
                     if let Some(quality) = &pair.quality {
                         summary.grounding[((quality.grounding * 5.0) as usize).min(4)] += 1;
                     }
+                    let kind = pair.question_type.as_deref().unwrap_or(super::UNLABELLED);
+                    *summary
+                        .question_types_per_document
+                        .entry(stem.to_string())
+                        .or_default()
+                        .entry(kind.to_string())
+                        .or_insert(0) += 1;
                 }
             })
         })?;

@@ -184,6 +184,7 @@ fn corpus_dedupe_sees_earlier_documents_as_their_views_kept_them() {
                 grounding: 1.0,
                 ..Default::default()
             }),
+            question_type: None,
         }];
         outcome
     };
@@ -269,6 +270,7 @@ fn corpus_views_from_the_cached_prefix_match_a_fresh_reading() {
                     grounding: 1.0,
                     ..Default::default()
                 }),
+                question_type: None,
             })
             .collect();
         outcome

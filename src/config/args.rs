@@ -96,6 +96,12 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub questions_per_chunk: Option<u32>,
 
+    /// The mix of question types to ask for per chunk, as TYPE=COUNT pairs.
+    #[arg(long, env = "GENERATOR_QUESTION_TYPES", value_name = "TYPE=N,...", help_heading = "Generation",
+          help = help::question_types())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question_types: Option<String>,
+
     /// Custom system message.
     #[arg(
         long,

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::model::{check_max_tokens, check_retry_base, check_temperature, resolve_model};
 use super::{ConfigError, GenerateArgs, ModelChoice, OptionName, Purpose, read_config_file};
-use crate::generate::settings::{CostSettings, GenerateSettings, TrainingSettings};
+use crate::generate::settings::{CostSettings, GenerateSettings, QuestionMix, TrainingSettings};
 use crate::plugin::PluginSource;
 use crate::provider::RateCaps;
 use crate::provider::embedded::EmbeddedOptions;
@@ -160,6 +160,11 @@ impl GenerateArgs {
             }
             prompt.questions_per_chunk = questions;
         }
+        if let Some(text) = &self.question_types {
+            let mix = question_mix(text, self.questions_per_chunk, &env)?;
+            prompt.questions_per_chunk = mix.total();
+            prompt.question_types = mix;
+        }
         prompt.system_message = self.qa_system_message;
         prompt.extra_instructions = self.qa_extra_instructions.filter(|text| !text.is_empty());
         if let Some(path) = self.qa_prompt_template_file {
@@ -258,6 +263,38 @@ impl GenerateArgs {
         }
         settings.limit = self.limit;
         Ok(settings)
+    }
+}
+
+/// Reads `--question-types` (`text`), which must agree with `--questions-per-chunk`
+/// when that is given too. A bad value names the environment variable it came from.
+fn question_mix(
+    text: &str,
+    questions: Option<u32>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<QuestionMix, ConfigError> {
+    let name = option("question-types");
+    let from_environment = name
+        .variable
+        .as_deref()
+        .filter(|variable| env(variable).as_deref() == Some(text));
+    let option = match from_environment {
+        Some(variable) => format!("{variable} (--{})", name.flag),
+        None => format!("--{}", name.flag),
+    };
+    let mix = QuestionMix::parse(text).map_err(|error| ConfigError::Invalid {
+        option: option.clone(),
+        rule: error.to_string(),
+    })?;
+    match questions {
+        Some(questions) if questions != mix.total() => Err(ConfigError::Invalid {
+            option,
+            rule: format!(
+                "a mix whose counts add up to --questions-per-chunk ({questions}), or given without it: `{text}` asks for {} questions",
+                mix.total()
+            ),
+        }),
+        _ => Ok(mix),
     }
 }
 
@@ -369,6 +406,76 @@ mod tests {
                 ("domain".into(), "law".into()),
                 ("tone".into(), "casual".into())
             ]
+        );
+    }
+
+    #[test]
+    fn a_mix_of_question_types_sets_the_questions_asked() {
+        let mut cli = args("c");
+        cli.question_types = Some("factual=2,inferential=1".into());
+        let settings = cli.clone().resolve(|_| None).unwrap();
+        assert_eq!(settings.prompt.questions_per_chunk, 3);
+        assert_eq!(
+            settings.prompt.question_types.to_string(),
+            "factual=2,inferential=1"
+        );
+        // --questions-per-chunk may be given too, if it agrees.
+        cli.questions_per_chunk = Some(3);
+        assert!(cli.clone().resolve(|_| None).is_ok());
+        cli.questions_per_chunk = Some(5);
+        let error = cli.resolve(|_| None).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "--question-types must be a mix whose counts add up to --questions-per-chunk (5), or given without it: `factual=2,inferential=1` asks for 3 questions"
+        );
+        // Without a mix, none is asked.
+        let plain = args("c").resolve(|_| None).unwrap();
+        assert!(plain.prompt.question_types.is_empty());
+    }
+
+    #[test]
+    fn a_bad_mix_names_the_option_and_the_known_types() {
+        let mut cli = args("c");
+        cli.question_types = Some("factual=2,opinion=1".into());
+        let error = cli.clone().resolve(|_| None).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "--question-types must be made of the known question types (factual, analytical, explanatory, inferential); `opinion` is not one"
+        );
+        let env = |var: &str| {
+            (var == "GENERATOR_QUESTION_TYPES").then(|| "factual=2,opinion=1".to_string())
+        };
+        let error = cli.resolve(env).unwrap_err().to_string();
+        assert!(
+            error.starts_with("GENERATOR_QUESTION_TYPES (--question-types) must be"),
+            "{error}"
+        );
+        let mut zero = args("c");
+        zero.question_types = Some("factual=0".into());
+        let error = zero.resolve(|_| None).unwrap_err().to_string();
+        assert!(
+            error.starts_with("--question-types must be TYPE=COUNT pairs whose counts"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_config_file_may_ask_for_a_mix() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("tdg.toml"),
+            "question_types = \"explanatory=1, analytical=3\"\n",
+        )
+        .unwrap();
+        let settings = args("c")
+            .with_config_file(dir.path())
+            .unwrap()
+            .resolve(|_| None)
+            .unwrap();
+        assert_eq!(settings.prompt.questions_per_chunk, 4);
+        assert_eq!(
+            settings.prompt.question_types.names(),
+            ["explanatory", "analytical"]
         );
     }
 

@@ -23,6 +23,14 @@ pub fn value_name(value: impl ValueEnum) -> String {
         .unwrap_or_default()
 }
 
+/// `--question-types`' help: the types a mix may name.
+pub fn question_types() -> String {
+    format!(
+        "The mix of question types to ask for per chunk, as TYPE=COUNT pairs (factual=2,inferential=1); the counts' sum is the number of questions. Types: {} [default: diverse types, --questions-per-chunk of them]",
+        crate::generate::settings::QUESTION_TYPES.join(", ")
+    )
+}
+
 /// `--provider`'s help.
 pub fn provider() -> String {
     format!(

@@ -170,7 +170,10 @@ async fn process(context: &Arc<WorkerContext>, job: &Job) -> Result<ChunkOutcome
             .plugin_threads
             .run({
                 let (context, text) = (context.clone(), response.text.clone());
-                move || context.parser.parse(&text, context.questions)
+                move || {
+                    let asked = context.run_record.question_type_names();
+                    context.parser.parse(&text, context.questions, &asked)
+                }
             })
             .await;
         let parsed = match parsed {
@@ -189,6 +192,7 @@ async fn process(context: &Arc<WorkerContext>, job: &Job) -> Result<ChunkOutcome
                             question: pair.question,
                             answer: pair.answer,
                             quality: Some(quality),
+                            question_type: pair.question_type,
                         }
                     })
                     .collect();

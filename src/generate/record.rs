@@ -44,6 +44,7 @@ pub(super) fn run_record(settings: &GenerateSettings) -> RunRecord {
             stop: model.ollama.stop.clone(),
         },
         questions_per_chunk: prompt.questions_per_chunk,
+        question_types: prompt.question_types.counts().to_vec(),
         system_message: prompt.system_message.clone(),
         extra_instructions: prompt.extra_instructions.clone(),
         template: prompt.template.as_ref().map(|(name, _)| name.clone()),

@@ -30,8 +30,9 @@ pub enum PluginError {
     NotWasm { name: String },
 
     #[error(
-        "plugin {name} is a core WebAssembly module, not a component: tdg loads components that target a world of wit/v0.1/tdg.wit. \
-         Build for `wasm32-wasip2`, or wrap the module with `wasm-tools component new`"
+        "plugin {name} is a core WebAssembly module, not a component: tdg loads components that target a world of {}. \
+         Build for `wasm32-wasip2`, or wrap the module with `wasm-tools component new`",
+        super::CONTRACT_WIT
     )]
     CoreModule { name: String },
 
@@ -44,8 +45,16 @@ pub enum PluginError {
     Link { name: String, message: String },
 
     #[error(
-        "plugin {name} does not fill the {role} role: it exports {}, but a {role} plugin exports `{}` (target the `{}` world of wit/v0.1/tdg.wit)",
-        list_or_nothing(exports), role.interface_name(), role.world_name()
+        "plugin {name} targets version {found} of the tdg plugin contract, but this tdg speaks {}: rebuild it against this version \
+         (Rust: the tdg-plugin-sdk of this tdg; other languages: {})",
+        super::CONTRACT_VERSION,
+        super::CONTRACT_WIT
+    )]
+    OtherContract { name: String, found: String },
+
+    #[error(
+        "plugin {name} does not fill the {role} role: it exports {}, but a {role} plugin exports `{}` (target the `{}` world of {})",
+        list_or_nothing(exports), role.interface_name(), role.world_name(), super::CONTRACT_WIT
     )]
     MissingRole {
         name: String,
@@ -54,7 +63,8 @@ pub enum PluginError {
     },
 
     #[error(
-        "plugin {name} exports the {role} interface with the wrong shape: {message}. Rebuild it against wit/v0.1/tdg.wit version {}",
+        "plugin {name} exports the {role} interface with the wrong shape: {message}. Rebuild it against {} version {}",
+        super::CONTRACT_WIT,
         super::CONTRACT_VERSION
     )]
     WrongShape {

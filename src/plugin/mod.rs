@@ -1,12 +1,14 @@
 //! The WebAssembly plugin host.
 //!
 //! Prompt building, answer parsing and output formats are WebAssembly components
-//! that fill the roles of the contract in `wit/v0.1/tdg.wit`. This module loads them
+//! that fill the roles of the contract in `wit/v0.2/tdg.wit`. This module loads them
 //! (built-ins embedded in the binary, or files), checks the roles they fill, and
 //! calls them in a sandbox:
 //!
 //! - one [`PluginHost`] (one wasmtime `Engine`) per process; compiled components are
 //!   cached on disk ([`cache`]);
+//! - a component built against another version of the contract is refused when it is
+//!   loaded, with the version it targets and the one this host speaks;
 //! - each loaded plugin keeps an `InstancePre` and a pool of instances that behaved;
 //!   an instance whose call traps, times out, runs out of memory or fails is dropped
 //!   with its store, so a failure fails that call alone and never the calls after it;
@@ -32,7 +34,9 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
 use wasmtime::{Config, Engine, Store};
 
-pub use bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, format, parser, prompt, types};
+pub use bindings::{
+    CONTRACT_PACKAGE, CONTRACT_VERSION, CONTRACT_WIT, format, parser, prompt, types,
+};
 pub use cache::ComponentCache;
 pub use error::{CallFailure, PluginError};
 pub use host_api::render_template;
@@ -189,6 +193,14 @@ impl PluginHost {
             })?;
         let exports = export_names(&self.inner.engine, &component);
         let contract = contract_version(&self.inner.engine, &component);
+        // Before linking: an older plugin's imports would fail to link, with a message
+        // that does not say why.
+        if let Some(found) = contract.as_deref().filter(|found| !bindings::speaks(found)) {
+            return Err(PluginError::OtherContract {
+                name,
+                found: found.to_string(),
+            });
+        }
         let pre = self
             .inner
             .linker

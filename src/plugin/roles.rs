@@ -157,19 +157,48 @@ impl ParserPlugin {
         self.plugin.name()
     }
 
-    /// Parses one model answer. The outer error is the plugin failing; the inner one
-    /// is the plugin's verdict that the answer holds no pairs.
+    /// Parses one model answer, in which `expected` pairs of the `question_types`
+    /// (type names; empty when no mix was asked) were asked for. The outer error is
+    /// the plugin failing; the inner one is the plugin's verdict that the answer holds
+    /// no pairs.
     pub fn parse(
         &self,
         response: &str,
         expected: u32,
+        question_types: &[String],
     ) -> Result<Result<Vec<types::QaPair>, parser::ParseError>, PluginError> {
-        self.plugin.call(Role::Parser, |store, instance| {
-            self.indices
-                .load(&mut *store, instance)?
-                .call_parse(&mut *store, response, expected)
-        })
+        let parsed = self.plugin.call(Role::Parser, |store, instance| {
+            self.indices.load(&mut *store, instance)?.call_parse(
+                &mut *store,
+                response,
+                expected,
+                question_types,
+            )
+        })?;
+        Ok(parsed.map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|pair| types::QaPair {
+                    question_type: checked_type(pair.question_type, question_types),
+                    ..pair
+                })
+                .collect()
+        }))
     }
+}
+
+/// A pair's type as a parser returned it, lower-case, if it is one of the types asked
+/// (or, when none were, one tdg knows): what a third-party parser returns is checked,
+/// as the built-in checks what the model wrote. Anything else leaves the pair
+/// unlabelled.
+fn checked_type(label: Option<String>, asked: &[String]) -> Option<String> {
+    let label = label?.trim().to_lowercase();
+    let allowed = if asked.is_empty() {
+        crate::generate::settings::QUESTION_TYPES.contains(&label.as_str())
+    } else {
+        asked.contains(&label)
+    };
+    allowed.then_some(label)
 }
 
 /// A plugin that fills the format role.
@@ -229,5 +258,26 @@ impl FormatPlugin {
             what: "a record",
             message: e.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_s_type_is_kept_only_when_asked_or_known() {
+        let mix = vec!["factual".to_string()];
+        assert_eq!(
+            checked_type(Some(" Factual".into()), &mix),
+            Some("factual".into())
+        );
+        assert_eq!(checked_type(Some("inferential".into()), &mix), None);
+        assert_eq!(
+            checked_type(Some("inferential".into()), &[]),
+            Some("inferential".into())
+        );
+        assert_eq!(checked_type(Some("trivia".into()), &[]), None);
+        assert_eq!(checked_type(None, &[]), None);
     }
 }

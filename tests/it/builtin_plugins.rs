@@ -38,6 +38,7 @@ fn request(settings: types::Settings) -> prompt::PromptRequest {
 fn settings() -> types::Settings {
     types::Settings {
         questions_per_chunk: 3,
+        question_types: vec![],
         extra_instructions: None,
         system_message: None,
         user_template: None,
@@ -81,12 +82,41 @@ fn the_default_prompt_carries_the_chunk_and_settings() {
         "{user}"
     );
     assert!(
-        user.contains(r#"{"question": "...", "answer": "..."}"#),
+        user.contains(r#"{"question": "...", "answer": "...", "type": "factual"}"#),
         "{user}"
     );
 
     let without_extra = plugin.build_prompt(&request(settings())).unwrap();
     assert!(!without_extra[1].content.contains("Additional instructions"));
+}
+
+#[test]
+fn the_default_prompt_asks_for_the_mix_of_question_types() {
+    let plugin = host()
+        .prompt_plugin(&PluginSource::parse("default-prompt").unwrap())
+        .unwrap();
+    let mut mix = settings();
+    mix.question_types = vec![
+        types::QuestionCount {
+            name: "inferential".into(),
+            count: 2,
+        },
+        types::QuestionCount {
+            name: "factual".into(),
+            count: 1,
+        },
+    ];
+    let messages = plugin.build_prompt(&request(mix)).unwrap();
+    let user = &messages[1].content;
+    assert!(
+        user.contains("- Ask exactly these types of questions: 2 inferential, 1 factual.\n"),
+        "{user}"
+    );
+    assert!(!user.contains("Ask diverse types"), "{user}");
+    assert!(
+        user.contains(r#"{"question": "...", "answer": "...", "type": "inferential"}"#),
+        "{user}"
+    );
 }
 
 #[test]
@@ -139,12 +169,12 @@ fn the_default_parser_recovers_pairs_from_a_messy_answer() {
         .parser_plugin(&PluginSource::parse("default-prompt").unwrap())
         .unwrap();
     let messy = "<think>Let me think.</think>\nHere you go:\n```json\n{\"qa_pairs\": [{\"question\": \"What is granted?\", \"answer\": \"A copyright license.\",},]}\n```";
-    let pairs = plugin.parse(messy, 3).unwrap().unwrap();
+    let pairs = plugin.parse(messy, 3, &[]).unwrap().unwrap();
     assert_eq!(pairs.len(), 1);
     assert_eq!(pairs[0].question, "What is granted?");
     assert_eq!(pairs[0].answer, "A copyright license.");
 
-    let verdict = plugin.parse("I'm sorry, I can't do that.", 3).unwrap();
+    let verdict = plugin.parse("I'm sorry, I can't do that.", 3, &[]).unwrap();
     assert!(
         matches!(verdict, Err(parser::ParseError::NoJson(_))),
         "{verdict:?}"

@@ -1,6 +1,7 @@
 //! The plugin contract's version is written in three places: the `package` line of
 //! the WIT file (in a folder named after its major and minor version), the host's
-//! constant, and the guest SDK's constant. They must never drift apart.
+//! constant, and the guest SDK's constant. They must never drift apart; nor may the
+//! question types the host and the SDK know.
 
 use std::path::{Path, PathBuf};
 
@@ -52,4 +53,15 @@ fn the_package_line_is_read_as_written() {
         (package.as_str(), version.as_str()),
         ("tdg:plugin", "2.3.4")
     );
+}
+
+#[test]
+fn host_and_sdk_know_the_same_question_types() {
+    assert_eq!(
+        tdg::generate::settings::QUESTION_TYPES,
+        tdg_plugin_sdk::QUESTION_TYPES,
+        "the question types a mix may name, and a parser may keep, are one list"
+    );
+    // The host's path to the contract, as its errors give it, is the file tested above.
+    assert!(wit_file().ends_with(tdg::plugin::CONTRACT_WIT));
 }

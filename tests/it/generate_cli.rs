@@ -269,9 +269,17 @@ fn structured_output_is_requested_in_each_dialect() {
             .body
             .pointer(pointer)
             .unwrap_or_else(|| panic!("{provider}: no schema at {pointer}"));
+        // Each pair is asked for its question type, one of the four tdg knows.
+        let item = &schema["properties"]["qa_pairs"]["items"];
         assert_eq!(
-            schema["properties"]["qa_pairs"]["items"]["required"],
-            json!(["question", "answer"])
+            item["required"],
+            json!(["question", "answer", "type"]),
+            "{provider}"
+        );
+        assert_eq!(
+            item["properties"]["type"]["enum"],
+            json!(["factual", "analytical", "explanatory", "inferential"]),
+            "{provider}"
         );
         // The array holds exactly the pairs asked for (3 by default).
         assert_eq!(

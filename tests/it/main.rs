@@ -17,6 +17,7 @@ mod plugins_cli;
 mod python_plugin;
 mod quality;
 mod quality_labelled;
+mod question_mix;
 mod reliability;
 mod resume;
 mod sandbox;

@@ -18,12 +18,12 @@ fn lists_the_built_in_plugins_with_their_roles() {
     };
     let default_prompt = line("default-prompt");
     assert!(
-        default_prompt.contains("prompt, parser") && default_prompt.contains("0.1.0"),
+        default_prompt.contains("prompt, parser") && default_prompt.contains("0.2.0"),
         "{default_prompt}"
     );
     let alpaca = line("alpaca");
     assert!(
-        alpaca.contains("format") && alpaca.contains("0.1.0"),
+        alpaca.contains("format") && alpaca.contains("0.2.0"),
         "{alpaca}"
     );
 }
@@ -38,7 +38,7 @@ fn inspect_tells_roles_and_contract_version() {
     common::assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("roles:    format\n"), "{stdout}");
-    assert!(stdout.contains("contract: tdg:plugin@0.1.0"), "{stdout}");
+    assert!(stdout.contains("contract: tdg:plugin@0.2.0"), "{stdout}");
     assert!(stdout.contains("files end in _hostile.jsonl"), "{stdout}");
 }
 

@@ -208,10 +208,10 @@ fn a_plugin_without_the_role_is_rejected_at_load_time() {
         "{error:?}"
     );
     assert!(
-        message.contains("exports `tdg:plugin/format@0.1.0`"),
+        message.contains("exports `tdg:plugin/format@0.2.0`"),
         "{message}"
     );
-    assert!(message.contains("`tdg:plugin/prompt@0.1.0`"), "{message}");
+    assert!(message.contains("`tdg:plugin/prompt@0.2.0`"), "{message}");
     assert!(message.contains("prompt-plugin"), "{message}");
 }
 
@@ -242,5 +242,64 @@ fn a_missing_file_names_its_path() {
     assert!(
         error.to_string().contains("/nonexistent/plugin.wasm"),
         "{error}"
+    );
+}
+
+/// The smallest component a plugin built against contract `version` could be: it
+/// exports an (empty) instance named as that version's format interface.
+fn component_of_contract(version: &str) -> Vec<u8> {
+    let name = format!("tdg:plugin/format@{version}");
+    let mut bytes = b"\0asm\x0d\0\x01\0".to_vec();
+    // Instance section: one instance made of no exports.
+    bytes.extend([5, 3, 1, 1, 0]);
+    // Export section: that instance, under the interface's name.
+    let mut export = vec![1, 0, name.len() as u8];
+    export.extend(name.as_bytes());
+    export.extend([5, 0, 0]);
+    bytes.extend([11, export.len() as u8]);
+    bytes.extend(export);
+    bytes
+}
+
+#[test]
+fn a_plugin_built_against_an_older_contract_is_refused_with_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.wasm");
+    std::fs::write(&path, component_of_contract("0.1.0")).unwrap();
+    let host = PluginHost::new(small_limits(), ComponentCache::disabled()).unwrap();
+    let error = host.format_plugin(&PluginSource::File(path)).err().unwrap();
+    let message = error.to_string();
+    assert!(
+        matches!(&error, PluginError::OtherContract { found, .. } if found == "0.1.0"),
+        "{error:?}"
+    );
+    assert!(
+        message.contains("targets version 0.1.0 of the tdg plugin contract"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "this tdg speaks {}",
+            tdg::plugin::CONTRACT_VERSION
+        )),
+        "{message}"
+    );
+    assert!(message.contains("tdg-plugin-sdk"), "{message}");
+    assert!(message.contains(tdg::plugin::CONTRACT_WIT), "{message}");
+    // The same component, naming the version this tdg speaks, gets past the check
+    // (and is then refused for not filling the role, as it exports nothing in it).
+    let current = dir.path().join("current.wasm");
+    std::fs::write(
+        &current,
+        component_of_contract(tdg::plugin::CONTRACT_VERSION),
+    )
+    .unwrap();
+    let error = host
+        .format_plugin(&PluginSource::File(current))
+        .err()
+        .unwrap();
+    assert!(
+        !matches!(error, PluginError::OtherContract { .. }),
+        "{error:?}"
     );
 }

@@ -2,7 +2,7 @@
 //!
 //! tdg's prompt builder, answer parser and output formats are WebAssembly components
 //! that fill the roles of a WIT contract. This crate holds that contract (the
-//! `wit/v0.1` folder it is generated from) and turns it into one trait per role
+//! `wit/v0.2` folder it is generated from) and turns it into one trait per role
 //! ([`Prompt`], [`Parser`], [`Format`]) and one macro, [`export_plugin!`], that
 //! exports a component's roles. A plugin is then only its logic:
 //!
@@ -42,7 +42,7 @@ pub use bindings::prompt_plugin::tdg::plugin::host::{
     LogLevel, TemplateError, log, render_template,
 };
 pub use bindings::prompt_plugin::tdg::plugin::types::{
-    Chunk, Document, KeyValue, Message, PluginError, QaPair, Settings,
+    Chunk, Document, KeyValue, Message, PluginError, QaPair, QuestionCount, Settings,
 };
 pub use options::{Options, unknown_option};
 pub use roles::{Format, Parser, Prompt};
@@ -50,10 +50,13 @@ pub use roles::{Format, Parser, Prompt};
 /// The contract package's name, as the WIT's `package` line spells it.
 pub const CONTRACT_PACKAGE: &str = "tdg:plugin";
 /// The version of the contract this SDK builds plugins for.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 /// The contract itself, the WIT file plugins in other languages generate bindings
 /// from (for example `componentize-py -d DIR`, after writing it to `DIR/tdg.wit`).
-pub const WIT: &str = include_str!("../../../wit/v0.1/tdg.wit");
+pub const WIT: &str = include_str!("../../../wit/v0.2/tdg.wit");
+/// The question types tdg knows, as `--question-types` names them and a pair's
+/// `question_type` spells them.
+pub const QUESTION_TYPES: [&str; 4] = ["factual", "analytical", "explanatory", "inferential"];
 
 impl PluginError {
     /// An error whose message the host shows to the user, after the plugin's name
@@ -61,6 +64,17 @@ impl PluginError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+        }
+    }
+}
+
+impl QaPair {
+    /// A pair without a question type.
+    pub fn new(question: impl Into<String>, answer: impl Into<String>) -> Self {
+        Self {
+            question: question.into(),
+            answer: answer.into(),
+            question_type: None,
         }
     }
 }
@@ -130,9 +144,10 @@ macro_rules! export_plugin {
                 fn parse(
                     response: ::std::string::String,
                     expected: u32,
+                    question_types: ::std::vec::Vec<::std::string::String>,
                 ) -> ::core::result::Result<::std::vec::Vec<$crate::QaPair>, $crate::ParseError>
                 {
-                    <$parser as $crate::Parser>::parse(response, expected)
+                    <$parser as $crate::Parser>::parse(response, expected, question_types)
                 }
             }
             $crate::__private::parser_plugin::__export_parser_plugin!(

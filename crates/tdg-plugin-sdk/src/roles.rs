@@ -20,7 +20,17 @@ pub trait Parser {
     /// Parses the model's answer. `expected` is how many pairs were asked for, a
     /// hint. Return questions and answers trimmed and non-empty; the text of a
     /// [`ParseError`] is sent back to the model when tdg asks again.
-    fn parse(response: String, expected: u32) -> Result<Vec<QaPair>, ParseError>;
+    ///
+    /// `question_types` are the names of the question types asked for (empty when no
+    /// mix was asked). Give a pair the `question_type` the model labelled it with,
+    /// lower-case, when it is one of them (or, with none asked, one of
+    /// [`QUESTION_TYPES`](crate::QUESTION_TYPES)); else none. Never refuse a pair over
+    /// its type.
+    fn parse(
+        response: String,
+        expected: u32,
+        question_types: Vec<String>,
+    ) -> Result<Vec<QaPair>, ParseError>;
 }
 
 /// The format role: turns one training example into one record of a training file.

@@ -11,28 +11,47 @@
 //!    the answer was cut off, keeps only the objects that were complete;
 //! 3. the result is parsed strictly, and if that fails by the `llm_json` repair
 //!    grammar (a port of Python's `json_repair`);
-//! 4. [`pairs_from_value`] finds the pairs in whatever shape came back.
+//! 4. [`pairs_from_value`] finds the pairs in whatever shape came back, with the
+//!    type each is labelled with (`type` or `question_type`), which
+//!    [`question_type::checked`] keeps only when it names a type asked for.
 
 use crate::DefaultPrompt;
+use crate::question_type;
 use serde_json::Value;
 use tdg_plugin_sdk::{ParseError, Parser, QaPair};
 
 impl Parser for DefaultPrompt {
-    fn parse(response: String, _expected: u32) -> Result<Vec<QaPair>, ParseError> {
+    fn parse(
+        response: String,
+        _expected: u32,
+        question_types: Vec<String>,
+    ) -> Result<Vec<QaPair>, ParseError> {
         parse_pairs(&response).map(|pairs| {
             pairs
                 .into_iter()
-                .map(|(question, answer)| QaPair { question, answer })
+                .map(|pair| QaPair {
+                    question_type: question_type::checked(pair.label.as_deref(), &question_types),
+                    question: pair.question,
+                    answer: pair.answer,
+                })
                 .collect()
         })
     }
 }
 
-const EXPECTED_FORM: &str =
-    r#"Respond with only a JSON array of objects like [{"question": "...", "answer": "..."}]."#;
+const EXPECTED_FORM: &str = r#"Respond with only a JSON array of objects like [{"question": "...", "answer": "...", "type": "factual"}]."#;
 
-/// Parses a model's answer into trimmed, non-empty `(question, answer)` pairs.
-pub fn parse_pairs(response: &str) -> Result<Vec<(String, String)>, ParseError> {
+/// A pair as the answer holds it: trimmed, non-empty question and answer, and the
+/// type the model labelled it with, as written (see [`question_type::checked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawPair {
+    pub question: String,
+    pub answer: String,
+    pub label: Option<String>,
+}
+
+/// Parses a model's answer into pairs with trimmed, non-empty questions and answers.
+pub fn parse_pairs(response: &str) -> Result<Vec<RawPair>, ParseError> {
     let text = strip_fence_lines(&strip_thinking(response));
     let Some(json) = extract_json(&text) else {
         return Err(ParseError::NoJson(format!(
@@ -54,10 +73,14 @@ pub fn parse_pairs(response: &str) -> Result<Vec<(String, String)>, ParseError> 
             "The response's JSON holds no objects with \"question\" and \"answer\" fields. {EXPECTED_FORM}"
         )));
     }
-    let pairs: Vec<(String, String)> = raw_pairs
+    let pairs: Vec<RawPair> = raw_pairs
         .into_iter()
-        .map(|(q, a)| (q.trim().to_string(), a.trim().to_string()))
-        .filter(|(q, a)| !q.is_empty() && !a.is_empty())
+        .map(|pair| RawPair {
+            question: pair.question.trim().to_string(),
+            answer: pair.answer.trim().to_string(),
+            label: pair.label,
+        })
+        .filter(|pair| !pair.question.is_empty() && !pair.answer.is_empty())
         .collect();
     if pairs.is_empty() {
         return Err(ParseError::NoPairs(format!(
@@ -293,13 +316,15 @@ impl Scanner {
     }
 }
 
-/// The field names read as a question, and as an answer (compared case-insensitively).
+/// The field names read as a question, as an answer, and as the question's type
+/// (compared case-insensitively).
 const QUESTION_KEYS: [&str; 4] = ["question", "q", "instruction", "prompt"];
 const ANSWER_KEYS: [&str; 4] = ["answer", "a", "response", "output"];
+const TYPE_KEYS: [&str; 2] = ["type", "question_type"];
 
-/// Collects every `(question, answer)` found in `value`: in an array of objects, in
-/// an object holding such an array under any key, or in a single object.
-fn pairs_from_value(value: &Value, pairs: &mut Vec<(String, String)>) {
+/// Collects every pair found in `value`: in an array of objects, in an object holding
+/// such an array under any key, or in a single object.
+fn pairs_from_value(value: &Value, pairs: &mut Vec<RawPair>) {
     match value {
         Value::Array(items) => items.iter().for_each(|item| pairs_from_value(item, pairs)),
         Value::Object(fields) => {
@@ -310,7 +335,11 @@ fn pairs_from_value(value: &Value, pairs: &mut Vec<(String, String)>) {
                     .and_then(|(_, value)| text_of(value))
             };
             match (field(&QUESTION_KEYS), field(&ANSWER_KEYS)) {
-                (Some(question), Some(answer)) => pairs.push((question, answer)),
+                (Some(question), Some(answer)) => pairs.push(RawPair {
+                    question,
+                    answer,
+                    label: field(&TYPE_KEYS),
+                }),
                 _ => fields
                     .values()
                     .filter(|value| value.is_array() || value.is_object())
@@ -336,7 +365,11 @@ mod tests {
     use super::*;
 
     fn pairs(response: &str) -> Vec<(String, String)> {
-        parse_pairs(response).unwrap_or_else(|e| panic!("{response:?} failed: {e:?}"))
+        parse_pairs(response)
+            .unwrap_or_else(|e| panic!("{response:?} failed: {e:?}"))
+            .into_iter()
+            .map(|pair| (pair.question, pair.answer))
+            .collect()
     }
 
     fn qa(q: &str, a: &str) -> (String, String) {

@@ -31,6 +31,11 @@ impl Prompt for DefaultPrompt {
         let context = serde_json::json!({
             "text": chunk.text,
             "num_questions": settings.questions_per_chunk,
+            "question_types": settings
+                .question_types
+                .iter()
+                .map(|kind| serde_json::json!({"name": kind.name, "count": kind.count}))
+                .collect::<Vec<_>>(),
             "extra_instructions": settings.extra_instructions.clone().unwrap_or_default(),
             "chunk": {
                 "id": chunk.id,

@@ -8,9 +8,11 @@ fall back to instead of JSON:
     A: A perpetual, worldwide copyright license.
 
 Numbered forms ("Q1.", "Question 2:") work too, and a JSON array of
-{"question", "answer"} objects is accepted as well.
+{"question", "answer"} objects is accepted as well. A "Type: factual" line after a
+pair (or a "type" field in JSON) labels its question type, kept when it is one of
+the types asked for (or, when none were, one tdg knows).
 
-Build:  componentize-py -d ../../../wit/v0.1 -w parser-plugin componentize app -o python_parser.wasm
+Build:  componentize-py -d ../../../wit/v0.2 -w parser-plugin componentize app -o python_parser.wasm
 Use:    tdg generate ... --parser plugins/examples/python-parser/python_parser.wasm
 """
 
@@ -24,31 +26,47 @@ from wit_world.imports import host, types
 
 QUESTION = re.compile(r"^\s*(?:q|question)\s*\d*\s*[:.)\-]\s*(.+)$", re.IGNORECASE)
 ANSWER = re.compile(r"^\s*(?:a|answer)\s*\d*\s*[:.)\-]\s*(.+)$", re.IGNORECASE)
+TYPE = re.compile(r"^\s*type\s*\d*\s*[:.)\-]\s*(.+)$", re.IGNORECASE)
+KNOWN_TYPES = ("factual", "analytical", "explanatory", "inferential")
+
+
+def checked_type(label, asked: list):
+    """The label, lower-case, if it names a type asked for (or a known one); else None."""
+    if not isinstance(label, str):
+        return None
+    label = label.strip().lower()
+    return label if label in (asked or KNOWN_TYPES) else None
 
 
 def from_lines(response: str) -> list:
-    """Pairs from "Q: ..." / "A: ..." lines; an answer may continue on later lines."""
+    """(question, answer, type) from "Q: ..." / "A: ..." lines, with an optional
+    "Type: ..." line; an answer may continue on later lines."""
     pairs = []
     question = None
     answer = None
+    kind = None
     for line in response.splitlines():
         q = QUESTION.match(line)
         a = ANSWER.match(line)
+        t = TYPE.match(line)
         if q:
             if question and answer:
-                pairs.append((question, answer))
-            question, answer = q.group(1).strip(), None
+                pairs.append((question, answer, kind))
+            question, answer, kind = q.group(1).strip(), None, None
         elif a and question:
             answer = a.group(1).strip()
+        elif t and answer is not None:
+            kind = t.group(1).strip()
         elif answer is not None and line.strip():
             answer += " " + line.strip()
     if question and answer:
-        pairs.append((question, answer))
+        pairs.append((question, answer, kind))
     return pairs
 
 
 def from_json(response: str) -> list:
-    """Pairs from a JSON array of {"question", "answer"} objects, if there is one."""
+    """(question, answer, type) from a JSON array of {"question", "answer", "type"}
+    objects, if there is one."""
     start, end = response.find("["), response.rfind("]")
     if start < 0 or end < start:
         return []
@@ -57,18 +75,25 @@ def from_json(response: str) -> list:
     except ValueError:
         return []
     return [
-        (str(item.get("question", "")).strip(), str(item.get("answer", "")).strip())
+        (
+            str(item.get("question", "")).strip(),
+            str(item.get("answer", "")).strip(),
+            item.get("type"),
+        )
         for item in items
         if isinstance(item, dict)
     ]
 
 
 class Parser(exports.Parser):
-    def parse(self, response: str, expected: int) -> list:
-        pairs = [(q, a) for q, a in from_lines(response) or from_json(response) if q and a]
+    def parse(self, response: str, expected: int, question_types: list) -> list:
+        pairs = [(q, a, t) for q, a, t in from_lines(response) or from_json(response) if q and a]
         if not pairs:
             if "Q:" in response or "{" in response:
                 raise Err(ParseError_NoPairs("Every question or answer was empty. Write each pair as a 'Q:' line and an 'A:' line."))
             raise Err(ParseError_NoJson("No pairs found. Write each pair as a 'Q:' line followed by an 'A:' line."))
         host.log(host.LogLevel.DEBUG, f"python parser: {len(pairs)} pairs (asked for {expected})")
-        return [types.QaPair(question=q, answer=a) for q, a in pairs]
+        return [
+            types.QaPair(question=q, answer=a, question_type=checked_type(t, question_types))
+            for q, a, t in pairs
+        ]

@@ -110,7 +110,7 @@ pub fn python_parser() -> PathBuf {
                 .current_dir(&source)
                 .args([
                     "-d",
-                    "../../../wit/v0.1",
+                    "../../../wit/v0.2",
                     "-w",
                     "parser-plugin",
                     "componentize",

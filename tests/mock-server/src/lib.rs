@@ -13,6 +13,9 @@
 //! - `MOCK-GARBAGE-ONCE`: no JSON the first time, pairs when asked again;
 //! - `MOCK-GARBAGE`: never any JSON;
 //! - `MOCK-QA-LINES`: no JSON, but `Q1: ...` / `A1: ...` lines;
+//! - `MOCK-TYPED`: each pair labelled with a question type, in turn `Factual` (in
+//!   `type`), `inferential` (in `question_type`), `opinion` (a type tdg does not
+//!   know) and `analytical`;
 //! - `MOCK-ECHO`, `MOCK-REPEAT`, `MOCK-UNGROUNDED`: the pairs, plus a copy of the
 //!   test template's example, a repeated question and a restated answer, or an
 //!   answer the chunk does not support;
@@ -790,6 +793,19 @@ fn answer(user: &[String], turns: usize) -> String {
         if text.contains("MOCK-UNGROUNDED") {
             items.push(json!({"question": "Which fruit is rich in potassium?", "answer": "Bananas, grown in tropical climates."}));
         }
+        return serde_json::to_string(&items).unwrap();
+    }
+    if text.contains("MOCK-TYPED") {
+        let items: Vec<Value> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (q, a))| match i % 4 {
+                0 => json!({"question": q, "answer": a, "type": "Factual"}),
+                1 => json!({"question": q, "answer": a, "question_type": "inferential"}),
+                2 => json!({"question": q, "answer": a, "type": "opinion"}),
+                _ => json!({"question": q, "answer": a, "type": "analytical"}),
+            })
+            .collect();
         return serde_json::to_string(&items).unwrap();
     }
     if text.contains("MOCK-QA-LINES") {

@@ -71,6 +71,10 @@ if python3 -c 'import llama_cpp.server' 2>/dev/null; then
         curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null && break
         sleep 1
     done
+    # As a user would run it (tdg's defaults), then with the pair schema sent along.
+    run "llama-cpp-python server, openai provider" "$server_pid" \
+        --provider openai --base-url "http://127.0.0.1:$port" --model smollm2 \
+        --concurrency 1
     run "llama-cpp-python server, openai provider, --structured" "$server_pid" \
         --provider openai --base-url "http://127.0.0.1:$port" --model smollm2 \
         --structured --concurrency 1

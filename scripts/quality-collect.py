@@ -20,15 +20,17 @@ def from_checkpoint(run, qa_dir):
     query = "SELECT stem, position, chunk_id, pairs" + (f", {settings_column}" if settings_column else "") + \
         " FROM chunks WHERE status = 'completed' ORDER BY stem, position"
     for row in db.execute(query):
-        temperature = None
-        if settings_column and row[4] in settings:
-            temperature = settings[row[4]].get("temperature")
+        recorded = settings.get(row[4], {}) if settings_column else {}
+        embedded = recorded.get("provider") == "embedded"
         for pair in json.loads(row[3]):
             yield {
                 "document": row[0], "chunk_id": row[2],
                 "question": pair["question"], "answer": pair["answer"],
-                "source": {"run": run, "model": "SmolLM2-135M-Instruct Q4_1", "temperature": temperature,
-                           "grammar": False, "driver": "tdg generate"},
+                "source": {"run": run, "model": "SmolLM2-135M-Instruct Q4_1",
+                           "temperature": recorded.get("temperature"),
+                           # The embedded engine decodes under the grammar when structured.
+                           "grammar": bool(embedded and recorded.get("structured")),
+                           "driver": "tdg generate --provider embedded" if embedded else "tdg generate"},
             }
 
 

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # The quality gate's figures (see BENCHMARKS.md, "Quality gate").
 #
-#   scripts/quality-report.sh                       # precision/recall on the labelled set
-#   scripts/quality-report.sh URL [MODEL] [CHUNKS]  # and a default run on the bundled corpus
+#   scripts/quality-report.sh                    # precision/recall on the labelled set
+#   scripts/quality-report.sh MODEL.gguf [N]     # and a default run of the embedded engine
 #
 # Without arguments: runs the gate at default settings over
 # tests/fixtures/quality/labelled.jsonl and prints its precision and recall and the
 # confusion of the labeller's reasons against the gate's.
-# With the base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8011 for
-# `python3 -m llama_cpp.server --model SmolLM2-135M-Instruct.Q4_1.gguf --port 8011`):
-# also generates, at default settings, from the first CHUNKS (default 20) chunks of the
-# bundled GPL-3 document, and prints the chunks with at least one kept pair, the pairs
-# kept and the pairs dropped by reason.
+# With a GGUF model (e.g. "$(scripts/fetch-test-model.sh)" for SmolLM2-135M-Instruct):
+# also generates with the embedded engine at default settings from the bundled corpus
+# (the first N chunks of each document if N is given), and prints, per document and in
+# total, the chunks with at least one kept pair, the pairs kept and the pairs dropped by
+# reason. TDG_BIN picks the binary (default target/release/tdg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,32 +19,39 @@ cargo test -q --test it quality_labelled -- --nocapture 2>&1 |
     sed -n '/labelled pairs:/,/^test result/p' | grep -v '^test result'
 
 [ $# -ge 1 ] || exit 0
-url=$1
-model=${2:-smollm2}
-chunks=${3:-20}
+model=$1
+limit=${2:-}
+tdg="${TDG_BIN:-target/release/tdg}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/chunks"
-python3 - "$chunks" "$work/chunks/GPL-3_chunks.json" <<'PY'
-import json, sys
-doc = json.load(open("tests/fixtures/corpus/GPL-3_chunks.json"))
-doc["chunks"] = doc["chunks"][: int(sys.argv[1])]
-json.dump(doc, open(sys.argv[2], "w"))
+python3 - "$work/chunks" "$limit" <<'PY'
+import json, pathlib, sys
+out, limit = pathlib.Path(sys.argv[1]), sys.argv[2]
+for path in sorted(pathlib.Path("tests/fixtures/corpus").glob("*_chunks.json")):
+    doc = json.load(open(path))
+    if limit:
+        doc["chunks"] = doc["chunks"][: int(limit)]
+    json.dump(doc, open(out / path.name, "w"))
 PY
-# The test run above built the binary (integration tests build it).
-tdg=${CARGO_TARGET_DIR:-target}/debug/tdg
-"$tdg" -q generate --provider openai --base-url "$url" --model "$model" \
-    --chunks-dir "$work/chunks" --qa-dir "$work/qa" --concurrency 1 --request-timeout 1800 || true
+"$tdg" -q generate --provider embedded --model "$model" \
+    --chunks-dir "$work/chunks" --qa-dir "$work/qa" --concurrency 4
 "$tdg" stats "$work/qa" --json > "$work/stats.json"
-python3 - "$work/qa/GPL-3_qa.json" "$work/stats.json" "$chunks" <<'PY'
-import json, sys
-qa = json.load(open(sys.argv[1]))
-stats = json.load(open(sys.argv[2]))
-kept = qa.get("training_pairs", [])
-chunks_with_pairs = len({pair["chunk_id"] for pair in kept})
-print(f"\ncorpus run: GPL-3, first {sys.argv[3]} chunks, default settings")
-print(f"chunks with at least one kept pair: {chunks_with_pairs}/{sys.argv[3]}")
-print(f"pairs kept: {len(kept)}")
+python3 - "$work/qa" "$work/stats.json" <<'PY'
+import json, pathlib, sys
+qa_dir, stats = pathlib.Path(sys.argv[1]), json.load(open(sys.argv[2]))
+print("\nembedded engine, default settings, bundled corpus")
+print("| document | chunks | chunks keeping a pair | pairs kept |")
+print("|---|---|---|---|")
+chunks_total = kept_chunks_total = kept_total = 0
+for path in sorted(qa_dir.glob("*_qa.json")):
+    qa = json.load(open(path))
+    kept = qa.get("training_pairs", [])
+    chunks = qa.get("processing_info", {}).get("total_chunks") or len(qa.get("chunks", []))
+    kept_chunks = len({pair["chunk_id"] for pair in kept})
+    chunks_total += chunks; kept_chunks_total += kept_chunks; kept_total += len(kept)
+    print(f"| {path.name[:-8]} | {chunks} | {kept_chunks} | {len(kept)} |")
+print(f"| total | {chunks_total} | {kept_chunks_total} | {kept_total} |")
 dropped = stats.get("quality", {}).get("dropped", {})
 print("pairs dropped by reason:", ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())) or "none")
 PY

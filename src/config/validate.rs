@@ -67,6 +67,15 @@ pub struct ValidateArgs {
     #[arg(long, default_value_t = JUDGE_MAX_TOKENS)]
     pub max_tokens: u32,
 
+    /// Ask for the judgment's JSON schema (OpenAI response_format, Ollama format, Gemini responseSchema; the embedded engine decodes under its grammar) [default: on for the embedded engine].
+    #[arg(long, env = "GENERATOR_STRUCTURED", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub structured: Option<bool>,
+
+    /// CPU threads for the embedded engine [default: the physical cores].
+    #[arg(long, env = "GENERATOR_THREADS", value_name = "N")]
+    pub threads: Option<u32>,
+
     /// Judgments in flight at once.
     #[arg(long, env = "GENERATOR_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
@@ -115,6 +124,13 @@ impl ValidateArgs {
         model.max_tokens = check_max_tokens(self.max_tokens, option("max-tokens"), &env)?;
         model.retry.max_retries = self.max_retries;
         model.retry.base = check_retry_base(self.retry_base_ms, option("retry-base-ms"), &env)?;
+        // The judge answers in the score schema: decoded under its grammar by default
+        // on the embedded engine, sent with `--structured` to servers.
+        model.answer = crate::provider::AnswerSchema::JudgeScores;
+        model.structured = self
+            .structured
+            .unwrap_or(model.provider == crate::provider::settings::ProviderKind::Embedded);
+        model.embedded.threads = self.threads.filter(|&n| n > 0);
         Ok(ValidateSettings {
             qa_dir: self.qa_dir,
             model,

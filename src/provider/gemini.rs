@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ChatResponse, HttpCall, Message, qa_schema};
+use super::{ChatResponse, HttpCall, Message};
 use crate::provider::settings::ModelSettings;
 
 pub(super) fn request(
@@ -34,7 +34,7 @@ pub(super) fn request(
     });
     if structured {
         generation_config["responseMimeType"] = json!("application/json");
-        generation_config["responseSchema"] = qa_schema(settings.pairs_asked);
+        generation_config["responseSchema"] = settings.answer.json();
     }
     let mut body = json!({"contents": contents, "generationConfig": generation_config});
     if !system.is_empty() {

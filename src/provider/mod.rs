@@ -36,7 +36,7 @@ pub use fleet::Fleet;
 pub use health::Patience;
 use openai::StructuredForm;
 pub use retry::RetryPolicy;
-pub use schema::qa_schema;
+pub use schema::{AnswerSchema, qa_schema};
 use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ChatResponse, HttpCall, Message, qa_schema};
+use super::{ChatResponse, HttpCall, Message};
 use crate::provider::settings::ModelSettings;
 
 pub(super) fn request(
@@ -37,7 +37,7 @@ pub(super) fn request(
         "options": options,
     });
     if structured {
-        body["format"] = qa_schema(settings.pairs_asked);
+        body["format"] = settings.answer.json();
     }
     HttpCall {
         path: "/api/chat".into(),

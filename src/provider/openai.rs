@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ChatResponse, HttpCall, Message, qa_schema};
+use super::{AnswerSchema, ChatResponse, HttpCall, Message};
 use crate::provider::settings::ModelSettings;
 
 /// The form structured output is asked in, from the strictest to none.
@@ -64,12 +64,12 @@ pub(super) fn request(
         StructuredForm::JsonSchema => {
             body["response_format"] = json!({
                 "type": "json_schema",
-                "json_schema": {"name": "qa_pairs", "strict": true, "schema": qa_schema(settings.pairs_asked)},
+                "json_schema": {"name": schema_name(settings.answer), "strict": true, "schema": settings.answer.json()},
             });
         }
         StructuredForm::JsonObject => {
             body["response_format"] =
-                json!({"type": "json_object", "schema": qa_schema(settings.pairs_asked)});
+                json!({"type": "json_object", "schema": settings.answer.json()});
         }
         StructuredForm::Plain => {}
     }
@@ -81,6 +81,14 @@ pub(super) fn request(
         path: "/v1/chat/completions".into(),
         headers,
         body,
+    }
+}
+
+/// The `json_schema` name OpenAI asks for.
+fn schema_name(answer: AnswerSchema) -> &'static str {
+    match answer {
+        AnswerSchema::Pairs | AnswerSchema::PairsExactly(_) => "qa_pairs",
+        AnswerSchema::JudgeScores => "judgment",
     }
 }
 

@@ -186,9 +186,9 @@ pub struct ModelSettings {
     pub rate_caps: RateCaps,
     /// When to give up on a server: rate limits, connect and first-byte timeouts.
     pub patience: Patience,
-    /// The pairs each answer must hold, when known: bounds the array of the schema
-    /// sent with `--structured` and of the embedded engine's grammar.
-    pub pairs_asked: Option<u32>,
+    /// The shape of answer asked for: the schema sent with `--structured` and the
+    /// embedded engine's grammar.
+    pub answer: crate::provider::AnswerSchema,
     /// `--threads` and `--gpu-layers`, for the embedded engine.
     pub embedded: crate::provider::embedded::EmbeddedOptions,
 }
@@ -210,7 +210,7 @@ impl ModelSettings {
             retry: RetryPolicy::default(),
             rate_caps: RateCaps::default(),
             patience: Patience::default(),
-            pairs_asked: None,
+            answer: Default::default(),
             embedded: Default::default(),
         }
     }

@@ -247,21 +247,89 @@ fn ctrl_c_stops_between_decode_steps_and_saves_everything() {
     }
 }
 
+/// The README's quick-start command, with `--qa-dir` and `--limit` replaced.
+fn quick_start_arguments(qa_dir: &Path, limit: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|line| line.contains("&& tdg generate "))
+        .expect("the README's quick start runs tdg generate");
+    let (_, command) = line.rsplit_once("&& tdg ").unwrap();
+    let mut arguments: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    for (flag, value) in [("--qa-dir", qa_dir.to_str().unwrap()), ("--limit", limit)] {
+        let at = arguments
+            .iter()
+            .position(|argument| argument == flag)
+            .unwrap_or_else(|| panic!("the quick start gives {flag}: {line}"));
+        arguments[at + 1] = value.to_string();
+    }
+    arguments
+}
+
 #[test]
-fn limit_asks_only_for_the_first_chunks_and_prompt_shows_the_templated_text() {
+fn the_quick_start_fetches_the_default_model_from_the_hub_and_limit_asks_for_the_first_chunks() {
     let Some(model) = test_model() else { return };
+    // A fake hub serves the test model under the default model's name.
+    let hub = crate::hub::fake_hub::FakeHub::start();
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    hub.add(
+        tdg::provider::embedded::DEFAULT_MODEL,
+        crate::hub::fake_hub::Served::new(std::fs::read(&model).unwrap(), commit),
+    );
     let dir = tempfile::tempdir().unwrap();
-    let chunks = first_chunks(dir.path(), 6);
-    let qa_dir = dir.path().join("qa");
-    let output = generate(&model, &chunks, &qa_dir, &["--limit", "2"])
-        .output()
-        .unwrap();
+    let qa_dir = dir.path().join("qa_results");
+    let hf_home = dir.path().join("hf");
+    let run = |offline: bool, extra: &[&str]| {
+        let mut command = common::tdg_isolated(Path::new(env!("CARGO_MANIFEST_DIR")));
+        command
+            .args(quick_start_arguments(&qa_dir, "2"))
+            .args(["--threads", "2", "--max-tokens", "300"])
+            .args(extra)
+            .env("HF_HOME", &hf_home)
+            .env("HF_ENDPOINT", &hub.url);
+        if offline {
+            command.env("HF_HUB_OFFLINE", "1");
+        }
+        command.output().unwrap()
+    };
+    let output = run(false, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no provider configured: using the embedded engine"),
+        "{}",
+        stderr(&output)
+    );
+    // Stored the way the Hub's own tools store it, and used from there.
+    let (org_repo, file) = tdg::provider::embedded::DEFAULT_MODEL
+        .rsplit_once('/')
+        .unwrap();
+    let cached = hf_home
+        .join("hub")
+        .join(format!("models--{}", org_repo.replace('/', "--")))
+        .join("snapshots")
+        .join(commit)
+        .join(file);
+    assert_eq!(
+        std::fs::metadata(&cached).unwrap().len(),
+        std::fs::metadata(&model).unwrap().len()
+    );
+    // `--limit 2`: the first two chunks in name order, and nothing else.
     let positions: Vec<u32> = recorded(&qa_dir).iter().map(|a| a.0).collect();
     assert_eq!(positions, [0, 1]);
-    let qa = read_json(qa_dir.join("GPL-3_qa.json"));
+    let qa = read_json(qa_dir.join("Apache-2.0_qa.json"));
     assert_eq!(qa["status"], "in_progress", "the document is not finished");
+    assert!(!qa_dir.join("GPL-3_qa.json").exists());
 
+    // The next run finds the model in the cache, even offline, and continues.
+    let downloads = hub.downloads().len();
+    let again = run(true, &["--resume"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(hub.downloads().len(), downloads, "no second download");
+    let positions: Vec<u32> = recorded(&qa_dir).iter().map(|a| a.0).collect();
+    assert_eq!(positions, [0, 1, 2, 3], "the next two chunks");
+
+    let chunks = first_chunks(dir.path(), 2);
     let prompt = tdg()
         .args(["prompt", "--provider", "embedded", "--model"])
         .arg(&model)
@@ -280,4 +348,108 @@ fn limit_asks_only_for_the_first_chunks_and_prompt_shows_the_templated_text() {
         templated.trim_end().ends_with("<|im_start|>assistant"),
         "{templated}"
     );
+}
+
+/// An original-format Q&A file in `qa_dir` holding `count` pairs of the labelled set
+/// (real model answers), each with its chunk's text.
+fn labelled_pairs_as_original_file(qa_dir: &Path, count: usize) -> usize {
+    let corpus_doc = read_json(corpus().join("Apache-2.0_chunks.json"));
+    let chunk_text = |id: &str| {
+        corpus_doc["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|chunk| chunk["chunk_id"] == id)
+            .map(|chunk| chunk["text"].as_str().unwrap().to_string())
+    };
+    let labelled = common::read(common::fixtures().join("quality/labelled.jsonl"));
+    let pairs: Vec<Value> = labelled
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|pair| pair["document"] == "Apache-2.0")
+        .take(count)
+        .map(|pair| {
+            let id = pair["chunk_id"].as_str().unwrap();
+            json!({
+                "question": pair["question"],
+                "answer": pair["answer"],
+                "file_name": "Apache-2.0.txt",
+                "chunk_id": id,
+                "chunk_index": id.split('_').nth(1).unwrap().parse::<u32>().unwrap(),
+                "source_text": chunk_text(id).unwrap(),
+            })
+        })
+        .collect();
+    std::fs::create_dir_all(qa_dir).unwrap();
+    // The original tool's file for this document, holding these pairs instead.
+    let mut file = read_json(common::fixtures().join("Apache-2.0_qa.json"));
+    file["training_pairs"] = json!(pairs);
+    std::fs::write(qa_dir.join("Apache-2.0_qa.json"), file.to_string()).unwrap();
+    pairs.len()
+}
+
+/// A judgment row of the checkpoint: the three scores, the raw answer, the error.
+struct RecordedJudgment {
+    scores: [Option<f64>; 3],
+    raw: String,
+    error: Option<String>,
+}
+
+#[test]
+fn the_judge_runs_on_the_embedded_engine_under_its_grammar_and_invents_no_score() {
+    let Some(model) = test_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let qa_dir = dir.path().join("qa");
+    let pairs = labelled_pairs_as_original_file(&qa_dir, 4);
+    assert_eq!(pairs, 4);
+    let output = tdg()
+        .args(["validate", "--provider", "embedded", "--model"])
+        .arg(&model)
+        .arg("--qa-dir")
+        .arg(&qa_dir)
+        .args(["--threads", "2", "--concurrency", "2"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Every judgment parsed (the grammar), and each recorded score is the one the
+    // model wrote: read back from its raw answer, not made up.
+    let db = rusqlite::Connection::open(qa_dir.join(".tdg-checkpoint.sqlite3")).unwrap();
+    let mut statement = db
+        .prepare("SELECT accuracy, completeness, consistency, raw_response, error FROM judgments")
+        .unwrap();
+    let judgments: Vec<RecordedJudgment> = statement
+        .query_map([], |row| {
+            Ok(RecordedJudgment {
+                scores: [row.get(0)?, row.get(1)?, row.get(2)?],
+                raw: row.get(3)?,
+                error: row.get(4)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(judgments.len(), pairs, "one judgment per pair");
+    for RecordedJudgment { scores, raw, error } in judgments {
+        assert_eq!(error, None, "{raw}");
+        let written: Value =
+            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("not JSON ({e}): {raw}"));
+        for (key, recorded) in ["accuracy", "completeness", "consistency"]
+            .into_iter()
+            .zip(scores)
+        {
+            let score = written[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{key}: {raw}"));
+            assert!((0.0..=10.0).contains(&score), "{raw}");
+            assert_eq!(recorded, Some(score), "{key} as written: {raw}");
+        }
+    }
+    let stats = tdg()
+        .args(["stats", "--json"])
+        .arg(&qa_dir)
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["quality"]["judge"]["scored"], json!(pairs), "{stats}");
 }

@@ -2,7 +2,7 @@
 //! cache layout other tools share, resuming a cut-off download with `Range`, the
 //! SHA-256 check, offline mode, tokens, and the errors that say what to do.
 
-mod fake_hub;
+pub(crate) mod fake_hub;
 
 use std::path::{Path, PathBuf};
 

@@ -66,11 +66,13 @@ impl Engine {
             model: model.clone(),
             reason,
         };
-        let grammar = match (settings.structured, settings.pairs_asked) {
-            (true, Some(pairs)) => {
-                Some(grammar::answer_grammar(pairs, settings.max_tokens).map_err(engine_error)?)
-            }
-            _ => None,
+        let grammar = if settings.structured {
+            Some(
+                grammar::answer_grammar(settings.answer, settings.max_tokens)
+                    .map_err(engine_error)?,
+            )
+        } else {
+            None
         };
         let config = DecodeConfig {
             model: model.clone(),

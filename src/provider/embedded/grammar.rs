@@ -1,5 +1,5 @@
 //! Structured output by construction: answers are decoded under a grammar made
-//! from the pair schema (llama.cpp's JSON-schema-to-grammar), with the array bounded
+//! from the answer's schema (pairs, or the judge's scores) (llama.cpp's JSON-schema-to-grammar), with the array bounded
 //! to the pairs asked, so every answer parses. The strings are bounded too, to what
 //! fits in `--max-tokens`: a small model can otherwise run one answer on until the
 //! token limit cuts the JSON off.
@@ -16,25 +16,27 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
-use crate::provider::qa_schema;
+use crate::provider::AnswerSchema;
 
 /// Characters a token stands for, at the least, in English JSON text.
 const CHARS_PER_TOKEN: u32 = 3;
 
-/// The GBNF grammar of an answer with exactly `pairs` question-answer pairs, whose
-/// strings fit in `max_tokens` together.
-pub(super) fn answer_grammar(pairs: u32, max_tokens: u32) -> Result<String, String> {
-    let pairs = pairs.max(1);
-    // Each pair's share, less the JSON around it (keys, quotes, braces).
-    let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs).saturating_sub(40);
-    let question = (per_pair / 4).clamp(40, 300);
-    let answer = (per_pair - per_pair / 4).clamp(40, 1000);
-    let mut schema = qa_schema(Some(pairs));
-    let item = &mut schema["properties"]["qa_pairs"]["items"]["properties"];
-    item["question"]["maxLength"] = question.into();
-    item["answer"]["maxLength"] = answer.into();
+/// The GBNF grammar of `answer`. For pairs, the strings are bounded so that they fit
+/// in `max_tokens` together.
+pub(super) fn answer_grammar(answer: AnswerSchema, max_tokens: u32) -> Result<String, String> {
+    let mut schema = answer.json();
+    if let AnswerSchema::PairsExactly(pairs) = answer {
+        let pairs = pairs.max(1);
+        // Each pair's share, less the JSON around it (keys, quotes, braces).
+        let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs).saturating_sub(40);
+        let question = (per_pair / 4).clamp(40, 300);
+        let answer = (per_pair - per_pair / 4).clamp(40, 1000);
+        let item = &mut schema["properties"]["qa_pairs"]["items"]["properties"];
+        item["question"]["maxLength"] = question.into();
+        item["answer"]["maxLength"] = answer.into();
+    }
     llama_cpp_2::json_schema_to_grammar(&schema.to_string())
-        .map_err(|e| format!("cannot make a grammar from the pair schema: {e}"))
+        .map_err(|e| format!("cannot make a grammar from the answer's schema: {e}"))
 }
 
 /// Picks each next token of one sequence.
@@ -113,12 +115,21 @@ mod tests {
                 .to_string()
         };
         // Three items: the first, then exactly two more after commas.
-        let grammar = answer_grammar(3, 600).unwrap();
+        let grammar = answer_grammar(AnswerSchema::PairsExactly(3), 600).unwrap();
         assert!(array(&grammar).contains("{2,2}"), "{}", array(&grammar));
-        let one = answer_grammar(1, 600).unwrap();
+        let one = answer_grammar(AnswerSchema::PairsExactly(1), 600).unwrap();
         assert!(!array(&one).contains('{'), "{}", array(&one));
         // 600 tokens for 3 pairs: 560 characters each, a quarter for the question.
         assert!(grammar.contains("{0,140}"), "{grammar}");
         assert!(grammar.contains("{0,420}"), "{grammar}");
+    }
+
+    #[test]
+    fn the_judge_grammar_allows_only_scores_from_0_to_10() {
+        let grammar = answer_grammar(AnswerSchema::JudgeScores, 200).unwrap();
+        for key in ["accuracy", "completeness", "consistency", "explanation"] {
+            assert!(grammar.contains(key), "{key}: {grammar}");
+        }
+        assert!(!grammar.contains("qa-pairs"), "{grammar}");
     }
 }

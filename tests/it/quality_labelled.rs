@@ -81,9 +81,8 @@ fn corpus_chunks() -> HashMap<(String, String), String> {
 #[test]
 fn the_default_gate_drops_what_the_labeller_dropped_and_keeps_what_was_kept() {
     let pairs = labelled_pairs();
-    // The set as committed (see its README for why it is smaller than the 300 asked for):
-    // fewer pairs means the fixture was cut.
-    assert!(pairs.len() >= 70, "only {} labelled pairs", pairs.len());
+    // The set as committed: fewer pairs means the fixture was cut.
+    assert!(pairs.len() >= 300, "only {} labelled pairs", pairs.len());
     let chunks = corpus_chunks();
     // The default prompt without its chunk: what an echo would copy.
     let prompt_side = std::sync::Arc::new(PromptSide::new(

@@ -76,9 +76,9 @@ pub struct ValidateArgs {
     #[arg(long, env = "GENERATOR_THREADS", value_name = "N")]
     pub threads: Option<u32>,
 
-    /// Judgments in flight at once.
-    #[arg(long, env = "GENERATOR_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    /// Judgments in flight at once [default: 16; 4 for the embedded engine].
+    #[arg(long, env = "GENERATOR_CONCURRENCY")]
+    pub concurrency: Option<usize>,
 
     /// How often an unreadable judgment is asked for again.
     #[arg(long, default_value_t = JUDGE_PARSE_RETRIES)]
@@ -131,10 +131,17 @@ impl ValidateArgs {
             .structured
             .unwrap_or(model.provider == crate::provider::settings::ProviderKind::Embedded);
         model.embedded.threads = self.threads.filter(|&n| n > 0);
+        // The engine holds a KV cache per sequence: fewer at once than a server takes.
+        let default_concurrency = match model.provider {
+            crate::provider::settings::ProviderKind::Embedded => {
+                crate::provider::embedded::DEFAULT_CONCURRENCY
+            }
+            _ => DEFAULT_CONCURRENCY,
+        };
         Ok(ValidateSettings {
             qa_dir: self.qa_dir,
             model,
-            concurrency: self.concurrency.max(1),
+            concurrency: self.concurrency.unwrap_or(default_concurrency).max(1),
             parse_retries: self.parse_retries,
             min_score: self.min_score,
             rejudge: self.rejudge,

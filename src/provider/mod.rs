@@ -32,6 +32,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub use error::ModelError;
+use error::error_chain;
+pub(crate) use error::with_causes;
 pub use fleet::Fleet;
 pub use health::Patience;
 use openai::StructuredForm;
@@ -98,14 +100,29 @@ impl ModelClient {
             .connect_timeout(settings.patience.connect_timeout)
             .pool_max_idle_per_host(concurrency.max(1))
             .user_agent(concat!("tdg/", env!("CARGO_PKG_VERSION")));
-        let plain_http = settings.base_urls.iter().all(|url| {
-            url.get(..7)
-                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
-        });
+        let plain_http = settings.provider == ProviderKind::Embedded
+            || settings.base_urls.iter().all(|url| {
+                url.get(..7)
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+            });
         if plain_http {
-            // Plain HTTP (a local server) needs no trust store: loading the system's
-            // certificates is most of the start-up time before the first request.
-            http = http.tls_certs_only([]);
+            // Plain HTTP (a local server) and the in-process engine need no trust
+            // store: loading the system's certificates is most of the start-up time
+            // before the first request, and fails where none are installed. A
+            // redirect to https is then refused, saying so.
+            http = http
+                .tls_certs_only([])
+                .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                    if attempt.url().scheme() == "https" {
+                        attempt.error(
+                            "the server redirects to https: give --base-url the https:// address",
+                        )
+                    } else if attempt.previous().len() >= 10 {
+                        attempt.error("too many redirects")
+                    } else {
+                        attempt.follow()
+                    }
+                }));
         }
         let http = http.build().map_err(|e| ModelError::Unreachable {
             url: settings
@@ -493,20 +510,4 @@ pub(crate) fn install_tls_provider() {
     INSTALLED.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-}
-
-/// An error with its causes, which reqwest keeps in the chain.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    with_causes(error.to_string(), error.source())
-}
-
-/// `text`, followed by each cause in the chain from `source` on.
-pub(crate) fn with_causes(mut text: String, source: Option<&dyn std::error::Error>) -> String {
-    let mut source = source;
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

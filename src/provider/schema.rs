@@ -74,7 +74,7 @@ pub fn judge_schema() -> Value {
             "accuracy": score,
             "completeness": score,
             "consistency": score,
-            "explanation": {"type": "string", "maxLength": 400},
+            "explanation": {"type": "string"},
         },
         "required": ["accuracy", "completeness", "consistency", "explanation"],
         "additionalProperties": false,

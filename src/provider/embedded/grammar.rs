@@ -24,16 +24,31 @@ const CHARS_PER_TOKEN: u32 = 3;
 /// The GBNF grammar of `answer`. For pairs, the strings are bounded so that they fit
 /// in `max_tokens` together.
 pub(super) fn answer_grammar(answer: AnswerSchema, max_tokens: u32) -> Result<String, String> {
+    let answer = match answer {
+        AnswerSchema::PairsExactly(pairs) => AnswerSchema::PairsExactly(pairs.max(1)),
+        other => other,
+    };
     let mut schema = answer.json();
-    if let AnswerSchema::PairsExactly(pairs) = answer {
-        let pairs = pairs.max(1);
-        // Each pair's share, less the JSON around it (keys, quotes, braces).
-        let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs).saturating_sub(40);
-        let question = (per_pair / 4).clamp(40, 300);
-        let answer = (per_pair - per_pair / 4).clamp(40, 1000);
-        let item = &mut schema["properties"]["qa_pairs"]["items"]["properties"];
-        item["question"]["maxLength"] = question.into();
-        item["answer"]["maxLength"] = answer.into();
+    match answer {
+        AnswerSchema::PairsExactly(pairs) => {
+            // Each pair's share, less the JSON around it (keys, quotes, braces and the
+            // longest question type).
+            let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs).saturating_sub(65);
+            let question = (per_pair / 4).clamp(40, 300);
+            let answer = (per_pair - per_pair / 4).clamp(40, 1000);
+            let item = &mut schema["properties"]["qa_pairs"]["items"]["properties"];
+            item["question"]["maxLength"] = question.into();
+            item["answer"]["maxLength"] = answer.into();
+        }
+        AnswerSchema::JudgeScores => {
+            // Three scores and the keys take about 60 characters; the explanation
+            // gets what is left of `max_tokens`.
+            let explanation = (max_tokens * CHARS_PER_TOKEN)
+                .saturating_sub(80)
+                .clamp(1, 600);
+            schema["properties"]["explanation"]["maxLength"] = explanation.into();
+        }
+        AnswerSchema::Pairs => {}
     }
     llama_cpp_2::json_schema_to_grammar(&schema.to_string())
         .map_err(|e| format!("cannot make a grammar from the answer's schema: {e}"))
@@ -119,9 +134,12 @@ mod tests {
         assert!(array(&grammar).contains("{2,2}"), "{}", array(&grammar));
         let one = answer_grammar(AnswerSchema::PairsExactly(1), 600).unwrap();
         assert!(!array(&one).contains('{'), "{}", array(&one));
-        // 600 tokens for 3 pairs: 560 characters each, a quarter for the question.
-        assert!(grammar.contains("{0,140}"), "{grammar}");
-        assert!(grammar.contains("{0,420}"), "{grammar}");
+        // 600 tokens for 3 pairs: 535 characters each, a quarter for the question.
+        assert!(grammar.contains("{0,133}"), "{grammar}");
+        assert!(grammar.contains("{0,402}"), "{grammar}");
+        // No pairs asked is one pair, not an empty array.
+        let none = answer_grammar(AnswerSchema::PairsExactly(0), 600).unwrap();
+        assert_eq!(array(&none), array(&one));
     }
 
     #[test]
@@ -131,5 +149,9 @@ mod tests {
             assert!(grammar.contains(key), "{key}: {grammar}");
         }
         assert!(!grammar.contains("qa-pairs"), "{grammar}");
+        // Integers from 0 to 10: a single digit, or 10.
+        assert!(grammar.contains("\"10\""), "{grammar}");
+        // The explanation fits in what 200 tokens leave after the scores.
+        assert!(grammar.contains("{0,520}"), "{grammar}");
     }
 }

@@ -37,9 +37,10 @@ PY
 "$tdg" -q generate --provider embedded --model "$model" \
     --chunks-dir "$work/chunks" --qa-dir "$work/qa" --concurrency 4
 "$tdg" stats "$work/qa" --json > "$work/stats.json"
-python3 - "$work/qa" "$work/stats.json" <<'PY'
+python3 - "$work/qa" "$work/stats.json" "$work/chunks" <<'PY'
 import json, pathlib, sys
 qa_dir, stats = pathlib.Path(sys.argv[1]), json.load(open(sys.argv[2]))
+chunks_dir = pathlib.Path(sys.argv[3])
 print("\nembedded engine, default settings, bundled corpus")
 print("| document | chunks | chunks keeping a pair | pairs kept |")
 print("|---|---|---|---|")
@@ -47,7 +48,8 @@ chunks_total = kept_chunks_total = kept_total = 0
 for path in sorted(qa_dir.glob("*_qa.json")):
     qa = json.load(open(path))
     kept = qa.get("training_pairs", [])
-    chunks = qa.get("processing_info", {}).get("total_chunks") or len(qa.get("chunks", []))
+    # The chunks this run was given (the document's first N with a limit).
+    chunks = len(json.load(open(chunks_dir / (path.name[: -len("_qa.json")] + "_chunks.json")))["chunks"])
     kept_chunks = len({pair["chunk_id"] for pair in kept})
     chunks_total += chunks; kept_chunks_total += kept_chunks; kept_total += len(kept)
     print(f"| {path.name[:-8]} | {chunks} | {kept_chunks} | {len(kept)} |")

@@ -243,6 +243,7 @@ impl GenerateArgs {
             drop_non_questions: !self.no_question_form_filter.unwrap_or(false),
             drop_off_topic: !self.no_topic_filter.unwrap_or(false),
             drop_thin_answers: !self.no_thin_answer_filter.unwrap_or(false),
+            drop_repetitive: !self.no_repetition_filter.unwrap_or(false),
             dedupe: self.dedupe.unwrap_or_default(),
             min_grounding: self
                 .min_grounding

@@ -8,7 +8,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::checks::{is_question, is_thin_answer, placeholders};
+use super::checks::{
+    Triples, is_question, is_thin_answer, placeholders, repeated_share, triples_of,
+};
 use super::words::{WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
 use super::{NEAR_DUPLICATE, PairQuality};
 
@@ -89,6 +91,8 @@ pub struct Assessor {
     /// The chunk, lower-cased: template debris it holds too is quoted, not debris.
     chunk_lower: String,
     chunk_words: WordSet,
+    /// The chunk's word triples, for telling a looping answer from a quotation.
+    chunk_triples: Triples,
     sentences: Vec<Sentence>,
     prompt: Arc<PromptSide>,
 }
@@ -103,6 +107,7 @@ impl Assessor {
         Assessor {
             chunk_lower: chunk.to_lowercase(),
             chunk_words: WordSet::of_content(chunk),
+            chunk_triples: triples_of(chunk),
             sentences: sentence_spans(chunk)
                 .into_iter()
                 .map(|span| Sentence {
@@ -129,6 +134,7 @@ impl Assessor {
                 .any(|mark| !self.chunk_lower.contains(&mark)),
             not_question: !is_question(question),
             thin_answer: is_thin_answer(question, answer),
+            repetition: Some(repeated_share(answer, &self.chunk_triples)),
         }
     }
 

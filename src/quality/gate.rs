@@ -13,7 +13,8 @@ use rustc_hash::FxHashMap;
 
 use super::words::{WordId, WordSet};
 use super::{
-    DedupeScope, DropReason, MIN_QUESTION_GROUNDING, NEAR_DUPLICATE, PairQuality, QualityFilter,
+    DedupeScope, DropReason, MAX_REPETITION, MIN_QUESTION_GROUNDING, NEAR_DUPLICATE, PairQuality,
+    QualityFilter,
 };
 
 /// A question's forms for duplicate checks, computed once.
@@ -166,6 +167,13 @@ impl Gate {
         }
         if self.filter.drop_thin_answers && quality.thin_answer {
             return Some(DropReason::ThinAnswer);
+        }
+        if self.filter.drop_repetitive
+            && quality
+                .repetition
+                .is_some_and(|share| share > MAX_REPETITION)
+        {
+            return Some(DropReason::Repetitive);
         }
         let question = Question::new(question);
         if self.filter.dedupe != DedupeScope::Off && self.is_duplicate(&question) {

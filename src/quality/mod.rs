@@ -54,6 +54,10 @@ pub const DEFAULT_MIN_GROUNDING: f64 = 0.35;
 /// question may use its own words ("kinds", "implements") for what the chunk says.
 pub const MIN_QUESTION_GROUNDING: f64 = 0.1;
 
+/// Above this share of repeated word triples an answer loops (see
+/// `checks::repeated_share`; measured on the labelled set).
+pub const MAX_REPETITION: f64 = 0.25;
+
 /// What the gate knows of one pair.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PairQuality {
@@ -80,6 +84,11 @@ pub struct PairQuality {
     /// The answer is too thin to teach anything.
     #[serde(default)]
     pub thin_answer: bool,
+    /// The share of the answer's word triples that repeat an earlier one: a small
+    /// model looping on the chunk's words (absent in checkpoints written before it was
+    /// recorded: then not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition: Option<f64>,
 }
 
 /// Why a pair was dropped.
@@ -100,6 +109,8 @@ pub enum DropReason {
     Ungrounded,
     /// The answer is too thin to teach anything.
     ThinAnswer,
+    /// The answer loops, repeating its own words.
+    Repetitive,
     /// Its question is an exact or near duplicate of an earlier one.
     Duplicate,
     /// The judge scored it below `--min-score`.
@@ -116,6 +127,7 @@ impl DropReason {
             DropReason::OffTopic => "off-topic",
             DropReason::Ungrounded => "ungrounded",
             DropReason::ThinAnswer => "thin-answer",
+            DropReason::Repetitive => "repetitive",
             DropReason::Duplicate => "duplicate",
             DropReason::FailedJudge => "failed-judge",
         }
@@ -153,6 +165,9 @@ pub struct QualityFilter {
     /// Drop pairs whose answer is too thin.
     #[serde(default = "yes")]
     pub drop_thin_answers: bool,
+    /// Drop pairs whose answer loops.
+    #[serde(default = "yes")]
+    pub drop_repetitive: bool,
     pub dedupe: DedupeScope,
     /// Pairs whose grounding is below this are dropped (0 keeps all).
     pub min_grounding: f64,
@@ -172,6 +187,7 @@ impl Default for QualityFilter {
             drop_non_questions: true,
             drop_off_topic: true,
             drop_thin_answers: true,
+            drop_repetitive: true,
             dedupe: DedupeScope::Document,
             min_grounding: DEFAULT_MIN_GROUNDING,
             with_quality: false,

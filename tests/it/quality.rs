@@ -156,6 +156,7 @@ fn each_filter_can_be_turned_off() {
             "--no-placeholder-filter",
             "--no-question-form-filter",
             "--no-thin-answer-filter",
+            "--no-repetition-filter",
         ],
     );
     common::assert_success(&output);

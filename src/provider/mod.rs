@@ -17,6 +17,7 @@ mod error;
 mod fleet;
 mod gemini;
 mod health;
+mod http_client;
 mod ollama;
 mod openai;
 mod refusal;
@@ -36,6 +37,7 @@ use error::error_chain;
 pub(crate) use error::with_causes;
 pub use fleet::Fleet;
 pub use health::Patience;
+pub(crate) use http_client::install_tls_provider;
 use openai::StructuredForm;
 pub use retry::RetryPolicy;
 pub use schema::{AnswerSchema, qa_schema};
@@ -94,45 +96,16 @@ pub struct ModelClient {
 impl ModelClient {
     /// A client for `settings`, sized for `concurrency` requests at once.
     pub fn new(settings: ModelSettings, concurrency: usize) -> Result<Self, ModelError> {
-        install_tls_provider();
-        let mut http = reqwest::Client::builder()
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.patience.connect_timeout)
-            .pool_max_idle_per_host(concurrency.max(1))
-            .user_agent(concat!("tdg/", env!("CARGO_PKG_VERSION")));
-        let plain_http = settings.provider == ProviderKind::Embedded
-            || settings.base_urls.iter().all(|url| {
-                url.get(..7)
-                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
-            });
-        if plain_http {
-            // Plain HTTP (a local server) and the in-process engine need no trust
-            // store: loading the system's certificates is most of the start-up time
-            // before the first request, and fails where none are installed. A
-            // redirect to https is then refused, saying so.
-            http = http
-                .tls_certs_only([])
-                .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                    if attempt.url().scheme() == "https" {
-                        attempt.error(
-                            "the server redirects to https: give --base-url the https:// address",
-                        )
-                    } else if attempt.previous().len() >= 10 {
-                        attempt.error("too many redirects")
-                    } else {
-                        attempt.follow()
-                    }
-                }));
-        }
-        let http = http.build().map_err(|e| ModelError::Unreachable {
-            url: settings
-                .base_urls
-                .iter()
-                .map(|url| crate::redact::url(url))
-                .collect::<Vec<_>>()
-                .join(", "),
-            reason: e.without_url().to_string(),
-        })?;
+        let http =
+            http_client::build(&settings, concurrency).map_err(|e| ModelError::Unreachable {
+                url: settings
+                    .base_urls
+                    .iter()
+                    .map(|url| crate::redact::url(url))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reason: e.without_url().to_string(),
+            })?;
         let throttle = Arc::new(Throttle::new(
             concurrency,
             settings.rate_caps,
@@ -501,13 +474,4 @@ impl ModelClient {
     fn redact(&self, text: &str) -> String {
         crate::redact::text(text, &self.secrets)
     }
-}
-
-/// rustls needs a process-wide crypto provider; tdg uses ring (for providers and
-/// the Hub client alike; whichever runs first installs it).
-pub(crate) fn install_tls_provider() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }

@@ -59,7 +59,8 @@ PY
 echo "| run | seconds | chunks/min | generated tokens/s | peak RSS (MiB) | chunks keeping a pair |"
 echo "|---|---|---|---|---|---|"
 # BENCH_ONLY=server runs only the side-by-side server; BENCH_ONLY=embedded only tdg's engine.
-for concurrency in $([ "${BENCH_ONLY:-}" = server ] || echo 1 2 4 8); do
+# BENCH_CONCURRENCY="1 4" picks the engine's concurrencies (default 1 2 4 8).
+for concurrency in $([ "${BENCH_ONLY:-}" = server ] || echo "${BENCH_CONCURRENCY:-1 2 4 8}"); do
     run "embedded, --concurrency $concurrency" "" --provider embedded --model "$model" \
         --threads "$threads" --concurrency "$concurrency"
 done

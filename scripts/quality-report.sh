@@ -11,7 +11,7 @@
 # also generates with the embedded engine at default settings from the bundled corpus
 # (the first N chunks of each document if N is given), and prints, per document and in
 # total, the chunks with at least one kept pair, the pairs kept and the pairs dropped by
-# reason. TDG_BIN picks the binary (default target/release/tdg).
+# reason, then every kept pair, to be read against its chunk. TDG_BIN picks the binary (default target/release/tdg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +54,10 @@ for path in sorted(qa_dir.glob("*_qa.json")):
     chunks_total += chunks; kept_chunks_total += kept_chunks; kept_total += len(kept)
     print(f"| {path.name[:-8]} | {chunks} | {kept_chunks} | {len(kept)} |")
 print(f"| total | {chunks_total} | {kept_chunks_total} | {kept_total} |")
+print("\nkept pairs, to read against their chunks:")
+for path in sorted(qa_dir.glob("*_qa.json")):
+    for pair in json.load(open(path)).get("training_pairs", []):
+        print(f"- {path.name[:-8]} {pair['chunk_id']}: {pair['question']!r} -> {pair['answer']!r}")
 dropped = stats.get("quality", {}).get("dropped", {})
 print("pairs dropped by reason:", ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())) or "none")
 PY

@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::{GenerateArgs, ValidateArgs, parse_key_value};
 use crate::convert::OutputType;
+use crate::export::{ExportType, SplitBy, SplitSpec};
 use crate::generate::settings::DEFAULT_PROMPT_PLUGIN;
 use crate::plugin::PluginLimits;
 
@@ -151,8 +152,17 @@ pub enum Command {
     Validate(Box<ValidateArgs>),
     /// Combine the Q&A files of a directory into one training_data.json.
     Combine(CombineArgs),
+    /// Join the shard directories of a sharded run (`generate --shard K/N`) into the Q&A
+    /// files one unsharded run would have written, with a manifest.
+    Merge(MergeArgs),
     /// Convert Q&A files into training files (Alpaca by default).
     Convert(ConvertArgs),
+    /// Export a Q&A directory as a dataset folder: splits, JSON Lines or Parquet, a
+    /// dataset card, and the trainers' configuration.
+    Export(Box<ExportArgs>),
+    /// Upload a dataset folder that `tdg export` wrote to a dataset repository on the
+    /// Hugging Face Hub, in one commit (HF_TOKEN, HF_ENDPOINT).
+    Push(PushArgs),
     /// List the built-in plugins, or inspect a plugin component.
     Plugins(PluginsArgs),
 }
@@ -182,6 +192,107 @@ pub struct ConvertArgs {
     /// JSON Lines (one record a line) or one JSON array.
     #[arg(long, value_enum, default_value_t = OutputType::Jsonl)]
     pub output_type: OutputType,
+}
+
+/// `tdg export INPUT --output-dir DIR [--format ...] [--output-type ...] [--split ...]`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A Q&A directory, or the combined training_data.json that `tdg combine` writes.
+    pub input: PathBuf,
+
+    /// The dataset folder to write (README.md, data/, dataset_info.json).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+
+    /// The record shape: a built-in format plugin's name, or the path to a format component.
+    #[arg(long, value_name = "NAME|PATH.wasm", default_value = DEFAULT_FORMAT)]
+    pub format: String,
+
+    /// An option for the format plugin (repeatable).
+    #[arg(long = "format-opt", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub format_options: Vec<(String, String)>,
+
+    /// JSON Lines, one JSON array a file, or Parquet.
+    #[arg(long, value_enum, default_value_t = ExportType::Jsonl)]
+    pub output_type: ExportType,
+
+    /// The splits and their fractions of the pairs, adding up to 1.
+    #[arg(long, value_name = "NAME=FRACTION,...", default_value = "train=1", value_parser = parse_split)]
+    pub split: SplitSpec,
+
+    /// What a split keeps together: a document's pairs, or only a chunk's.
+    #[arg(long, value_enum, default_value_t = SplitBy::Document)]
+    pub split_by: SplitBy,
+
+    /// The seed of the split: the same seed and pairs give the same splits.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Start a new file of a split after this many records [default: one file a split].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows_per_file: Option<u64>,
+
+    /// Replace the dataset an earlier export wrote in the folder.
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// The card's license, as the Hub names it (apache-2.0, cc-by-4.0, mit, other, ...).
+    #[arg(long, value_name = "ID")]
+    pub license: Option<String>,
+
+    /// The card's language codes (repeatable, or comma-separated).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub language: Vec<String>,
+
+    /// The dataset's name on the card [default: the folder's name].
+    #[arg(long, value_name = "NAME")]
+    pub pretty_name: Option<String>,
+}
+
+/// `tdg push DIR --repo ORG/NAME [--private] [--revision BRANCH]`
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The dataset folder `tdg export` wrote.
+    pub folder: PathBuf,
+
+    /// The dataset repository: ORG/NAME (created when it does not exist).
+    #[arg(long, value_name = "ORG/NAME")]
+    pub repo: String,
+
+    /// Create the repository private.
+    #[arg(long)]
+    pub private: bool,
+
+    /// The branch to commit to (created when it does not exist).
+    #[arg(long, value_name = "BRANCH", default_value = "main")]
+    pub revision: String,
+
+    /// The commit's message.
+    #[arg(long, value_name = "TEXT", default_value = "Upload dataset with tdg")]
+    pub message: String,
+}
+
+fn parse_split(value: &str) -> Result<SplitSpec, String> {
+    SplitSpec::parse(value).map_err(|e| e.to_string())
+}
+
+/// `tdg merge QA_DIR [--output DIR] [--partial] [--allow-different-settings]`
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The Q&A directory the shards ran under (it holds shard-KKKK-of-NNNN directories).
+    pub qa_dir: PathBuf,
+
+    /// Where to write the merged Q&A files, checkpoint and manifest [default: QA_DIR].
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Merge although some shards have no directory yet.
+    #[arg(long)]
+    pub partial: bool,
+
+    /// Merge shards whose run settings differ (the differing settings are named otherwise).
+    #[arg(long)]
+    pub allow_different_settings: bool,
 }
 
 /// `tdg prompt --chunks-dir DIR [--file NAME] [--chunk N]`

@@ -103,14 +103,7 @@ pub fn convert(
             .map(Path::to_path_buf)
             .unwrap_or_default(),
     };
-    let options: Vec<KeyValue> = request
-        .format_options
-        .iter()
-        .map(|(key, value)| KeyValue {
-            key: key.clone(),
-            value: value.clone(),
-        })
-        .collect();
+    let options = plugin_options(&request.format_options);
     let info = format.info();
     let mut report = ConvertReport::default();
     for input in inputs {
@@ -267,4 +260,15 @@ pub fn training_example(pair: &TrainingPair) -> format::TrainingExample {
             chunk_end: pair.chunk_end,
         },
     }
+}
+
+/// `--format-opt KEY=VALUE` options as the format plugin takes them.
+pub fn plugin_options(options: &[(String, String)]) -> Vec<KeyValue> {
+    options
+        .iter()
+        .map(|(key, value)| KeyValue {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
 }

@@ -15,6 +15,7 @@
 mod document_view;
 mod figures;
 mod judgments;
+mod merge;
 mod outcomes;
 mod replay;
 mod run_record;
@@ -27,12 +28,12 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::quality::{DropReason, PairQuality};
 
 pub use document_view::{DocumentView, KeptPair};
 pub use judgments::{JudgeScores, Judgment, PairToJudge};
+pub use merge::{AbsorbError, Absorbed};
 pub use outcomes::{FailedChunk, StoredChunk};
 pub use run_record::{OllamaRecord, RunRecord};
 pub use schema::{Access, SCHEMA_VERSION, STORE_FILE};
@@ -235,8 +236,7 @@ impl StoreError {
 
 /// The hash of a chunk's text that tells a changed chunk on `--resume`: SHA-256, hex.
 pub fn text_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    crate::digest::sha256_hex(text.as_bytes())
 }
 
 /// The checkpoint database of one Q&A directory.

@@ -95,14 +95,13 @@ impl CheckpointStore {
             })
             .map_err(|e| StoreError::sqlite(&path, e))?;
         if fresh {
-            conn.execute_batch(CREATE_TABLES)
-                .and_then(|()| {
-                    conn.execute(
-                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
-                        params![SCHEMA_VERSION.to_string()],
-                    )
-                })
-                .map_err(|e| StoreError::sqlite(&path, e))?;
+            // One transaction: a process killed here leaves no tables without a version.
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {CREATE_TABLES}
+                 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
+                 COMMIT;"
+            ))
+            .map_err(|e| StoreError::sqlite(&path, e))?;
         }
         Self::checked(conn, path)
     }

@@ -27,9 +27,12 @@ macro_rules! outln {
 mod combine;
 mod completions;
 mod convert;
+mod export;
 mod generate;
+mod merge;
 mod plugins;
 mod prompt;
+mod push;
 mod reparse;
 mod signals;
 mod stats;
@@ -37,17 +40,42 @@ mod validate;
 
 /// The exit code of an interrupted run.
 const INTERRUPTED: u8 = 130;
+/// The exit code of a failure that running the task again may fix (EX_TEMPFAIL).
+const TRANSIENT: u8 = 75;
+/// The exit code of a failure that recurs until the configuration is fixed (EX_CONFIG).
+const PERMANENT: u8 = 78;
 
-/// Runs the subcommand `cli` names. An error is logged, with its causes, and is
-/// exit code 1.
+/// Runs the subcommand `cli` names. An error is logged, with its causes; its exit
+/// code ([`exit_code`]) tells a scheduler whether to run the task again.
 pub fn run(cli: Cli) -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("{}", render_error(&error));
-            ExitCode::FAILURE
+            exit_code(&error)
         }
     }
+}
+
+/// 75 for a failure that may pass, 78 for a wrong setting, 1 for anything else.
+fn exit_code(error: &anyhow::Error) -> ExitCode {
+    use tdg::generate::{GenerateError, Retry};
+    if let Some(error) = error.downcast_ref::<GenerateError>() {
+        return ExitCode::from(match error.retry() {
+            Retry::Helps => TRANSIENT,
+            Retry::Futile => PERMANENT,
+        });
+    }
+    if error.downcast_ref::<tdg::config::ConfigError>().is_some() {
+        return ExitCode::from(PERMANENT);
+    }
+    if error
+        .downcast_ref::<tdg::dir_lock::DirLockError>()
+        .is_some()
+    {
+        return ExitCode::from(TRANSIENT);
+    }
+    ExitCode::FAILURE
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -64,7 +92,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(*args),
         Command::Completions { shell } => completions::run(shell),
         Command::Combine(args) => combine::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Convert(args) => convert::run(&host, args),
+        Command::Export(args) => export::run(&host, *args),
+        Command::Push(args) => push::run(args),
         Command::Plugins(args) => plugins::run(&host, args),
     }
 }

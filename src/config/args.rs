@@ -274,6 +274,26 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
 
+    /// Generate only shard K of N (K from 0): the chunks whose stable hash of document and chunk id falls to it, into QA_DIR/shard-KKKK-of-NNNN/; `tdg merge` joins the shards.
+    #[arg(
+        long,
+        env = "GENERATOR_SHARD",
+        value_name = "K/N",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
+
+    /// The number of shards, when the shard's index comes from the scheduler (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID).
+    #[arg(
+        long,
+        env = "GENERATOR_SHARDS",
+        value_name = "N",
+        help_heading = "Processing"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
+
     /// Ollama server URL.
     #[arg(long, env = "OLLAMA_BASE_URL", value_name = "URL", help_heading = "Local model options (Ollama)",
           help = help::with_default("Ollama server URL", ProviderKind::Local.default_base_url()))]
@@ -343,7 +363,7 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_placeholder_filter: Option<bool>,
 
-    /// Keep pairs whose question is not a question (no question mark, no interrogative or request word).
+    /// Keep pairs whose question is not a question (no question mark, and not a request such as "Explain …").
     #[arg(long, env = "GENERATOR_NO_QUESTION_FORM_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
           value_parser = BoolishValueParser::new(), help_heading = "Quality")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -360,6 +380,12 @@ pub struct GenerateArgs {
           value_parser = BoolishValueParser::new(), help_heading = "Quality")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_thin_answer_filter: Option<bool>,
+
+    /// Keep pairs whose answer stops mid-sentence (ends on a comma or on a word like "the", "to", "and" with no full stop).
+    #[arg(long, env = "GENERATOR_NO_UNFINISHED_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_unfinished_filter: Option<bool>,
 
     /// Keep pairs whose answer loops on its own words (more than a quarter of its word triples repeated).
     #[arg(long, env = "GENERATOR_NO_REPETITION_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",

@@ -93,6 +93,10 @@ impl GenerateArgs {
         let model = resolve_model(choice, None, &env, purpose)?;
         let mut settings = GenerateSettings::new(chunks_dir, qa_dir, model.provider);
         settings.model = model;
+        // First, so that everything placed in the Q&A directory goes to the shard's.
+        if let Some((shard, from)) = crate::shard::Shard::resolve(self.shard, self.shards, &env)? {
+            settings.set_shard(shard, &from);
+        }
         let model = &mut settings.model;
         if let Some(temperature) = self.temperature {
             model.temperature = check_temperature(temperature, option("temperature"), &env)?;
@@ -243,6 +247,7 @@ impl GenerateArgs {
             drop_non_questions: !self.no_question_form_filter.unwrap_or(false),
             drop_off_topic: !self.no_topic_filter.unwrap_or(false),
             drop_thin_answers: !self.no_thin_answer_filter.unwrap_or(false),
+            drop_unfinished: !self.no_unfinished_filter.unwrap_or(false),
             drop_repetitive: !self.no_repetition_filter.unwrap_or(false),
             dedupe: self.dedupe.unwrap_or_default(),
             min_grounding: self

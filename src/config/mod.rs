@@ -91,6 +91,8 @@ pub enum ConfigError {
     Invalid { option: String, rule: String },
     #[error(transparent)]
     Plugin(#[from] PluginError),
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
 }
 
 impl ConfigError {

@@ -22,85 +22,39 @@
 //! # Ok(()) }
 //! ```
 
+mod error;
 pub(crate) mod legacy;
 pub mod pipeline;
 mod prepare;
 mod record;
 mod resume;
 pub mod settings;
+mod summary;
 pub mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::checkpoint::{CheckpointStore, StoreError};
+use crate::atomic_file;
+use crate::checkpoint::CheckpointStore;
 use crate::chunks::{self, ChunkFile};
-use crate::plugin::{PluginError, PluginHost};
+use crate::plugin::PluginHost;
 use crate::progress::{self, Progress, ProgressMode};
 use crate::prompt::PromptBuilder;
 use crate::provider::{ModelClient, ModelError};
-use crate::{atomic_file, pyjson, timestamp};
 use pipeline::{ProducerReport, Stop, WorkerContext};
 use settings::{ApiKey, GenerateSettings, ProviderKind};
 use writer::{Budget, WriterHooks, WriterMessage, WriterReport};
 
+pub use error::{GenerateError, Retry};
+pub use summary::{RunSummary, write_run_summary};
+
 /// The run summary's file name in the Q&A directory.
 pub const SUMMARY_FILE: &str = "qa_generation_summary.json";
-
-/// Why a run could not start or had to stop.
-#[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
-    #[error("the chunks directory {} does not exist: give --chunks-dir (or GENERATOR_PROCESS_DIR)", .0.display())]
-    NoChunksDir(PathBuf),
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot create the Q&A directory {}: {source}. Check the path and its permissions", path.display())]
-    CreateQaDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("no *_chunks.json files in {}", .0.display())]
-    NoChunkFiles(PathBuf),
-    #[error(
-        "{} already holds a run ({what}). Use --resume to continue it, or --overwrite to start again from nothing",
-        qa_dir.display()
-    )]
-    ExistingRun { qa_dir: PathBuf, what: String },
-    #[error(transparent)]
-    Plugin(#[from] PluginError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Lock(#[from] crate::dir_lock::DirLockError),
-    /// The writer could not record, and says what to do.
-    #[error("{0}")]
-    Recording(String),
-    #[error("the prompt for chunk {position} of {} cannot be built: {source}", file.display())]
-    Prompt {
-        file: PathBuf,
-        position: u32,
-        source: PluginError,
-    },
-    #[error("the run stopped: {0}")]
-    Model(ModelError),
-    #[error(
-        "the run stopped on an internal error (a bug; please report it): {0}. Everything recorded is saved: continue with --resume"
-    )]
-    Internal(String),
-    #[error("the run stopped: {error} Models available there: {available}")]
-    UnknownModel {
-        error: ModelError,
-        available: String,
-    },
-}
 
 /// What a run did.
 #[derive(Debug, Default)]
@@ -373,8 +327,9 @@ impl Generator {
             })
             .collect();
         let generation_info = record::generation_info(settings);
+        let shard = settings.shard;
         let plan = move |file: ChunkFile| {
-            resume::plan_document(file, &done, skip_failed, &generation_info)
+            resume::plan_document(file, &done, skip_failed, shard, &generation_info)
         };
         let input = pipeline::ProducerInput {
             files,
@@ -464,19 +419,12 @@ fn budget(
     })
 }
 
-/// Writes `qa_generation_summary.json`, as the original did.
 fn write_summary(settings: &GenerateSettings, files: &ProducerReport, writer: &WriterReport) {
-    let summary = json!({
-        "total_files": files.files_seen,
-        "successful_files": files.files_loaded,
-        "failed_files": files.files_failed.len(),
-        "qa_files_created": writer.qa_files,
-        "qa_directory": settings.qa_dir.to_string_lossy(),
-        "processed_at": timestamp::now(),
-    });
-    let path = settings.qa_dir.join(SUMMARY_FILE);
-    if let Err(error) = atomic_file::write_with(&path, |file| pyjson::write_pretty(file, &summary))
-    {
-        tracing::error!("cannot write {}: {error}", path.display());
-    }
+    let counts = RunSummary {
+        total_files: files.files_seen,
+        successful_files: files.files_loaded,
+        failed_files: files.files_failed.len(),
+        qa_files_created: writer.qa_files.clone(),
+    };
+    write_run_summary(&settings.qa_dir, &counts);
 }

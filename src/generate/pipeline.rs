@@ -262,6 +262,8 @@ pub struct ProducerReport {
 /// A loaded file, and which of its chunks still need work.
 pub struct PlannedDocument {
     pub doc: Arc<ChunkFile>,
+    /// The chunks this run covers (all, or its shard's).
+    pub assigned: usize,
     pub pending: Vec<usize>,
 }
 
@@ -334,7 +336,6 @@ pub async fn produce(
                 continue;
             }
         };
-        let total = file.chunks.len();
         let (planned, register) = match plan(file) {
             Ok(planned) => planned,
             Err(message) => {
@@ -344,7 +345,7 @@ pub async fn produce(
             }
         };
         report.files_loaded += 1;
-        let already_done = (total - planned.pending.len()) as u64;
+        let already_done = (planned.assigned - planned.pending.len()) as u64;
         report.chunks_already_done += already_done;
         progress
             .done_before

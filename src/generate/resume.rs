@@ -13,6 +13,7 @@ use super::pipeline::PlannedDocument;
 use super::writer::WriterMessage;
 use crate::checkpoint::{CheckpointStore, ChunkStatus, DocumentRecord, StoredChunk, text_hash};
 use crate::chunks::ChunkFile;
+use crate::shard::Shard;
 use crate::timestamp;
 
 pub(super) type DoneChunks = std::collections::HashMap<String, Vec<StoredChunk>>;
@@ -30,13 +31,15 @@ pub(super) fn done_chunks(store: &CheckpointStore) -> Result<DoneChunks, Generat
 /// Decides which chunks of a file still need work, and describes it for the store.
 ///
 /// A chunk is asked (again) unless it has an outcome made from its current text;
-/// failed ones are asked again unless `skip_failed`. Outcomes of chunks whose text
+/// failed ones are asked again unless `skip_failed`. With a `shard`, only the chunks
+/// it holds are asked; the others belong to other processes. Outcomes of chunks whose text
 /// changed, or that no longer exist, are stale: the writer forgets them, so their
 /// pairs leave the Q&A file even if the run stops before they are asked again.
 pub(super) fn plan_document(
     file: ChunkFile,
     done: &DoneChunks,
     skip_failed: bool,
+    shard: Option<Shard>,
     generation_info: &Map<String, Value>,
 ) -> Result<(PlannedDocument, WriterMessage), String> {
     let stored = done.get(&file.stem).map(Vec::as_slice).unwrap_or_default();
@@ -63,7 +66,14 @@ pub(super) fn plan_document(
             crate::qa_file::QA_FILE_SUFFIX
         );
     }
-    let pending: Vec<usize> = (0..file.chunks.len())
+    let assigned: Vec<usize> = (0..file.chunks.len())
+        .filter(|&index| {
+            shard.is_none_or(|shard| shard.holds_chunk(&file.stem, &file.chunks[index]))
+        })
+        .collect();
+    let pending: Vec<usize> = assigned
+        .iter()
+        .copied()
         .filter(|&index| !finished[index])
         .collect();
     let mut generation_info = generation_info.clone();
@@ -85,6 +95,7 @@ pub(super) fn plan_document(
     Ok((
         PlannedDocument {
             doc: Arc::new(file),
+            assigned: assigned.len(),
             pending,
         },
         message,

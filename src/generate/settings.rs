@@ -187,6 +187,9 @@ pub struct GenerateSettings {
     pub training: Option<TrainingSettings>,
     /// Which pairs the Q&A files keep.
     pub quality: crate::quality::QualityFilter,
+    /// `--shard`: only this shard's chunks, in its own directory under the Q&A
+    /// directory (already joined to `qa_dir`).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// `--format`, `--format-opt`, `--output-type` and `--training-dir` of `generate`.
@@ -199,6 +202,19 @@ pub struct TrainingSettings {
 }
 
 impl GenerateSettings {
+    /// Runs only `shard` (found from `from`, for the log), in its own directory under
+    /// the Q&A directory.
+    pub fn set_shard(&mut self, shard: crate::shard::Shard, from: &str) {
+        let dir = self.qa_dir.join(shard.dir_name());
+        tracing::info!(
+            "shard {shard} (from {from}): its chunks only, into {}; `tdg merge {}` joins the shards",
+            dir.display(),
+            self.qa_dir.display()
+        );
+        self.qa_dir = dir;
+        self.shard = Some(shard);
+    }
+
     /// Settings with the original tool's defaults, for the library builder.
     pub fn new(
         chunks_dir: impl Into<PathBuf>,
@@ -228,6 +244,7 @@ impl GenerateSettings {
             cost: CostSettings::default(),
             training: None,
             quality: crate::quality::QualityFilter::default(),
+            shard: None,
         }
     }
 }

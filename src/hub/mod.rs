@@ -9,6 +9,9 @@
 //! honoured here ([`settings`]): `HF_ENDPOINT`, `HF_HOME`, `HF_HUB_CACHE`,
 //! `HF_HUB_OFFLINE`, `HF_TOKEN`.
 //!
+//! [`push`] goes the other way: `tdg push` uploads an exported dataset folder to a
+//! dataset repository through the Hub's commit API.
+//!
 //! This is tdg's own code over reqwest rather than the `hf-hub` crate, which would
 //! bring a second TLS stack and the Xet client, and has no resumable checked
 //! download of its own.
@@ -34,6 +37,7 @@ mod download;
 mod error;
 mod http;
 mod progress;
+pub mod push;
 pub mod settings;
 pub mod spec;
 

@@ -99,9 +99,7 @@ impl Hasher for Sha256Hasher<'_> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::digest::hex;
 
 /// Reads and checks an entry; `None` (after removing a bad entry) if it is missing,
 /// not ours, or damaged.

@@ -9,7 +9,8 @@
 use std::sync::{Arc, Mutex};
 
 use super::checks::{
-    Triples, is_question, is_thin_answer, placeholders, repeated_share, triples_of,
+    Triples, is_question, is_thin_answer, is_unfinished, placeholders, repeated_share, topic_ids,
+    triples_of,
 };
 use super::words::{WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
 use super::{NEAR_DUPLICATE, PairQuality};
@@ -127,13 +128,14 @@ impl Assessor {
             evidence: self.evidence(&WordSet::from_ids(answer_words)),
             echo: self.is_echo(question),
             restates: restates(question, answer),
-            question_grounding: Some(self.share_in_chunk(&content_ids(question))),
+            question_grounding: Some(self.share_in_chunk(&topic_ids(question))),
             placeholder: [question, answer]
                 .into_iter()
                 .flat_map(placeholders)
                 .any(|mark| !self.chunk_lower.contains(&mark)),
             not_question: !is_question(question),
             thin_answer: is_thin_answer(question, answer),
+            unfinished: is_unfinished(answer),
             repetition: Some(repeated_share(answer, &self.chunk_triples)),
         }
     }

@@ -1,7 +1,8 @@
 //! The checks of a pair's own text, that need neither the chunk nor the prompt:
 //! template debris ([`placeholders`]), a question that is not one
-//! ([`is_question`]), an answer too thin to teach anything ([`is_thin_answer`]), and
-//! an answer that loops on its own words ([`repeated_share`]).
+//! ([`is_question`]), an answer too thin to teach anything ([`is_thin_answer`]), an
+//! answer cut off mid-sentence ([`is_unfinished`]), and an answer that loops on its
+//! own words ([`repeated_share`]).
 //!
 //! Each was measured on the labelled real pairs in `tests/fixtures/quality` before it
 //! was adopted (see that directory's README); they are general rules about the form
@@ -11,40 +12,9 @@ use rustc_hash::FxHashMap;
 
 use super::words::{WordId, content_ids, for_each_word, word_id};
 
-/// Words a question (or a request that works as one) starts with.
-const QUESTION_OPENERS: &[&str] = &[
-    "what",
-    "who",
-    "whom",
-    "whose",
-    "which",
-    "why",
-    "how",
-    "when",
-    "where",
-    "is",
-    "are",
-    "was",
-    "were",
-    "do",
-    "does",
-    "did",
-    "can",
-    "could",
-    "should",
-    "would",
-    "will",
-    "may",
-    "must",
-    "has",
-    "have",
-    "had",
-    "shall",
-    "in",
-    "under",
-    "according",
-    "for",
-    "if",
+/// Words a request that works as a question starts with ("Explain the patent
+/// grant."): the only questions accepted without a question mark.
+const REQUEST_OPENERS: &[&str] = &[
     "explain",
     "describe",
     "name",
@@ -98,8 +68,11 @@ fn slots(text: &str, open: char, close: char) -> Vec<String> {
         .collect()
 }
 
-/// Whether `question` asks something: it ends with a question mark, or starts with
-/// an interrogative word or a request ("Explain …", "Describe …").
+/// Whether `question` asks something: it ends with a question mark, or it is a
+/// request ("Explain …", "Describe …"). A statement that starts like a question
+/// ("When we speak of free software, we are referring to freedom") or a question cut
+/// off before its end ("How does the Licensor's") is not one: on the labelled set
+/// every question worth keeping ends with its question mark.
 pub fn is_question(question: &str) -> bool {
     let trimmed = question.trim();
     if trimmed.ends_with('?') {
@@ -111,7 +84,7 @@ pub fn is_question(question: &str) -> bool {
             first = Some(word.to_string());
         }
     });
-    first.is_some_and(|word| QUESTION_OPENERS.contains(&word.as_str()))
+    first.is_some_and(|word| REQUEST_OPENERS.contains(&word.as_str()))
 }
 
 /// Whether `answer` is too thin to teach anything: fewer than two content words (a
@@ -127,6 +100,105 @@ pub fn is_thin_answer(question: &str, answer: &str) -> bool {
         explains |= matches!(word, "why" | "how" | "explain")
     });
     explains && content < 4
+}
+
+/// Content words that questions use about any text, so they say nothing of what a
+/// question is about: "How to *use* Python to *make* a phone?" shares "use" and
+/// "make" with a licence but is not about it.
+const GENERIC_QUESTION_WORDS: &[&str] = &[
+    "use",
+    "used",
+    "using",
+    "make",
+    "made",
+    "making",
+    "mean",
+    "means",
+    "meaning",
+    "purpose",
+    "significance",
+    "main",
+    "difference",
+    "different",
+    "example",
+    "way",
+    "ways",
+    "type",
+    "kind",
+    "kinds",
+    "thing",
+    "things",
+    "important",
+    "importance",
+    "role",
+    "text",
+    "passage",
+    "following",
+    "state",
+    "states",
+    "say",
+    "says",
+    "explain",
+    "describe",
+    "give",
+    "get",
+    "best",
+    "good",
+    "new",
+    "many",
+    "much",
+    "like",
+    "need",
+    "want",
+    "know",
+];
+
+/// The ids of the content words of `question` that say what it is about: its content
+/// words without [`GENERIC_QUESTION_WORDS`].
+pub fn topic_ids(question: &str) -> Vec<WordId> {
+    static GENERIC: std::sync::LazyLock<Vec<WordId>> = std::sync::LazyLock::new(|| {
+        let mut ids: Vec<WordId> = GENERIC_QUESTION_WORDS.iter().map(|w| word_id(w)).collect();
+        ids.sort_unstable();
+        ids
+    });
+    let mut ids = content_ids(question);
+    ids.retain(|id| GENERIC.binary_search(id).is_err());
+    ids
+}
+
+/// Words a finished sentence does not end on: articles, conjunctions, determiners and
+/// the commonest prepositions. An answer whose last word is one of these, with no
+/// closing punctuation after it, was cut off ("… allow software developers to").
+/// Auxiliaries and modals are left out: an elliptical answer ends on them ("Yes, it
+/// does", "what you want to do").
+const DANGLING_ENDINGS: &[&str] = &[
+    "a", "an", "the", "to", "of", "and", "or", "but", "nor", "some", "that", "which", "whose",
+    "with", "for", "in", "on", "at", "by", "from", "as", "into", "onto", "their", "its", "this",
+    "these", "those", "than", "because", "if", "whether", "such", "any", "every", "each", "your",
+    "our", "my", "his", "her",
+];
+
+/// Whether `answer` stops mid-sentence: it ends on a comma, colon, opening bracket or
+/// dash, or on a word no sentence ends on ([`DANGLING_ENDINGS`]) with no full stop
+/// after it. Small models often close the string early ("The GPL assures that
+/// software developers have some"); a fine-tune would learn to stop mid-thought.
+pub fn is_unfinished(answer: &str) -> bool {
+    let trimmed = answer.trim_end();
+    let Some(last) = trimmed.chars().last() else {
+        return false;
+    };
+    if matches!(last, ',' | ':' | ';' | '(' | '[' | '{' | '-' | '–' | '—') {
+        return true;
+    }
+    if !last.is_alphanumeric() {
+        return false;
+    }
+    let mut last_word = String::new();
+    for_each_word(trimmed, |word| {
+        last_word.clear();
+        last_word.push_str(word);
+    });
+    DANGLING_ENDINGS.contains(&last_word.as_str())
 }
 
 /// The share of `answer`'s word triples that repeat an earlier triple of it more
@@ -225,7 +297,10 @@ mod tests {
     #[test]
     fn a_statement_is_not_a_question() {
         assert!(is_question("What is Source form?"));
-        assert!(is_question("Does the license allow changes"));
+        assert!(
+            !is_question("Does the license allow changes"),
+            "no question mark"
+        );
         assert!(is_question("Explain the patent grant."));
         assert!(is_question("1. Who is the Licensor?"));
         assert!(!is_question("The GNU General Public License (GPL)"));
@@ -233,7 +308,35 @@ mod tests {
             "3. Protecting Users' Legal Rights From Anti-Circumvention Law."
         ));
         assert!(!is_question("the executable works includes anything"));
+        assert!(!is_question(
+            "When we speak of free software, we are referring to freedom, not price."
+        ));
+        assert!(!is_question("How does the Licensor's"));
         assert!(!is_question(""));
+    }
+
+    #[test]
+    fn an_answer_cut_off_mid_sentence_is_unfinished() {
+        assert!(is_unfinished(
+            "The purpose of the license is to allow software developers to"
+        ));
+        assert!(is_unfinished(
+            "The GPL assures that software developers have some"
+        ));
+        assert!(is_unfinished(
+            "The standard interface is the Java 2.0 specification,"
+        ));
+        assert!(is_unfinished("It covers the following:"));
+        assert!(!is_unfinished("Everyone may copy it."));
+        assert!(!is_unfinished("Derivative Works of the Work"));
+        assert!(!is_unfinished("The Licensor (the copyright owner)"));
+        assert!(
+            !is_unfinished("Only the one it was licensed to."),
+            "a full stop ends it"
+        );
+        assert!(!is_unfinished(""));
+        assert!(!is_unfinished("Yes, it does"), "an elliptical answer");
+        assert!(!is_unfinished("It depends on what you want to do"));
     }
 
     #[test]

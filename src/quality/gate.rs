@@ -168,6 +168,9 @@ impl Gate {
         if self.filter.drop_thin_answers && quality.thin_answer {
             return Some(DropReason::ThinAnswer);
         }
+        if self.filter.drop_unfinished && quality.unfinished {
+            return Some(DropReason::Unfinished);
+        }
         if self.filter.drop_repetitive
             && quality
                 .repetition
@@ -291,7 +294,7 @@ mod tests {
         };
         /// A pair that one check drops, its reason, and how to turn that check off.
         type Case = (PairQuality, DropReason, fn(&mut QualityFilter));
-        let cases: [Case; 5] = [
+        let cases: [Case; 6] = [
             (
                 with(|q| q.placeholder = true),
                 DropReason::Placeholder,
@@ -312,6 +315,9 @@ mod tests {
                 DropReason::ThinAnswer,
                 |f| f.drop_thin_answers = false,
             ),
+            (with(|q| q.unfinished = true), DropReason::Unfinished, |f| {
+                f.drop_unfinished = false
+            }),
             (with(|q| q.grounding = 0.2), DropReason::Ungrounded, |f| {
                 f.min_grounding = 0.0
             }),

@@ -9,16 +9,17 @@
 //! - **echo**: the question (or the whole pair) repeats the prompt's own text, its
 //!   examples or instructions: compared against the rendered prompt without the chunk;
 //! - **restates**: the answer only repeats the question;
-//! - **question grounding**: the share of the question's own content words that the
-//!   chunk holds (a question about nothing in the chunk is off-topic even when its
+//! - **question grounding**: the share of the question's own topic words (its
+//!   content words less those any question uses: "use", "purpose", "difference") that
+//!   the chunk holds (a question about nothing in the chunk is off-topic even when its
 //!   answer happens to share words);
-//! - **placeholder**, **not a question**, **thin answer**: the pair's form (see
-//!   `checks`).
+//! - **placeholder**, **not a question**, **thin answer**, **unfinished**,
+//!   **repetition**: the pair's form (see `checks`).
 //!
 //! These are kept in the checkpoint with every pair. A [`Gate`] then applies the
 //! [`QualityFilter`] in chunk order to decide which pairs a Q&A file holds: dropping
 //! echoes, restatements, placeholders, non-questions, off-topic questions, pairs
-//! below `--min-grounding`, thin answers, and exact or near duplicates (word-set
+//! below `--min-grounding`, thin, unfinished and looping answers, and exact or near duplicates (word-set
 //! Jaccard ≥ 0.9) of an earlier question in the document (or the corpus). Because the
 //! figures are stored, a threshold can change later without calling the model again.
 //! The defaults were calibrated on hand-labelled real pairs
@@ -84,6 +85,9 @@ pub struct PairQuality {
     /// The answer is too thin to teach anything.
     #[serde(default)]
     pub thin_answer: bool,
+    /// The answer stops mid-sentence (see `checks::is_unfinished`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unfinished: bool,
     /// The share of the answer's word triples that repeat an earlier one: a small
     /// model looping on the chunk's words (absent in checkpoints written before it was
     /// recorded: then not checked).
@@ -109,6 +113,8 @@ pub enum DropReason {
     Ungrounded,
     /// The answer is too thin to teach anything.
     ThinAnswer,
+    /// The answer stops mid-sentence.
+    Unfinished,
     /// The answer loops, repeating its own words.
     Repetitive,
     /// Its question is an exact or near duplicate of an earlier one.
@@ -127,6 +133,7 @@ impl DropReason {
             DropReason::OffTopic => "off-topic",
             DropReason::Ungrounded => "ungrounded",
             DropReason::ThinAnswer => "thin-answer",
+            DropReason::Unfinished => "unfinished",
             DropReason::Repetitive => "repetitive",
             DropReason::Duplicate => "duplicate",
             DropReason::FailedJudge => "failed-judge",
@@ -165,6 +172,9 @@ pub struct QualityFilter {
     /// Drop pairs whose answer is too thin.
     #[serde(default = "yes")]
     pub drop_thin_answers: bool,
+    /// Drop pairs whose answer stops mid-sentence.
+    #[serde(default = "yes")]
+    pub drop_unfinished: bool,
     /// Drop pairs whose answer loops.
     #[serde(default = "yes")]
     pub drop_repetitive: bool,
@@ -187,6 +197,7 @@ impl Default for QualityFilter {
             drop_non_questions: true,
             drop_off_topic: true,
             drop_thin_answers: true,
+            drop_unfinished: true,
             drop_repetitive: true,
             dedupe: DedupeScope::Document,
             min_grounding: DEFAULT_MIN_GROUNDING,

@@ -63,14 +63,14 @@ fn generate(model: &Path, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Comma
         .arg(chunks)
         .arg("--qa-dir")
         .arg(qa_dir)
-        .args([
-            "--max-tokens",
-            "300",
-            "--threads",
-            "2",
-            "--temperature",
-            "0.2",
-        ])
+        .args(["--threads", "2"]);
+    // Small answers at a low temperature, unless the test says otherwise.
+    for (flag, default) in [("--max-tokens", "300"), ("--temperature", "0.2")] {
+        if !extra.contains(&flag) {
+            command.args([flag, default]);
+        }
+    }
+    command
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -203,6 +203,55 @@ fn a_resume_after_sigkill_is_exact() {
     let qa = read_json(qa_dir.join("GPL-3_qa.json"));
     assert_eq!(qa["status"], "completed");
     assert_eq!(qa["completed_chunks"], json!([0, 1, 2, 3, 4]));
+}
+
+#[test]
+fn a_slot_reusing_its_cached_prompt_prefix_answers_as_a_fresh_one_would() {
+    let Some(model) = test_model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // One slot: chunk 0, then chunk 1 (whose prompt shares only the template's prefix
+    // with chunk 0's), then chunk 0's text again, which the slot serves from chunk 1's
+    // cached prefix plus the rest decoded anew.
+    let mut document = read_json(corpus().join("GPL-3_chunks.json"));
+    let chunks = document["chunks"].as_array_mut().unwrap();
+    let mut again = chunks[0].clone();
+    again["chunk_id"] = serde_json::json!("again");
+    chunks.truncate(2);
+    chunks.push(again);
+    let chunks_dir = dir.path().join("chunks");
+    std::fs::create_dir_all(&chunks_dir).unwrap();
+    std::fs::write(chunks_dir.join("GPL-3_chunks.json"), document.to_string()).unwrap();
+    let qa_dir = dir.path().join("qa");
+    let output = generate(
+        &model,
+        &chunks_dir,
+        &qa_dir,
+        &[
+            "--concurrency",
+            "1",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "120",
+            "-v",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = stderr(&output);
+    let reused: u64 = log
+        .split("embedded engine reused ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no reuse figure in: {log}"));
+    assert!(reused > 100, "only {reused} prompt tokens reused");
+    let answers = recorded(&qa_dir);
+    assert_eq!(answers.len(), 3);
+    // Greedy decoding: the same prompt gives the same answer, cached prefix or not.
+    assert_eq!(answers[2].2, answers[0].2);
+    assert_ne!(answers[1].2, answers[0].2);
 }
 
 #[test]

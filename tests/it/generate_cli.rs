@@ -451,7 +451,7 @@ fn a_broken_template_is_reported_before_any_request() {
         &dir.path().join("qa"),
         &["--qa-prompt-template-file", template.to_str().unwrap()],
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(78));
     let message = stderr(&output);
     assert!(
         message.contains(&format!("template {}:2:", template.display())),
@@ -470,8 +470,9 @@ fn a_missing_key_names_its_variable_before_any_work() {
         .args(["--qa-dir", "qa"])
         .output()
         .unwrap();
-    common::assert_fails_with(
+    common::assert_fails_with_code(
         &output,
+        78,
         "no API key for claude: set ANTHROPIC_API_KEY or pass --api-key",
     );
     assert!(!dir.path().join("qa").exists());
@@ -488,7 +489,7 @@ fn a_refused_key_stops_the_run_with_one_message_and_no_secret() {
         &dir.path().join("qa"),
         &["--api-key", "wrong-key-abcdef"],
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(78));
     let message = stderr(&output);
     assert!(message.contains("answered HTTP 401"), "{message}");
     assert!(message.contains("OPENAI_API_KEY"), "{message}");
@@ -512,7 +513,7 @@ fn an_unknown_model_stops_the_run_and_names_it() {
         &dir.path().join("qa"),
         &["--model", "no-such-model"],
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(78));
     let message = stderr(&output);
     assert!(
         message.contains("HTTP 404") && message.contains("no-such-model"),
@@ -547,7 +548,7 @@ fn an_unreachable_server_is_named() {
         .args(["--qa-dir", "qa"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(75));
     let message = stderr(&output);
     assert!(
         message.contains(&format!("cannot reach the model server at {url}/api/chat")),
@@ -641,7 +642,7 @@ fn an_existing_run_is_never_silently_overwritten() {
     let first = common::read(qa_dir.join("doc_qa.json"));
 
     let again = generate(&server, "openai", &chunks, &qa_dir, &[]);
-    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(again.status.code(), Some(78));
     let message = stderr(&again);
     assert!(
         message.contains("already holds a run (2 chunks of 1 documents in its checkpoint)"),

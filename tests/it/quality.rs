@@ -61,6 +61,10 @@ fn echoes_duplicates_and_restatements_are_dropped_but_kept_in_the_checkpoint() {
         !kept.iter().any(|q| q.contains("sky blue")),
         "a restatement survived: {kept:?}"
     );
+    assert!(
+        !kept.iter().any(|q| q.contains("come back to port")),
+        "an answer cut off mid-sentence survived: {kept:?}"
+    );
     // No exact or near duplicates: the genuine pairs, plus the off-text one (no threshold).
     let mut expected = mock_questions(&TEXTS);
     expected.insert(9, "Which fruit is rich in potassium?".to_string());
@@ -77,7 +81,7 @@ fn echoes_duplicates_and_restatements_are_dropped_but_kept_in_the_checkpoint() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(stored, 12 + 1 + 2 + 1);
+    assert_eq!(stored, 12 + 1 + 3 + 1);
 
     let stats = tdg_isolated(dir.path())
         .args(["stats", "--json", "qa"])
@@ -86,7 +90,7 @@ fn echoes_duplicates_and_restatements_are_dropped_but_kept_in_the_checkpoint() {
     let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
     assert_eq!(
         stats["quality"]["dropped"],
-        json!({"duplicate": 1, "echo": 1, "restates-question": 1})
+        json!({"duplicate": 1, "echo": 1, "restates-question": 1, "unfinished": 1})
     );
     assert_eq!(stats["total"]["pairs"], kept.len());
     let bucketed: u64 = stats["quality"]["grounding"]
@@ -157,15 +161,15 @@ fn each_filter_can_be_turned_off() {
             "--no-question-form-filter",
             "--no-thin-answer-filter",
             "--no-repetition-filter",
+            "--no-unfinished-filter",
         ],
     );
     common::assert_success(&output);
     let kept = questions(&read_json(dir.path().join("qa/port_qa.json")));
-    assert_eq!(kept.len(), 16);
-    assert!(
-        kept.iter()
-            .any(|q| q.contains("main purpose of this policy"))
-    );
+    assert_eq!(kept.len(), 17);
+    for survivor in ["main purpose of this policy", "come back to port"] {
+        assert!(kept.iter().any(|q| q.contains(survivor)), "{survivor}");
+    }
 }
 
 fn validate(dir: &Path, extra: &[&str]) -> std::process::Output {

@@ -160,8 +160,9 @@ fn a_bad_mix_stops_before_any_request() {
         dir.path(),
         &["--question-types", "factual=2,trivia=1"],
     );
-    common::assert_fails_with(
+    common::assert_fails_with_code(
         &output,
+        78,
         "--question-types must be made of the known question types (factual, analytical, explanatory, inferential); `trivia` is not one",
     );
     let output = generate(
@@ -174,6 +175,6 @@ fn a_bad_mix_stops_before_any_request() {
             "3",
         ],
     );
-    common::assert_fails_with(&output, "add up to --questions-per-chunk (3)");
+    common::assert_fails_with_code(&output, 78, "add up to --questions-per-chunk (3)");
     assert_eq!(server.request_count(), 0);
 }

@@ -9,7 +9,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::mock_server::{Fault, MockServer, refusals};
-use common::{assert_fails_with, assert_success, read_json, write_document};
+use common::{
+    assert_fails_with, assert_fails_with_code, assert_success, read_json, write_document,
+};
 use serde_json::Value;
 
 /// Runs `command`, killing it and failing the test if it takes longer than `limit`.
@@ -164,7 +166,7 @@ fn an_exhausted_quota_stops_the_run_with_the_servers_message_at_once() {
         generate(&server.url, &chunks, &qa_dir, &[]),
         Duration::from_secs(30),
     );
-    assert_fails_with(&output, "You exceeded your current quota");
+    assert_fails_with_code(&output, 78, "You exceeded your current quota");
     assert!(
         server.request_count() <= 2,
         "{} requests",
@@ -189,7 +191,7 @@ fn a_server_that_keeps_rate_limiting_stops_the_run_past_the_bound_and_the_run_re
         ),
         Duration::from_secs(30),
     );
-    assert_fails_with(&output, "kept answering 429 (rate limited)");
+    assert_fails_with_code(&output, 75, "kept answering 429 (rate limited)");
     assert!(
         stderr(&output).contains("mock fault 429"),
         "{}",
@@ -232,8 +234,9 @@ fn a_server_that_never_answers_stops_the_run_naming_the_url() {
         ),
         Duration::from_secs(60),
     );
-    assert_fails_with(
+    assert_fails_with_code(
         &output,
+        75,
         &format!("{}/v1/chat/completions does not answer", server.url),
     );
     assert!(started.elapsed() < Duration::from_secs(30));
@@ -292,10 +295,10 @@ fn a_second_process_on_the_same_directory_is_refused_and_a_killed_ones_lock_neve
         generate(&server.url, &chunks, &qa_dir, &["--resume"]),
         Duration::from_secs(30),
     );
-    assert_fails_with(&second, &owner);
+    assert_fails_with_code(&second, 75, &owner);
     let mut reparse = common::tdg_isolated(root.path());
     reparse.arg("reparse").arg("--qa-dir").arg(&qa_dir);
-    assert_fails_with(&output_within(reparse, Duration::from_secs(30)), &owner);
+    assert_fails_with_code(&output_within(reparse, Duration::from_secs(30)), 75, &owner);
 
     first.kill().unwrap();
     first.wait().unwrap();

@@ -355,7 +355,7 @@ fn an_unusable_qa_dir_is_named() {
     let not_a_dir = dir.path().join("qa");
     std::fs::write(&not_a_dir, "a file where the Q&A directory should be").unwrap();
     let output = run(&server, &corpus(), &not_a_dir, &[]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(78));
     let message = stderr(&output);
     assert!(
         message.contains(&format!(
@@ -462,7 +462,7 @@ fn a_full_disk_stops_the_run_cleanly_and_loses_nothing() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(75));
     let message = stderr(&output);
     let errors: Vec<&str> = message.lines().filter(|l| l.contains("ERROR")).collect();
     assert!(

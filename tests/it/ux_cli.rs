@@ -312,8 +312,9 @@ fn max_cost_needs_prices() {
         ])
         .output()
         .unwrap();
-    common::assert_fails_with(
+    common::assert_fails_with_code(
         &output,
+        78,
         "--max-cost must be given with --price-in and --price-out",
     );
 }
@@ -338,7 +339,7 @@ fn an_unknown_model_lists_the_available_ones() {
             .args(["--qa-dir", "qa"])
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(output.status.code(), Some(78));
         let message = stderr(&output);
         assert!(message.contains("lama3"), "{message}");
         assert!(
@@ -420,8 +421,9 @@ fn a_bad_environment_value_names_its_variable() {
     );
     // A number out of range: the check names it too.
     let output = dry_run(dir.path(), &[], &[("GENERATOR_CONCURRENCY", "0")]);
-    common::assert_fails_with(
+    common::assert_fails_with_code(
         &output,
+        78,
         "GENERATOR_CONCURRENCY (--concurrency) must be at least 1",
     );
 }
@@ -430,16 +432,18 @@ fn a_bad_environment_value_names_its_variable() {
 fn no_tokens_and_absurd_backoffs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let output = dry_run(dir.path(), &["--max-tokens", "0"], &[]);
-    common::assert_fails_with(&output, "--max-tokens must be at least 1");
+    common::assert_fails_with_code(&output, 78, "--max-tokens must be at least 1");
     let output = dry_run(dir.path(), &[], &[("GENERATOR_MAX_TOKENS", "0")]);
-    common::assert_fails_with(
+    common::assert_fails_with_code(
         &output,
+        78,
         "GENERATOR_MAX_TOKENS (--max-tokens) must be at least 1",
     );
     for absurd in ["0", "86400000"] {
         let output = dry_run(dir.path(), &["--retry-base-ms", absurd], &[]);
-        common::assert_fails_with(
+        common::assert_fails_with_code(
             &output,
+            78,
             "--retry-base-ms must be from 1 to 60000 milliseconds",
         );
     }
@@ -447,7 +451,7 @@ fn no_tokens_and_absurd_backoffs_are_refused() {
         .args(["validate", "--qa-dir", "qa", "--max-tokens", "0"])
         .output()
         .unwrap();
-    common::assert_fails_with(&output, "--max-tokens must be at least 1");
+    common::assert_fails_with_code(&output, 78, "--max-tokens must be at least 1");
 }
 
 #[test]
@@ -464,5 +468,5 @@ fn the_help_states_the_temperature_range_the_code_accepts() {
             .success()
     );
     let output = dry_run(dir.path(), &["--temperature", "2.1"], &[]);
-    common::assert_fails_with(&output, "--temperature must be between 0.0 and 2.0");
+    common::assert_fails_with_code(&output, 78, "--temperature must be between 0.0 and 2.0");
 }

@@ -4,6 +4,11 @@
 //! prompts; the moment a sequence finishes, its slot takes the next request. A
 //! request whose caller has gone (Ctrl+C) is dropped between steps and frees its slot.
 //! Tokens in and out are counted exactly.
+//!
+//! A slot keeps its last prompt in the KV cache: the next request it takes reuses the
+//! longest common prefix of the two prompts (the system message and instructions,
+//! about 40% of a chunk's prompt with the default template) and is fed only the rest,
+//! as llama.cpp's own server does with `cache_prompt`.
 
 use std::collections::VecDeque;
 
@@ -53,6 +58,11 @@ pub(super) struct Scheduler<'m> {
     template: ChatTemplate,
     config: DecodeConfig,
     slots: Vec<Option<Sequence>>,
+    /// The prompt tokens each slot's part of the KV cache holds from its last request
+    /// (its answer's tokens after them are removed when the slot is reused).
+    cached: Vec<Vec<LlamaToken>>,
+    /// Prompt tokens taken from the cache instead of being decoded again.
+    reused_tokens: u64,
     waiting: VecDeque<Request>,
     batch: LlamaBatch<'static>,
 }
@@ -65,6 +75,7 @@ impl<'m> Scheduler<'m> {
         config: DecodeConfig,
     ) -> Self {
         let slots = (0..config.slots).map(|_| None).collect();
+        let cached = (0..config.slots).map(|_| Vec::new()).collect();
         let batch = LlamaBatch::new(BATCH_TOKENS as usize, config.slots as i32);
         Scheduler {
             model,
@@ -72,13 +83,23 @@ impl<'m> Scheduler<'m> {
             template,
             config,
             slots,
+            cached,
+            reused_tokens: 0,
             waiting: VecDeque::new(),
             batch,
         }
     }
 
     /// Decodes until every request handle is gone and nothing is left to answer.
-    pub fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Request>) {
+    pub fn run(mut self, inbox: mpsc::UnboundedReceiver<Request>) {
+        self.serve(inbox);
+        tracing::debug!(
+            "embedded engine reused {} prompt tokens from its cache",
+            self.reused_tokens
+        );
+    }
+
+    fn serve(&mut self, mut inbox: mpsc::UnboundedReceiver<Request>) {
         let mut open = true;
         loop {
             let busy = self.slots.iter().any(Option::is_some) || !self.waiting.is_empty();
@@ -131,10 +152,11 @@ impl<'m> Scheduler<'m> {
                 };
                 match self.prepare(&request.messages) {
                     Ok((prompt, limit, sampler)) => {
+                        let fed = self.reuse_prefix(slot, &prompt);
                         self.slots[slot] = Some(Sequence {
                             reply: request.reply,
                             prompt,
-                            fed: 0,
+                            fed,
                             sampler,
                             text: Vec::new(),
                             generated: 0,
@@ -148,6 +170,32 @@ impl<'m> Scheduler<'m> {
                     }
                 }
             }
+        }
+    }
+
+    /// Keeps the part of `slot`'s cache that starts `prompt` and removes the rest;
+    /// returns how many of `prompt`'s tokens are already in the cache. At least the
+    /// last prompt token is always decoded again, for its logits.
+    fn reuse_prefix(&mut self, slot: usize, prompt: &[LlamaToken]) -> usize {
+        let cached = std::mem::take(&mut self.cached[slot]);
+        let common = cached
+            .iter()
+            .zip(prompt)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(prompt.len().saturating_sub(1));
+        let kept = common > 0
+            && self
+                .context
+                .clear_kv_cache_seq(Some(slot as u32), Some(common as u32), None)
+                .unwrap_or(false);
+        if kept {
+            self.reused_tokens += common as u64;
+            common
+        } else {
+            // A model whose cache cannot be cut part way (recurrent, sliding window).
+            self.clear(slot);
+            0
         }
     }
 
@@ -296,11 +344,19 @@ impl<'m> Scheduler<'m> {
         self.finish(slot, Ok(response));
     }
 
+    /// Answers the request in `slot` and frees the slot. A finished answer leaves its
+    /// prompt in the cache for the next request; a failed one leaves nothing.
     fn finish(&mut self, slot: usize, result: Result<ChatResponse, ModelError>) {
+        let keep = result.is_ok();
         if let Some(sequence) = self.slots[slot].take() {
+            if keep && sequence.fed == sequence.prompt.len() {
+                self.cached[slot] = sequence.prompt;
+            }
             let _ = sequence.reply.send(result);
         }
-        self.clear(slot);
+        if !keep {
+            self.clear(slot);
+        }
     }
 
     fn free(&mut self, slot: usize) {
@@ -310,6 +366,7 @@ impl<'m> Scheduler<'m> {
 
     /// Empties a slot's part of the KV cache.
     fn clear(&mut self, slot: usize) {
+        self.cached[slot].clear();
         let _ = self
             .context
             .clear_kv_cache_seq(Some(slot as u32), None, None);

@@ -210,8 +210,14 @@ pub fn mock_questions(texts: &[&str]) -> Vec<String> {
 
 /// Fails the test unless tdg exited with 1 and its error output holds `message`.
 pub fn assert_fails_with(output: &std::process::Output, message: &str) {
+    assert_fails_with_code(output, 1, message);
+}
+
+/// Asserts that tdg failed with exit code `code` (78: a wrong setting; 75: a fault
+/// that may pass) and said `message` on stderr.
+pub fn assert_fails_with_code(output: &std::process::Output, code: i32, message: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
     assert!(
         stderr.contains(message),
         "expected `{message}` in: {stderr}"

@@ -706,10 +706,89 @@ pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
     // Topics are words that carry content, as a model's would: tdg's gate drops a
     // question none of whose content words is in the chunk.
     const FUNCTION_WORDS: &[&str] = &[
-        "about", "above", "after", "also", "been", "being", "could", "does", "each", "from",
-        "have", "into", "might", "more", "most", "must", "other", "shall", "should", "some",
-        "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
-        "under", "were", "what", "when", "where", "which", "whom", "will", "with", "would", "your",
+        "about",
+        "above",
+        "after",
+        "also",
+        "been",
+        "being",
+        "could",
+        "does",
+        "each",
+        "from",
+        "have",
+        "into",
+        "might",
+        "more",
+        "most",
+        "must",
+        "other",
+        "shall",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "under",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "whom",
+        "will",
+        "with",
+        "would",
+        "your",
+        // Words any question uses, which tdg's gate does not count as a question's topic.
+        "used",
+        "using",
+        "make",
+        "made",
+        "making",
+        "mean",
+        "means",
+        "meaning",
+        "purpose",
+        "significance",
+        "main",
+        "difference",
+        "different",
+        "example",
+        "ways",
+        "type",
+        "kind",
+        "kinds",
+        "thing",
+        "things",
+        "important",
+        "importance",
+        "role",
+        "text",
+        "passage",
+        "following",
+        "state",
+        "states",
+        "says",
+        "explain",
+        "describe",
+        "give",
+        "best",
+        "good",
+        "many",
+        "much",
+        "like",
+        "need",
+        "want",
+        "know",
     ];
     let words: Vec<&str> = text
         .split_whitespace()
@@ -719,11 +798,24 @@ pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
                 && !FUNCTION_WORDS.contains(&w.to_lowercase().as_str())
         })
         .collect();
-    let summary: String = text
-        .split_whitespace()
-        .take(12)
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The answer: the chunk's first twelve words, ended as a sentence (a capable
+    // model does not stop on "the" or "of"; tdg's gate drops an answer that does).
+    let mut summary: Vec<&str> = text.split_whitespace().take(12).collect();
+    while summary.len() > 1
+        && summary.last().is_some_and(|word| {
+            let bare = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+            bare.len() < 4 || FUNCTION_WORDS.contains(&bare.to_lowercase().as_str())
+        })
+    {
+        summary.pop();
+    }
+    let mut summary = summary
+        .join(" ")
+        .trim_end_matches([',', ';', ':', '-', '('])
+        .to_string();
+    if !summary.ends_with(['.', '!', '?']) {
+        summary.push('.');
+    }
     // A tag from the text keeps questions of different chunks apart.
     let tag = text
         .bytes()
@@ -787,8 +879,10 @@ fn answer(user: &[String], turns: usize) -> String {
         }
         if text.contains("MOCK-REPEAT") {
             let first = &pairs[0].0;
-            items.push(json!({"question": first.to_lowercase().trim_end_matches('?'), "answer": "Said again, differently."}));
+            items.push(json!({"question": first.to_lowercase().replace(" (", ", ").replace(')', ""), "answer": "Said again, differently."}));
             items.push(json!({"question": "Is the sky blue over the harbour today?", "answer": "The sky is blue over the harbour today."}));
+            // An answer cut off mid-sentence, as small models close the string early.
+            items.push(json!({"question": "When do the boats come back to port?", "answer": "Fishing boats return at dawn with their"}));
         }
         if text.contains("MOCK-UNGROUNDED") {
             items.push(json!({"question": "Which fruit is rich in potassium?", "answer": "Bananas, grown in tropical climates."}));

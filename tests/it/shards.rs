@@ -1,0 +1,294 @@
+//! Shards: N processes with the environment a scheduler gives them split the reference
+//! corpus with no coordination; one is killed part way and rerun; `tdg merge` joins
+//! them into Q&A files equal, pair for pair, to those of one unsharded run.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::mock_server::MockServer;
+use common::{assert_success, read_json};
+use serde_json::Value;
+
+fn generate(server: &MockServer, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Command {
+    common::generate_command("openai", &[&server.url], chunks, qa_dir, extra)
+}
+
+fn merge(qa_dir: &Path, extra: &[&str]) -> std::process::Output {
+    common::tdg_isolated(qa_dir.parent().unwrap())
+        .arg("merge")
+        .arg(qa_dir)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// A Q&A file without what differs between any two runs: the times things happened.
+fn without_times(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| !key.ends_with("_at") && !key.ends_with("_time"))
+                .map(|(key, value)| (key.clone(), without_times(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_times).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Where two JSON values first differ, as a path.
+fn first_difference(a: &Value, b: &Value, at: &str) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                if x.get(key) != y.get(key) {
+                    let (x, y) = (&x.get(key).cloned(), &y.get(key).cloned());
+                    return first_difference(
+                        x.as_ref().unwrap_or(&Value::Null),
+                        y.as_ref().unwrap_or(&Value::Null),
+                        &format!("{at}.{key}"),
+                    );
+                }
+            }
+            at.to_string()
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find(|(_, (x, y))| x != y)
+            .map(|(i, (x, y))| first_difference(x, y, &format!("{at}[{i}]")))
+            .unwrap_or_default(),
+        _ => format!("{at}: {a} vs {b}"),
+    }
+}
+
+fn qa_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with("_qa.json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Chunk outcomes in a shard's checkpoint (0 before it exists).
+fn outcomes(shard_dir: &Path) -> i64 {
+    rusqlite::Connection::open_with_flags(
+        shard_dir.join(".tdg-checkpoint.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .and_then(|store| store.query_row("SELECT COUNT(*) FROM chunks", [], |row| row.get(0)))
+    .unwrap_or(0)
+}
+
+#[test]
+fn four_shards_one_killed_and_rerun_merge_into_the_files_of_one_run() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = common::corpus();
+
+    let single = dir.path().join("single");
+    assert_success(&generate(&server, &chunks, &single, &[]).output().unwrap());
+    let asked_by_single = server.request_count();
+
+    // Four Kubernetes pods: JOB_COMPLETION_INDEX from the Indexed Job, --shards from
+    // the manifest. Pod 2 is killed after a few chunks, then rescheduled.
+    let sharded = dir.path().join("sharded");
+    let pod = |index: u32, extra: &[&str]| {
+        let mut command = generate(
+            &server,
+            &chunks,
+            &sharded,
+            &[&["--shards", "4"], extra].concat(),
+        );
+        command.env("JOB_COMPLETION_INDEX", index.to_string());
+        command
+    };
+    for index in [0, 1, 3] {
+        assert_success(&pod(index, &[]).output().unwrap());
+    }
+    server.set_latency(Duration::from_millis(30));
+    let killed_dir = sharded.join("shard-0002-of-0004");
+    let mut child = pod(2, &["--concurrency", "1"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while outcomes(&killed_dir) < 3 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "shard 2 ended before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "shard 2 never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done_before_kill = outcomes(&killed_dir);
+    server.set_latency(Duration::ZERO);
+    // Merging now reports the unfinished shard: exit code 1, and says what to do.
+    let early = merge(&sharded, &[]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&early.stderr).contains("--resume"),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
+    assert_success(&pod(2, &["--resume"]).output().unwrap());
+
+    // Every chunk was asked once over all shards, but for those in flight at the kill.
+    let asked_by_shards = server.request_count() - asked_by_single;
+    assert!(
+        (asked_by_single..=asked_by_single + 1).contains(&asked_by_shards),
+        "{asked_by_shards} requests for {asked_by_single} chunks"
+    );
+    let merged = merge(&sharded, &[]);
+    assert_success(&merged);
+
+    let expected = qa_files(&single);
+    let names = |files: &[PathBuf]| -> Vec<String> {
+        files
+            .iter()
+            .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names(&qa_files(&sharded)), names(&expected));
+    for path in &expected {
+        let one_run = read_json(path);
+        let joined = read_json(sharded.join(path.file_name().unwrap()));
+        let (joined, one_run) = (without_times(&joined), without_times(&one_run));
+        assert!(
+            joined == one_run,
+            "{}: the merged file differs from one run's at {}",
+            path.display(),
+            first_difference(&joined, &one_run, "")
+        );
+        assert_eq!(
+            joined["processing_info"]["status"],
+            one_run["processing_info"]["status"]
+        );
+    }
+
+    // The shards split the chunks: none in two, each with some.
+    let manifest = read_json(sharded.join("merge_manifest.json"));
+    let shards = manifest["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 4);
+    let per_shard: Vec<u64> = shards
+        .iter()
+        .map(|s| s["chunks"].as_u64().unwrap())
+        .collect();
+    assert!(per_shard.iter().all(|&n| n > 0), "{per_shard:?}");
+    assert!(done_before_kill < per_shard[2] as i64);
+    let single_chunks: u64 = expected
+        .iter()
+        .map(|path| {
+            read_json(path)["completed_chunks"]
+                .as_array()
+                .unwrap()
+                .len() as u64
+        })
+        .sum();
+    assert_eq!(per_shard.iter().sum::<u64>(), single_chunks);
+    for file in manifest["files"].as_array().unwrap() {
+        let bytes = std::fs::read(sharded.join(file["name"].as_str().unwrap())).unwrap();
+        assert_eq!(file["sha256"], tdg::digest::sha256_hex(&bytes));
+    }
+
+    // Merging again (after a shard reran) replaces the merge; stats read it.
+    assert_success(&merge(&sharded, &[]));
+    let stats = common::tdg_isolated(dir.path())
+        .args(["stats", "--json"])
+        .arg(&sharded)
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(
+        stats["total"]["chunks_completed"].as_u64(),
+        Some(single_chunks)
+    );
+}
+
+#[test]
+fn slurm_arrays_shard_by_themselves_and_merge_refuses_what_does_not_belong_together() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = common::corpus();
+    let qa = dir.path().join("qa");
+    // A Slurm array numbered from 1: SLURM_ARRAY_TASK_ID 1 and 2 of 2.
+    let task = |id: u32, extra: &[&str]| {
+        let mut command = generate(&server, &chunks, &qa, extra);
+        command
+            .env("SLURM_ARRAY_TASK_ID", id.to_string())
+            .env("SLURM_ARRAY_TASK_MIN", "1")
+            .env("SLURM_ARRAY_TASK_COUNT", "2");
+        command.output().unwrap()
+    };
+    assert_success(&task(1, &[]));
+    assert!(
+        qa.join("shard-0000-of-0002")
+            .join(".tdg-checkpoint.sqlite3")
+            .is_file()
+    );
+
+    // A shard missing: named, and --partial merges what is there.
+    let missing = merge(&qa, &[]);
+    common::assert_fails_with(&missing, "shards 1 of 2 have no directory");
+    assert_eq!(
+        merge(&qa, &["--partial"]).status.code(),
+        Some(1),
+        "documents are incomplete"
+    );
+
+    // A shard made with other settings: the setting is named.
+    assert_success(&task(2, &["--temperature", "0.2"]));
+    let differ = merge(&qa, &[]);
+    common::assert_fails_with(&differ, "temperature");
+    assert_success(&merge(&qa, &["--allow-different-settings"]));
+
+    // A directory holding a run that is not a merge is never overwritten.
+    let other = dir.path().join("other");
+    assert_success(
+        &generate(&server, &chunks, &other, &["--limit", "1"])
+            .output()
+            .unwrap(),
+    );
+    let refused = merge(
+        &qa,
+        &[
+            "--allow-different-settings",
+            "--output",
+            other.to_str().unwrap(),
+        ],
+    );
+    common::assert_fails_with(&refused, "not a merge");
+}
+
+#[test]
+fn a_wrong_shard_is_a_clear_error_and_a_permanent_one() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = common::corpus();
+    let qa = dir.path().join("qa");
+    let output = generate(&server, &chunks, &qa, &["--shards", "4"])
+        .output()
+        .unwrap();
+    // A scheduler must not retry it: exit code 78.
+    common::assert_fails_with_code(&output, 78, "JOB_COMPLETION_INDEX");
+    let output = generate(&server, &chunks, &qa, &["--shard", "4/4"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a malformed flag is a usage error"
+    );
+    assert_eq!(server.request_count(), 0);
+}

@@ -483,6 +483,11 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress_interval: Option<f64>,
 
+    /// Repeat the run a dataset card records (the README.md `tdg export` wrote): its provider, model, sampling, prompt, plugins and quality gate, under the command line.
+    #[arg(long, value_name = "CARD")]
+    #[serde(skip)]
+    pub from_card: Option<PathBuf>,
+
     /// Config file [default: the config file in the working directory, if present].
     #[arg(long, env = "TDG_CONFIG", value_name = "FILE",
           help = format!("Config file [default: {DEFAULT_CONFIG_FILE} in the working directory, if present]"))]

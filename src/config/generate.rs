@@ -17,11 +17,22 @@ use crate::provider::settings::ProviderKind;
 impl GenerateArgs {
     /// Fills what the command line and environment left unset from the config file
     /// (`--config`, else `tdg.toml` in `working_dir` if present).
+    /// With `--from-card`, the card's settings sit between the two.
     pub fn with_config_file(self, working_dir: &Path) -> Result<Self, ConfigError> {
-        match read_config_file(self.config.as_deref(), working_dir)? {
-            Some(file) => Ok(self.over(file)),
-            None => Ok(self),
-        }
+        let file = read_config_file(self.config.as_deref(), working_dir)?;
+        let card = self
+            .from_card
+            .as_deref()
+            .map(super::card::args_from_card)
+            .transpose()?;
+        let lower = match (card, file) {
+            (Some(card), Some(file)) => Some(card.over(file)),
+            (card, file) => card.or(file),
+        };
+        Ok(match lower {
+            Some(lower) => self.over(lower),
+            None => self,
+        })
     }
 
     /// `self`'s values where set, else `lower`'s.
@@ -42,6 +53,7 @@ impl GenerateArgs {
         result.var = self.var;
         result.format_opt = self.format_opt;
         result.config = self.config;
+        result.from_card = self.from_card;
         result
     }
 

@@ -16,6 +16,7 @@
 //! - [`help`]: help texts built from the defaults the code uses.
 
 mod args;
+mod card;
 mod dotenv;
 mod generate;
 pub mod help;

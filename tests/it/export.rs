@@ -464,3 +464,58 @@ fn a_combined_training_data_file_exports_by_document_without_a_run_record() {
         "{card}"
     );
 }
+
+#[test]
+fn generate_from_the_card_repeats_the_run_it_records() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("dataset");
+    assert_success(&export(&out, &["--license", "apache-2.0"]));
+    // The card, and only the card: the chunk files and a model server.
+    let server = MockServer::start();
+    let again = root.path().join("again");
+    let output = tdg_isolated(root.path())
+        .args(["generate", "--from-card"])
+        .arg(out.join("README.md"))
+        .arg("--chunks-dir")
+        .arg(corpus())
+        .arg("--qa-dir")
+        .arg(&again)
+        .args(["--base-url", &server.url, "--retry-base-ms", "1"])
+        .env("OPENAI_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert_success(&output);
+    for (stem, _) in DOCUMENTS {
+        let name = format!("{stem}_qa.json");
+        let (first, second) = (
+            read_json(qa_dir().join(&name)),
+            read_json(again.join(&name)),
+        );
+        let info = |qa: &Value| {
+            let mut info = qa["qa_generation_info"].clone();
+            info.as_object_mut().unwrap().remove("generated_at");
+            info
+        };
+        assert_eq!(info(&first), info(&second), "{stem}");
+        assert_eq!(first["training_pairs"], second["training_pairs"], "{stem}");
+    }
+    let record = |dir: &Path| {
+        let store =
+            tdg::checkpoint::CheckpointStore::open_existing(dir, tdg::checkpoint::Access::ReadOnly)
+                .unwrap();
+        let mut run = store.latest_run_record().unwrap().unwrap();
+        run.base_urls.clear();
+        (run, store.quality_filter())
+    };
+    assert_eq!(record(&again), record(qa_dir()));
+
+    // A card without a run record is named, before any request.
+    std::fs::write(root.path().join("plain.md"), "# A dataset\n").unwrap();
+    let output = tdg_isolated(root.path())
+        .args(["generate", "--from-card", "plain.md", "--chunks-dir"])
+        .arg(corpus())
+        .args(["--qa-dir", "other", "--base-url", &server.url])
+        .output()
+        .unwrap();
+    common::assert_fails_with_code(&output, 78, "plain.md: no `## Run record` section");
+}

@@ -225,8 +225,10 @@ impl Generator {
         prepare::prepare_qa_dir(settings)?;
         let store = CheckpointStore::open(&settings.qa_dir)?;
         let mut model = settings.model.clone();
-        model.answer =
-            crate::provider::AnswerSchema::PairsExactly(settings.prompt.questions_per_chunk);
+        model.answer = crate::provider::AnswerSchema::PairsExactly(
+            settings.prompt.questions_per_chunk,
+            crate::provider::TypeSet::of(&settings.prompt.question_types.names()),
+        );
         let client = ModelClient::new(model, settings.concurrency).map_err(GenerateError::Model)?;
         tracing::info!(
             "generating with {} model {} at {} ({} at a time)",

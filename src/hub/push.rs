@@ -271,8 +271,11 @@ impl Hub {
 
     /// A message from the Hub, with the token (should the Hub echo it) taken out.
     fn clean(&self, text: &str) -> String {
-        let text: String = text.chars().take(500).collect();
+        // Taken out before cutting, so that no part of the token survives the cut.
         text.replace(&self.token, "<token>")
+            .chars()
+            .take(500)
+            .collect()
     }
 
     async fn send(

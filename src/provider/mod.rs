@@ -40,7 +40,7 @@ pub use health::Patience;
 pub(crate) use http_client::install_tls_provider;
 use openai::StructuredForm;
 pub use retry::RetryPolicy;
-pub use schema::{AnswerSchema, qa_schema};
+pub use schema::{AnswerSchema, TypeSet, qa_schema};
 use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
 

@@ -87,7 +87,7 @@ pub(super) fn request(
 /// The `json_schema` name OpenAI asks for.
 fn schema_name(answer: AnswerSchema) -> &'static str {
     match answer {
-        AnswerSchema::Pairs | AnswerSchema::PairsExactly(_) => "qa_pairs",
+        AnswerSchema::Pairs | AnswerSchema::PairsExactly(..) => "qa_pairs",
         AnswerSchema::JudgeScores => "judgment",
     }
 }

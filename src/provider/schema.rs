@@ -7,6 +7,40 @@ use serde_json::{Value, json};
 
 use crate::generate::settings::QUESTION_TYPES;
 
+/// The question types a schema lets a pair be labelled with: a set of
+/// [`QUESTION_TYPES`], by their place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeSet(u8);
+
+impl TypeSet {
+    /// Every known type: what a run without `--question-types` may get.
+    pub const ALL: TypeSet = TypeSet((1 << QUESTION_TYPES.len()) - 1);
+
+    /// The known types among `names`; every known type when none of them is one.
+    pub fn of<S: AsRef<str>>(names: &[S]) -> TypeSet {
+        let bits = QUESTION_TYPES
+            .iter()
+            .enumerate()
+            .filter(|(_, known)| names.iter().any(|name| name.as_ref() == **known))
+            .fold(0, |bits, (i, _)| bits | 1 << i);
+        if bits == 0 {
+            TypeSet::ALL
+        } else {
+            TypeSet(bits)
+        }
+    }
+
+    /// The names in the set, in [`QUESTION_TYPES`] order.
+    pub fn names(self) -> Vec<&'static str> {
+        QUESTION_TYPES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & 1 << i != 0)
+            .map(|(_, name)| *name)
+            .collect()
+    }
+}
+
 /// What shape of answer a run asks the model for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AnswerSchema {
@@ -15,8 +49,10 @@ pub enum AnswerSchema {
     /// near-repeats).
     #[default]
     Pairs,
-    /// The same, bounded to the pairs asked.
-    PairsExactly(u32),
+    /// The same, bounded to the pairs asked, each labelled with one of the types asked
+    /// (`--question-types`), so that a model decoding under the schema cannot label a
+    /// pair with a type nobody asked for.
+    PairsExactly(u32, TypeSet),
     /// The judge's `{"accuracy", "completeness", "consistency", "explanation"}`, each
     /// score an integer from 0 to 10.
     JudgeScores,
@@ -26,16 +62,16 @@ impl AnswerSchema {
     /// The JSON schema of this answer.
     pub fn json(self) -> Value {
         match self {
-            AnswerSchema::Pairs => qa_schema(None),
-            AnswerSchema::PairsExactly(pairs) => qa_schema(Some(pairs)),
+            AnswerSchema::Pairs => qa_schema(None, TypeSet::ALL),
+            AnswerSchema::PairsExactly(pairs, types) => qa_schema(Some(pairs), types),
             AnswerSchema::JudgeScores => judge_schema(),
         }
     }
 }
 
-/// The JSON schema of an answer holding question-answer pairs, each labelled with its
-/// question type, with the array bounded to `pairs` items when given.
-pub fn qa_schema(pairs: Option<u32>) -> Value {
+/// The JSON schema of an answer holding question-answer pairs, each labelled with one
+/// of `types`, with the array bounded to `pairs` items when given.
+pub fn qa_schema(pairs: Option<u32>, types: TypeSet) -> Value {
     let mut schema = json!({
         "type": "object",
         "properties": {
@@ -46,7 +82,7 @@ pub fn qa_schema(pairs: Option<u32>) -> Value {
                     "properties": {
                         "question": {"type": "string"},
                         "answer": {"type": "string"},
-                        "type": {"type": "string", "enum": QUESTION_TYPES},
+                        "type": {"type": "string", "enum": types.names()},
                     },
                     // Every property is required, as OpenAI's strict mode wants; the
                     // parser still reads pairs without a type.
@@ -87,7 +123,7 @@ mod tests {
 
     #[test]
     fn pairs_are_bounded_only_when_the_number_is_known() {
-        let bounded = AnswerSchema::PairsExactly(3).json();
+        let bounded = AnswerSchema::PairsExactly(3, TypeSet::ALL).json();
         assert_eq!(bounded["properties"]["qa_pairs"]["minItems"], 3);
         assert_eq!(bounded["properties"]["qa_pairs"]["maxItems"], 3);
         let open = AnswerSchema::Pairs.json();
@@ -96,12 +132,19 @@ mod tests {
 
     #[test]
     fn each_pair_is_asked_for_its_question_type() {
-        let schema = AnswerSchema::PairsExactly(2).json();
+        let schema = AnswerSchema::PairsExactly(2, TypeSet::ALL).json();
         let item = &schema["properties"]["qa_pairs"]["items"];
         assert_eq!(
             item["properties"]["type"],
             json!({"type": "string", "enum": ["factual", "analytical", "explanatory", "inferential"]})
         );
+        // With a mix, only the types asked for, in their canonical order.
+        let mix = AnswerSchema::PairsExactly(3, TypeSet::of(&["inferential", "factual"])).json();
+        assert_eq!(
+            mix["properties"]["qa_pairs"]["items"]["properties"]["type"]["enum"],
+            json!(["factual", "inferential"])
+        );
+        assert_eq!(TypeSet::of::<&str>(&[]), TypeSet::ALL);
         assert_eq!(item["required"], json!(["question", "answer", "type"]));
         assert_eq!(item["additionalProperties"], false);
     }

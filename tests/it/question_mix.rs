@@ -56,6 +56,23 @@ fn a_mix_is_asked_for_checked_recorded_and_counted() {
         ],
     );
     common::assert_success(&output);
+    // Under --structured, the schema lets a pair carry only a type asked for.
+    let structured = generate(
+        &server,
+        &dir.path().join("structured"),
+        &[
+            "--question-types",
+            "factual=2,inferential=1",
+            "--structured",
+        ],
+    );
+    common::assert_success(&structured);
+    let requests = server.requests();
+    let schema = &requests.last().unwrap().body["response_format"]["json_schema"]["schema"];
+    assert_eq!(
+        schema["properties"]["qa_pairs"]["items"]["properties"]["type"]["enum"],
+        json!(["factual", "inferential"])
+    );
 
     // The prompt asks for the mix, and for each pair's type.
     let request = &server.requests()[0];

@@ -25,12 +25,12 @@ const CHARS_PER_TOKEN: u32 = 3;
 /// in `max_tokens` together.
 pub(super) fn answer_grammar(answer: AnswerSchema, max_tokens: u32) -> Result<String, String> {
     let answer = match answer {
-        AnswerSchema::PairsExactly(pairs) => AnswerSchema::PairsExactly(pairs.max(1)),
+        AnswerSchema::PairsExactly(pairs, types) => AnswerSchema::PairsExactly(pairs.max(1), types),
         other => other,
     };
     let mut schema = answer.json();
     match answer {
-        AnswerSchema::PairsExactly(pairs) => {
+        AnswerSchema::PairsExactly(pairs, _) => {
             // Each pair's share, less the JSON around it (keys, quotes, braces and the
             // longest question type).
             let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs).saturating_sub(65);
@@ -119,6 +119,7 @@ impl AnswerSampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::TypeSet;
 
     #[test]
     fn the_grammar_bounds_the_pairs_and_their_strings() {
@@ -130,15 +131,15 @@ mod tests {
                 .to_string()
         };
         // Three items: the first, then exactly two more after commas.
-        let grammar = answer_grammar(AnswerSchema::PairsExactly(3), 600).unwrap();
+        let grammar = answer_grammar(AnswerSchema::PairsExactly(3, TypeSet::ALL), 600).unwrap();
         assert!(array(&grammar).contains("{2,2}"), "{}", array(&grammar));
-        let one = answer_grammar(AnswerSchema::PairsExactly(1), 600).unwrap();
+        let one = answer_grammar(AnswerSchema::PairsExactly(1, TypeSet::ALL), 600).unwrap();
         assert!(!array(&one).contains('{'), "{}", array(&one));
         // 600 tokens for 3 pairs: 535 characters each, a quarter for the question.
         assert!(grammar.contains("{0,133}"), "{grammar}");
         assert!(grammar.contains("{0,402}"), "{grammar}");
         // No pairs asked is one pair, not an empty array.
-        let none = answer_grammar(AnswerSchema::PairsExactly(0), 600).unwrap();
+        let none = answer_grammar(AnswerSchema::PairsExactly(0, TypeSet::ALL), 600).unwrap();
         assert_eq!(array(&none), array(&one));
     }
 

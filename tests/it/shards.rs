@@ -292,3 +292,52 @@ fn a_wrong_shard_is_a_clear_error_and_a_permanent_one() {
     );
     assert_eq!(server.request_count(), 0);
 }
+
+#[test]
+fn corpus_wide_duplicates_are_dropped_across_shards_as_in_one_run() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Two documents with the same texts: under --dedupe corpus the second one's
+    // questions are all duplicates of the first one's, wherever their chunks ran.
+    let texts = [
+        "Harbour dues are paid at the master's office before departure.",
+        "Pilots board incoming vessels two miles beyond the breakwater.",
+        "Cargo manifests are filed with customs within one day of arrival.",
+        "Anchorage in the outer roads is free for the first three days.",
+    ];
+    let chunks = common::write_document(dir.path(), "alpha", texts);
+    common::write_document(dir.path(), "beta", texts);
+    let single = dir.path().join("single");
+    let flags = ["--dedupe", "corpus"];
+    assert_success(
+        &generate(&server, &chunks, &single, &flags)
+            .output()
+            .unwrap(),
+    );
+    let sharded = dir.path().join("sharded");
+    for shard in ["0/2", "1/2"] {
+        let args = [&flags[..], &["--shard", shard]].concat();
+        assert_success(
+            &generate(&server, &chunks, &sharded, &args)
+                .output()
+                .unwrap(),
+        );
+    }
+    assert_success(&merge(&sharded, &[]));
+    let pairs =
+        |dir: &Path, stem: &str| common::questions(&read_json(dir.join(format!("{stem}_qa.json"))));
+    assert_eq!(pairs(&single, "alpha").len(), 12);
+    assert!(pairs(&single, "beta").is_empty());
+    // A shard alone cannot see its twins in the other shard: it keeps some of beta's.
+    let kept_by_shards: usize = ["shard-0000-of-0002", "shard-0001-of-0002"]
+        .iter()
+        .map(|shard| pairs(&sharded.join(shard), "beta").len())
+        .sum();
+    assert!(
+        kept_by_shards > 0,
+        "the chunks' twins all fell in one shard"
+    );
+    for stem in ["alpha", "beta"] {
+        assert_eq!(pairs(&sharded, stem), pairs(&single, stem), "{stem}");
+    }
+}

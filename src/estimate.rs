@@ -51,6 +51,13 @@ pub fn estimate(settings: &GenerateSettings, host: &PluginHost) -> anyhow::Resul
         };
         estimate.documents += 1;
         for chunk in &file.chunks {
+            // Under --shard, only the chunks this shard will ask about.
+            if settings
+                .shard
+                .is_some_and(|shard| !shard.holds_chunk(&file.stem, chunk))
+            {
+                continue;
+            }
             if chunk.text.trim().is_empty() {
                 estimate.empty_chunks += 1;
                 continue;
@@ -69,8 +76,12 @@ pub fn estimate(settings: &GenerateSettings, host: &PluginHost) -> anyhow::Resul
 /// The estimate in words.
 pub fn render(estimate: &Estimate, settings: &GenerateSettings) -> String {
     let mut out = format!(
-        "dry run: {} documents, {} chunks to ask about ({} empty chunks skipped)\n\
+        "dry run{}: {} documents, {} chunks to ask about ({} empty chunks skipped)\n\
          estimated tokens: {} in, {} out ({} questions per chunk, about {TOKENS_PER_PAIR} tokens each)\n",
+        settings
+            .shard
+            .map(|shard| format!(" of shard {shard}"))
+            .unwrap_or_default(),
         estimate.documents,
         estimate.chunks,
         estimate.empty_chunks,

@@ -341,3 +341,33 @@ fn corpus_wide_duplicates_are_dropped_across_shards_as_in_one_run() {
         assert_eq!(pairs(&sharded, stem), pairs(&single, stem), "{stem}");
     }
 }
+
+#[test]
+fn a_dry_run_counts_only_the_shards_chunks() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let chunks_to_ask = |extra: &[&str]| -> u64 {
+        let output = generate(&server, &common::corpus(), &dir.path().join("qa"), extra)
+            .arg("--dry-run")
+            .output()
+            .unwrap();
+        assert_success(&output);
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let count = text
+            .split(" chunks to ask about")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse().ok());
+        count.unwrap_or_else(|| panic!("no chunk count in: {text}"))
+    };
+    let whole = chunks_to_ask(&[]);
+    let per_shard: Vec<u64> = (0..4)
+        .map(|k| chunks_to_ask(&["--shard", &format!("{k}/4")]))
+        .collect();
+    assert!(
+        per_shard.iter().all(|&n| n > 0 && n < whole),
+        "{per_shard:?}"
+    );
+    assert_eq!(per_shard.iter().sum::<u64>(), whole);
+    assert_eq!(server.request_count(), 0);
+}

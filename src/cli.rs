@@ -165,6 +165,30 @@ pub enum Command {
     Push(PushArgs),
     /// List the built-in plugins, or inspect a plugin component.
     Plugins(PluginsArgs),
+    /// Open a local web page to read, filter, accept, reject and edit the pairs of a
+    /// Q&A directory; decisions go to the checkpoint and the Q&A files at once.
+    Review(ReviewArgs),
+}
+
+/// `tdg review QA_DIR [--port N] [--host H] [--open]`
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The Q&A directory of a tdg run.
+    #[arg(value_name = "QA_DIR")]
+    pub qa_dir: PathBuf,
+
+    /// The port to listen on [default: a free one].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+
+    /// The address to listen on. Anything but loopback lets other machines reach the
+    /// page (the token still guards it).
+    #[arg(long, value_name = "H", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Open the page in the default browser.
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `tdg convert INPUT [--output-dir DIR] [--output-file FILE] [--format NAME|PATH.wasm]`

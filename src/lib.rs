@@ -46,6 +46,7 @@ pub mod qa_file;
 pub mod quality;
 pub mod redact;
 pub mod reparse;
+pub mod review;
 pub mod shard;
 pub mod stats;
 pub mod timestamp;

@@ -1,7 +1,7 @@
 //! `tdg stats` and the end-of-run report: per document and in total, the chunks that
 //! succeeded, failed and were skipped, the pairs and their mix of question types, the
-//! success rate, the tokens, the mean time per chunk, and the most common causes of
-//! failure.
+//! success rate, the tokens, the mean time per chunk, the most common causes of
+//! failure, and how many pairs a reviewer accepted, rejected and edited.
 //!
 //! The figures come from the checkpoint; a Q&A directory without one (the original
 //! tool's output) is read from its Q&A files, which hold no tokens or times.
@@ -12,7 +12,9 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checkpoint::{Access, CheckpointStore, DocumentFigures, StoreError, UNLABELLED};
+use crate::checkpoint::{
+    Access, CheckpointStore, DocumentFigures, ReviewCounts, StoreError, UNLABELLED,
+};
 use crate::qa_file::QA_FILE_SUFFIX;
 
 /// One row of the report.
@@ -64,6 +66,9 @@ pub struct QualityStats {
     /// The judge's figures, once `tdg validate` ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judge: Option<JudgeStats>,
+    /// The pairs a reviewer decided on (`tdg review`): reviewed, accepted, rejected
+    /// and edited.
+    pub review: ReviewCounts,
 }
 
 /// What the judge (`tdg validate`) found.
@@ -117,13 +122,13 @@ fn from_checkpoint(store: &CheckpointStore) -> Result<Stats, StatsError> {
     let mut figures = store.document_figures()?;
     let causes = store.failure_causes(TOP_CAUSES)?;
     let summary = store.quality_summary()?;
-    // Pairs are what the Q&A files hold: the kept ones.
+    // Pairs are what the Q&A files hold: the kept ones, less those a reviewer rejected.
     for figure in &mut figures {
-        figure.pairs -= summary
-            .dropped_per_document
-            .get(&figure.stem)
-            .copied()
-            .unwrap_or(0);
+        let left_out = |counts: &BTreeMap<String, u64>| counts.get(&figure.stem).copied();
+        figure.pairs = figure.pairs.saturating_sub(
+            left_out(&summary.dropped_per_document).unwrap_or(0)
+                + left_out(&summary.rejected_per_document).unwrap_or(0),
+        );
     }
     let (scored, passed, failed) = store.judge_figures()?;
     let judge = (scored + failed > 0).then(|| JudgeStats {
@@ -138,6 +143,7 @@ fn from_checkpoint(store: &CheckpointStore) -> Result<Stats, StatsError> {
     });
     let quality = QualityStats {
         judge,
+        review: summary.review,
         dropped: summary
             .dropped
             .iter()
@@ -350,6 +356,13 @@ pub fn render(stats: &Stats) -> String {
                 judge.scored,
                 judge.pass_rate * 100.0,
                 judge.failed
+            ));
+        }
+        let review = &quality.review;
+        if review.reviewed > 0 {
+            out.push_str(&format!(
+                "Reviewed: {} pairs ({} accepted, {} rejected, {} edited)\n",
+                review.reviewed, review.accepted, review.rejected, review.edited
             ));
         }
         if quality.grounding.iter().any(|b| b.pairs > 0) {

@@ -1,6 +1,8 @@
 //! What one document's Q&A file shows, gathered from the store as typed data: the
 //! document's record, which chunks completed and failed, and the pairs the run's
-//! quality filter keeps, in chunk order. Rendering and writing the file is
+//! quality filter keeps, in chunk order, with the reviewer's decisions applied (a
+//! rejected pair is left out, an edited one shows its new text, an accepted one is
+//! kept whatever the gate says). Rendering and writing the file is
 //! [`crate::views`]' job.
 
 use std::sync::Arc;
@@ -8,7 +10,7 @@ use std::sync::Arc;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Map, Value};
 
-use super::{CheckpointStore, ChunkStatus, DocumentRecord, StoreError, StoredPair};
+use super::{CheckpointStore, ChunkStatus, DocumentRecord, StoreError, StoredPair, Verdict};
 
 /// A pair the filter keeps, with the chunk it came from.
 #[derive(Debug, Clone)]
@@ -82,6 +84,7 @@ impl CheckpointStore {
         let filter = self.quality_filter();
         let mut gate = self.gate_for(stem, &filter)?;
         let judged = self.judged_scores(stem)?;
+        let decided = self.decisions_of(stem)?;
         let mut view = DocumentView {
             record,
             completed_at,
@@ -113,13 +116,23 @@ impl CheckpointStore {
                 serde_json::from_str(&row.get::<_, String>(7).map_err(|e| self.fail(e))?)
                     .unwrap_or_default();
             let source_text: Arc<str> = row.get::<_, String>(5).map_err(|e| self.fail(e))?.into();
-            for pair in pairs {
-                let score = judged.get(&(position, pair.question.clone())).copied();
-                if gate
+            for mut pair in pairs {
+                let key = (position, pair.question.clone());
+                let score = judged.get(&key).copied();
+                // The gate sees every pair, decided or not, so that its duplicate
+                // index is the same either way; the reviewer's decision then wins.
+                let dropped = gate
                     .check(&pair.question, pair.quality.as_ref(), score)
-                    .is_some()
-                {
-                    continue;
+                    .is_some();
+                match decided.get(&key) {
+                    Some(Verdict::Rejected) => continue,
+                    Some(Verdict::Accepted) => {}
+                    Some(Verdict::Edited { question, answer }) => {
+                        pair.question.clone_from(question);
+                        pair.answer.clone_from(answer);
+                    }
+                    None if dropped => continue,
+                    None => {}
                 }
                 view.kept.push(KeptPair {
                     position,

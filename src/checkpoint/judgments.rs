@@ -113,12 +113,15 @@ impl CheckpointStore {
     }
 
     /// Every kept pair of every document with its chunk text, for the judge: the pairs
-    /// the Q&A files hold under the run's filter (judge scores aside).
+    /// the Q&A files hold under the run's filter (judge scores aside) and the
+    /// reviewer's decisions. An edited pair is judged on the model's text, which its
+    /// judgment is named by.
     pub fn pairs_to_judge(&self) -> Result<Vec<PairToJudge>, StoreError> {
         let mut filter = self.quality_filter();
         filter.min_judge_score = None;
         let mut out = Vec::new();
         self.for_each_document_gate(&filter, |stem, gate| {
+            let decided = self.decisions_of(stem)?;
             let mut statement = self
                 .conn
                 .prepare_cached("SELECT position, source_text, pairs FROM chunks WHERE stem = ?1 AND status = 'completed' ORDER BY position")
@@ -133,10 +136,17 @@ impl CheckpointStore {
             for (position, source_text, pairs) in rows {
                 let pairs: Vec<StoredPair> = serde_json::from_str(&pairs).unwrap_or_default();
                 for pair in pairs {
-                    if gate
+                    let dropped = gate
                         .check(&pair.question, pair.quality.as_ref(), None)
-                        .is_none()
-                    {
+                        .is_some();
+                    // As the views decide: a reviewer's rejection leaves the pair out
+                    // (nothing to judge), an acceptance or edit keeps it.
+                    let kept = match decided.get(&(position, pair.question.clone())) {
+                        Some(super::Verdict::Rejected) => false,
+                        Some(_) => true,
+                        None => !dropped,
+                    };
+                    if kept {
                         out.push(PairToJudge {
                             stem: stem.to_string(),
                             position,

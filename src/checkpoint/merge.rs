@@ -1,5 +1,5 @@
 //! Joining checkpoints: [`CheckpointStore::absorb`] copies a shard's documents, run
-//! records, chunk outcomes and judgments into this store, in one transaction, so that
+//! records, chunk outcomes, judgments and reviewers' decisions into this store, in one transaction, so that
 //! `tdg merge` renders the joined run with the same views a single run uses.
 
 use std::path::Path;
@@ -111,6 +111,7 @@ impl CheckpointStore {
                 [],
             )
             .map_err(fail)?;
+        super::decisions::absorb_attached(&transaction).map_err(fail)?;
         transaction.commit().map_err(fail)?;
         Ok(Absorbed {
             chunks: chunks as u64,

@@ -10,14 +10,19 @@
 //! One job per file: [`schema`] opens, versions and migrates; [`outcomes`] records and
 //! reads chunk outcomes; [`judgments`] keeps the judge's verdicts; [`replay`] runs the
 //! quality gate over stored pairs (with the corpus prefix cache); [`figures`] sums
-//! them for `stats`; [`document_view`] gathers what a document's Q&A file shows.
+//! them for `stats`; [`document_view`] gathers what a document's Q&A file shows;
+//! [`decisions`] keeps a reviewer's accept, reject and edit decisions, which the views
+//! apply; [`review_rows`] lists every pair with what the gate and the reviewer made of
+//! it, for `tdg review`.
 
+mod decisions;
 mod document_view;
 mod figures;
 mod judgments;
 mod merge;
 mod outcomes;
 mod replay;
+mod review_rows;
 mod run_record;
 mod schema;
 #[cfg(test)]
@@ -31,10 +36,14 @@ use serde_json::{Map, Value};
 
 use crate::quality::{DropReason, PairQuality};
 
+pub use decisions::{
+    Decision, DecisionAction, DocumentDecisions, ReviewCounts, Verdict, current_reviewer,
+};
 pub use document_view::{DocumentView, KeptPair};
 pub use judgments::{JudgeScores, Judgment, PairToJudge};
 pub use merge::{AbsorbError, Absorbed};
 pub use outcomes::{FailedChunk, StoredChunk};
+pub use review_rows::{ReviewChunk, ReviewPair};
 pub use run_record::{OllamaRecord, RunRecord};
 pub use schema::{Access, SCHEMA_VERSION, STORE_FILE};
 
@@ -165,6 +174,10 @@ pub struct QualitySummary {
     /// Kept pairs per document, by question type ([`UNLABELLED`] for pairs without one).
     pub question_types_per_document:
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    /// Pairs a reviewer rejected, per document (not counted in `dropped`).
+    pub rejected_per_document: std::collections::BTreeMap<String, u64>,
+    /// The reviewer's decisions on the pairs that exist.
+    pub review: ReviewCounts,
 }
 
 /// The name `stats` counts pairs without a question type under.

@@ -5,7 +5,7 @@
 
 use rusqlite::params;
 
-use super::{CheckpointStore, QualitySummary, StoreError, StoredPair};
+use super::{CheckpointStore, QualitySummary, StoreError, StoredPair, Verdict};
 use crate::quality::{DedupeScope, DropReason, Gate, QualityFilter};
 
 /// A gate that has seen the longest name-ordered run of completed documents (under one
@@ -178,32 +178,51 @@ impl CheckpointStore {
         Ok(())
     }
 
-    /// What the run's quality filter did: pairs dropped by each reason (in all, and
+    /// What the run's quality filter and the reviewer did: pairs dropped by each reason (in all, and
     /// per document), how many kept pairs fall in each fifth of the grounding scale
     /// (0–0.2, …, 0.8–1), and the kept pairs' question types per document.
     pub fn quality_summary(&self) -> Result<QualitySummary, StoreError> {
         let filter = self.quality_filter();
         let mut summary = QualitySummary::default();
         self.for_each_document_gate(&filter, |stem, gate| {
-            self.replay(stem, gate, |_, pair, verdict| match verdict {
-                Some(reason) => {
-                    *summary.dropped.entry(reason).or_insert(0) += 1;
-                    *summary
-                        .dropped_per_document
-                        .entry(stem.to_string())
-                        .or_insert(0) += 1;
+            let decided = self.decisions_of(stem)?;
+            self.replay(stem, gate, |position, pair, verdict| {
+                // The reviewer's decision wins over the gate's, as in the views.
+                let decision = decided.get(&(position, pair.question.clone()));
+                if let Some(decision) = decision {
+                    summary.review.add(decision);
                 }
-                None => {
-                    if let Some(quality) = &pair.quality {
-                        summary.grounding[((quality.grounding * 5.0) as usize).min(4)] += 1;
+                let verdict = match decision {
+                    Some(Verdict::Rejected) => {
+                        *summary
+                            .rejected_per_document
+                            .entry(stem.to_string())
+                            .or_insert(0) += 1;
+                        return;
                     }
-                    let kind = pair.question_type.as_deref().unwrap_or(super::UNLABELLED);
-                    *summary
-                        .question_types_per_document
-                        .entry(stem.to_string())
-                        .or_default()
-                        .entry(kind.to_string())
-                        .or_insert(0) += 1;
+                    Some(_) => None,
+                    None => verdict,
+                };
+                match verdict {
+                    Some(reason) => {
+                        *summary.dropped.entry(reason).or_insert(0) += 1;
+                        *summary
+                            .dropped_per_document
+                            .entry(stem.to_string())
+                            .or_insert(0) += 1;
+                    }
+                    None => {
+                        if let Some(quality) = &pair.quality {
+                            summary.grounding[((quality.grounding * 5.0) as usize).min(4)] += 1;
+                        }
+                        let kind = pair.question_type.as_deref().unwrap_or(super::UNLABELLED);
+                        *summary
+                            .question_types_per_document
+                            .entry(stem.to_string())
+                            .or_default()
+                            .entry(kind.to_string())
+                            .or_insert(0) += 1;
+                    }
                 }
             })
         })?;

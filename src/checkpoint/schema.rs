@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
+use super::decisions::CREATE_DECISIONS;
 use super::{CheckpointStore, StoreError, run_record::RunRecord, text_hash};
 
 /// The store's file name in the Q&A directory.
@@ -68,7 +69,8 @@ const CREATE_TABLES: &str = "
         finished_at TEXT NOT NULL,
         text_hash TEXT,
         PRIMARY KEY (stem, position)
-    );";
+    );
+";
 
 /// How an existing checkpoint is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +99,7 @@ impl CheckpointStore {
         if fresh {
             // One transaction: a process killed here leaves no tables without a version.
             conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {CREATE_TABLES}
+                "BEGIN IMMEDIATE; {CREATE_TABLES} {CREATE_DECISIONS}
                  INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
                  COMMIT;"
             ))

@@ -34,6 +34,7 @@ mod plugins;
 mod prompt;
 mod push;
 mod reparse;
+mod review;
 mod signals;
 mod stats;
 mod validate;
@@ -97,6 +98,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => export::run(&host, *args),
         Command::Push(args) => push::run(args),
         Command::Plugins(args) => plugins::run(&host, args),
+        Command::Review(args) => review::run(args),
     }
 }
 

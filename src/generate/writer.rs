@@ -22,6 +22,7 @@ use crate::checkpoint::{CheckpointStore, ChunkOutcome, ChunkStatus, DocumentReco
 use crate::generate::settings::CostSettings;
 use crate::progress::Progress;
 use crate::qa_file::DocumentStatus;
+use crate::quality::DedupeScope;
 use crate::{atomic_file, pyjson, timestamp, views};
 
 /// The failure log's file name in the Q&A directory.
@@ -139,6 +140,8 @@ struct Writer {
     dirty: BTreeSet<String>,
     /// The pairs each document's file kept when it was last written.
     kept: HashMap<String, u64>,
+    /// Documents with outcomes recorded in this run.
+    changed: BTreeSet<String>,
     report: WriterReport,
 }
 
@@ -158,6 +161,7 @@ pub fn run(
         pending: HashMap::new(),
         dirty: BTreeSet::new(),
         kept: HashMap::new(),
+        changed: BTreeSet::new(),
         report: WriterReport::default(),
     };
     let mut last_views = Instant::now();
@@ -248,6 +252,7 @@ impl Writer {
                 self.log_failure(&outcome);
             }
             self.dirty.insert(outcome.stem.clone());
+            self.changed.insert(outcome.stem.clone());
             let finished = match self.pending.get_mut(&outcome.stem) {
                 Some(left) => {
                     *left = left.saturating_sub(1);
@@ -343,6 +348,7 @@ impl Writer {
         } else {
             DocumentStatus::InProgress
         };
+        self.rewrite_after_corpus_changes();
         let unfinished: Vec<String> = self.pending.keys().cloned().collect();
         for stem in unfinished {
             self.write_view(&stem, status);
@@ -350,6 +356,41 @@ impl Writer {
         self.report.pairs_kept = self.kept.values().sum();
         self.failure_log = None;
         self.rewrite_failure_log();
+    }
+
+    /// Under `--dedupe corpus` a document's pairs depend on every document before it in
+    /// name order, and one of those may have finished after it in this run: the
+    /// finished documents after the first one changed are written again, so that each
+    /// file keeps what one pass in name order keeps.
+    fn rewrite_after_corpus_changes(&mut self) {
+        if self.store.quality_filter().dedupe != DedupeScope::Corpus {
+            return;
+        }
+        let Some(first) = self.changed.first().cloned() else {
+            return;
+        };
+        let stems = match self.store.document_stems() {
+            Ok(stems) => stems,
+            Err(error) => return tracing::error!("{error}"),
+        };
+        for stem in stems {
+            if stem <= first || self.pending.contains_key(&stem) {
+                continue;
+            }
+            // A document with no completed chunk holds no pair that could change.
+            let completed = self
+                .store
+                .stored_chunks(&stem)
+                .is_ok_and(|chunks| chunks.iter().any(|c| c.status == ChunkStatus::Completed));
+            if completed && self.store.is_document_finished(&stem).unwrap_or(false) {
+                self.write_view(&stem, DocumentStatus::Completed);
+                if let Some(training) = &self.hooks.training
+                    && let Err(message) = training.write(&self.store, &stem)
+                {
+                    tracing::error!("{message}");
+                }
+            }
+        }
     }
 
     /// Rewrites the failure log from the store: the chunks failed now, not every

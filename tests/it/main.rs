@@ -22,6 +22,8 @@ mod quality_labelled;
 mod question_mix;
 mod reliability;
 mod resume;
+mod review;
+mod review_browser;
 mod sandbox;
 mod scheduler;
 mod shards;

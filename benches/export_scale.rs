@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo bench --bench export_scale                 # 1,000,000 pairs
 //! TDG_EXPORT_PAIRS=100000 cargo bench --bench export_scale
+//! TDG_EXPORT_QA_DIR=/tmp/big cargo bench --bench export_scale   # and keep the Q&A directory
 //! ```
 
 use std::path::Path;
@@ -175,7 +176,11 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
     let work = tempfile::tempdir().unwrap();
-    let qa_dir = work.path().join("qa");
+    // TDG_EXPORT_QA_DIR keeps the filled Q&A directory there, for other measurements
+    // (`tdg review` on a large run).
+    let qa_dir = std::env::var_os("TDG_EXPORT_QA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| work.path().join("qa"));
     let started = Instant::now();
     fill(&qa_dir, pairs);
     println!(

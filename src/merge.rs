@@ -25,6 +25,9 @@ use crate::{atomic_file, pyjson, timestamp};
 /// The manifest's file name in the merged directory.
 pub const MANIFEST_FILE: &str = "merge_manifest.json";
 
+/// Where a merge builds its checkpoint before it replaces the previous one.
+const STAGING_DIR: &str = ".tdg-merge-staging";
+
 /// The `meta` key that marks a checkpoint as made by `tdg merge`.
 const MERGED_FROM: &str = "merged_from";
 
@@ -148,23 +151,39 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let _output_lock = (!shards.iter().any(|(_, dir)| dir == &output))
         .then(|| crate::dir_lock::lock(&output))
         .transpose()?;
-    clear_previous_merge(&output)?;
+    let previous = previous_merge(&output)?;
 
-    let mut store = CheckpointStore::open(&output)?;
-    store.set_meta(MERGED_FROM, &format!("{count} shards"))?;
+    // The new merge is built aside and takes the old one's place only when complete, so
+    // a merge that fails half way leaves the previous one as it was.
+    let staging = output.join(STAGING_DIR);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MergeError::Io { path, source }
+    };
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
     let mut merged = Vec::new();
-    for (shard, dir) in &shards {
-        // Opening migrates a checkpoint written by an older tdg before it is copied.
-        drop(CheckpointStore::open_existing(dir, Access::ReadOnly)?);
-        let absorbed = store.absorb(&CheckpointStore::path_in(dir))?;
-        merged.push(MergedShard {
-            dir: crate::qa_file::file_name(dir),
-            index: shard.index,
-            chunks: absorbed.chunks,
-            judgments: absorbed.judgments,
-        });
+    {
+        let mut store = CheckpointStore::open(&staging)?;
+        store.set_meta(MERGED_FROM, &format!("{count} shards"))?;
+        for (shard, dir) in &shards {
+            // Opening migrates a checkpoint written by an older tdg before it is copied.
+            drop(CheckpointStore::open_existing(dir, Access::ReadOnly)?);
+            let absorbed = store.absorb(&CheckpointStore::path_in(dir))?;
+            merged.push(MergedShard {
+                dir: crate::qa_file::file_name(dir),
+                index: shard.index,
+                chunks: absorbed.chunks,
+                judgments: absorbed.judgments,
+            });
+        }
+        if let Some(previous) = &previous {
+            store.absorb_decisions(previous)?;
+        }
+        store.mark_finished_documents_completed(&timestamp::now())?;
     }
-    store.mark_finished_documents_completed(&timestamp::now())?;
+    replace_previous_merge(&staging, &output)?;
+    let store = CheckpointStore::open_existing(&output, Access::ReadWrite)?;
     let written = views::rewrite_all(&store, &output)?;
     let mut incomplete = Vec::new();
     for stem in store.document_stems()? {
@@ -275,28 +294,42 @@ fn differing_keys(a: &Value, b: &Value) -> Vec<String> {
     keys
 }
 
-/// Removes the checkpoint and Q&A files of an earlier merge in `output`; refuses a
+/// The checkpoint of an earlier merge in `output`, if there is one; refuses a
 /// directory holding a run that is not a merge.
-fn clear_previous_merge(output: &Path) -> Result<(), MergeError> {
+fn previous_merge(output: &Path) -> Result<Option<PathBuf>, MergeError> {
     let path = CheckpointStore::path_in(output);
     if !path.is_file() {
-        return Ok(());
+        return Ok(None);
     }
     let store = CheckpointStore::open_existing(output, Access::ReadOnly)?;
     if store.meta(MERGED_FROM)?.is_none() {
         return Err(MergeError::NotAMerge(output.to_path_buf()));
     }
-    drop(store);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(output.join(format!("{STORE_FILE}{suffix}")));
+    Ok(Some(path))
+}
+
+/// Puts the checkpoint built in `staging` in the place of the previous merge's, whose
+/// Q&A files go too (the new ones are rendered next).
+fn replace_previous_merge(staging: &Path, output: &Path) -> Result<(), MergeError> {
+    let io = |path: PathBuf| move |source| MergeError::Io { path, source };
+    // The old checkpoint's journal must not outlive it: SQLite would replay it onto
+    // the new file.
+    for suffix in ["-wal", "-shm"] {
+        let path = output.join(format!("{STORE_FILE}{suffix}"));
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(path)(error));
+            }
+            _ => {}
+        }
     }
-    let files = crate::qa_file::list_qa_files(output).map_err(|source| MergeError::Io {
-        path: output.to_path_buf(),
-        source,
-    })?;
+    let files = crate::qa_file::list_qa_files(output).map_err(io(output.to_path_buf()))?;
     for file in files {
         let _ = std::fs::remove_file(file);
     }
+    let target = CheckpointStore::path_in(output);
+    std::fs::rename(CheckpointStore::path_in(staging), &target).map_err(io(target))?;
+    let _ = std::fs::remove_dir_all(staging);
     Ok(())
 }
 

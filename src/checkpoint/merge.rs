@@ -119,6 +119,30 @@ impl CheckpointStore {
         })
     }
 
+    /// Copies only the reviewers' decisions of the checkpoint at `path` (an earlier
+    /// merge of the same shards), keeping those already here: decisions made in a
+    /// merged directory outlive the next merge.
+    pub fn absorb_decisions(&mut self, path: &Path) -> Result<u64, StoreError> {
+        let fail = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        self.conn
+            .execute(
+                "ATTACH DATABASE ?1 AS shard",
+                params![path.to_string_lossy()],
+            )
+            .map_err(fail)?;
+        let copied = self.conn.transaction().and_then(|transaction| {
+            let copied = super::decisions::absorb_attached(&transaction)?;
+            transaction.commit().map(|()| copied)
+        });
+        let detached = self.conn.execute("DETACH DATABASE shard", []);
+        let copied = copied.map_err(fail)?;
+        detached.map_err(fail)?;
+        Ok(copied as u64)
+    }
+
     /// Marks every document whose chunks all have an outcome as completed at `when`.
     pub fn mark_finished_documents_completed(&self, when: &str) -> Result<(), StoreError> {
         self.conn

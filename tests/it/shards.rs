@@ -202,8 +202,45 @@ fn four_shards_one_killed_and_rerun_merge_into_the_files_of_one_run() {
         assert_eq!(file["sha256"], tdg::digest::sha256_hex(&bytes));
     }
 
-    // Merging again (after a shard reran) replaces the merge; stats read it.
+    // A reviewer rejects a pair in the merged directory; merging again (after a shard
+    // reran) replaces the merge but keeps the decision, and stats read it.
+    let first_file = &expected[0];
+    let rejected =
+        read_json(sharded.join(first_file.file_name().unwrap()))["training_pairs"][0]["question"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    {
+        use tdg::checkpoint::{CheckpointStore, Decision, DecisionAction};
+        let mut store = CheckpointStore::open(&sharded).unwrap();
+        let name = first_file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let stem = name.trim_end_matches("_qa.json").to_string();
+        store
+            .record_decision(&Decision {
+                stem,
+                position: 0,
+                question: rejected.clone(),
+                action: DecisionAction::Reject,
+                edit: None,
+                reviewer: "ada".into(),
+            })
+            .unwrap();
+    }
     assert_success(&merge(&sharded, &[]));
+    let after = common::questions(&read_json(sharded.join(first_file.file_name().unwrap())));
+    assert!(
+        !after.contains(&rejected),
+        "the decision was lost by the merge"
+    );
+    assert_eq!(
+        after.len() + 1,
+        common::questions(&read_json(first_file)).len()
+    );
+    assert!(!sharded.join(".tdg-merge-staging").exists());
     let stats = common::tdg_isolated(dir.path())
         .args(["stats", "--json"])
         .arg(&sharded)
@@ -214,6 +251,7 @@ fn four_shards_one_killed_and_rerun_merge_into_the_files_of_one_run() {
         stats["total"]["chunks_completed"].as_u64(),
         Some(single_chunks)
     );
+    assert_eq!(stats["quality"]["review"]["rejected"], 1, "{stats}");
 }
 
 #[test]

@@ -36,6 +36,16 @@ impl CheckpointStore {
     /// document already registered keeps its record (the shards' records differ only
     /// in when they were made); a chunk outcome already present is an error.
     pub fn absorb(&mut self, path: &Path) -> Result<Absorbed, AbsorbError> {
+        self.with_attached(path, |store| store.absorb_attached(path))
+    }
+
+    /// Runs `work` with the checkpoint file at `path` attached as `shard`, detaching
+    /// it afterwards whatever `work` returned.
+    fn with_attached<T, E: From<StoreError>>(
+        &mut self,
+        path: &Path,
+        work: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
         let fail = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,
@@ -46,11 +56,11 @@ impl CheckpointStore {
                 params![path.to_string_lossy()],
             )
             .map_err(fail)?;
-        let result = self.absorb_attached(path);
+        let result = work(self);
         let detached = self.conn.execute("DETACH DATABASE shard", []).map_err(fail);
-        let absorbed = result?;
+        let value = result?;
         detached?;
-        Ok(absorbed)
+        Ok(value)
     }
 
     fn absorb_attached(&mut self, path: &Path) -> Result<Absorbed, AbsorbError> {
@@ -123,24 +133,18 @@ impl CheckpointStore {
     /// merge of the same shards), keeping those already here: decisions made in a
     /// merged directory outlive the next merge.
     pub fn absorb_decisions(&mut self, path: &Path) -> Result<u64, StoreError> {
-        let fail = |source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        };
-        self.conn
-            .execute(
-                "ATTACH DATABASE ?1 AS shard",
-                params![path.to_string_lossy()],
-            )
-            .map_err(fail)?;
-        let copied = self.conn.transaction().and_then(|transaction| {
-            let copied = super::decisions::absorb_attached(&transaction)?;
-            transaction.commit().map(|()| copied)
-        });
-        let detached = self.conn.execute("DETACH DATABASE shard", []);
-        let copied = copied.map_err(fail)?;
-        detached.map_err(fail)?;
-        Ok(copied as u64)
+        self.with_attached(path, |store| {
+            let copied = store.conn.transaction().and_then(|transaction| {
+                let copied = super::decisions::absorb_attached(&transaction)?;
+                transaction.commit().map(|()| copied)
+            });
+            copied
+                .map(|copied| copied as u64)
+                .map_err(|source| StoreError::Sqlite {
+                    path: path.to_path_buf(),
+                    source,
+                })
+        })
     }
 
     /// Marks every document whose chunks all have an outcome as completed at `when`.

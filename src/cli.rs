@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::config::{GenerateArgs, ValidateArgs, parse_key_value};
+use crate::config::{BatchArgs, GenerateArgs, ValidateArgs, parse_key_value};
 use crate::convert::OutputType;
 use crate::export::{ExportType, SplitBy, SplitSpec};
 use crate::generate::settings::DEFAULT_PROMPT_PLUGIN;
@@ -155,6 +155,8 @@ pub enum Command {
     /// Join the shard directories of a sharded run (`generate --shard K/N`) into the Q&A
     /// files one unsharded run would have written, with a manifest.
     Merge(MergeArgs),
+    /// Show or cancel the provider batches of a `generate --batch-api` run.
+    Batch(BatchArgs),
     /// Convert Q&A files into training files (Alpaca by default).
     Convert(ConvertArgs),
     /// Export a Q&A directory as a dataset folder: splits, JSON Lines or Parquet, a

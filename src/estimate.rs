@@ -13,7 +13,7 @@ use crate::prompt::PromptBuilder;
 /// Characters per token, for estimates.
 const CHARS_PER_TOKEN: f64 = 4.0;
 /// Tokens of output per question-answer pair asked for, for estimates.
-const TOKENS_PER_PAIR: u64 = 80;
+pub const TOKENS_PER_PAIR: u64 = 80;
 
 /// What a run would do.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -91,9 +91,14 @@ pub fn render(estimate: &Estimate, settings: &GenerateSettings) -> String {
     );
     match estimate.cost {
         Some(cost) => out.push_str(&format!(
-            "estimated cost: ${cost:.4} (at ${} in / ${} out per million tokens)\n",
+            "estimated cost: ${cost:.4} (at ${} in / ${} out per million tokens{})\n",
             settings.cost.price_in.unwrap_or(0.0),
-            settings.cost.price_out.unwrap_or(0.0)
+            settings.cost.price_out.unwrap_or(0.0),
+            if settings.cost.batch {
+                ", half that through the batch API"
+            } else {
+                ""
+            }
         )),
         None => out.push_str(
             "estimated cost: give --price-in and --price-out (US dollars per million tokens)\n",

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod atomic_file;
+pub mod batch;
 pub mod checkpoint;
 pub mod chunks;
 pub mod cli;

@@ -72,6 +72,14 @@ pub fn run(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Result<
             written.tokens_out,
             settings.qa_dir.display()
         );
+        if !report.batches_in_flight.is_empty() {
+            tracing::info!(
+                "{} batches are still running at the provider ({}): the same command with --resume collects their answers when they are done (`tdg batch status --qa-dir {}` shows them, `tdg batch cancel` cancels them)",
+                report.batches_in_flight.len(),
+                report.batches_in_flight.join(", "),
+                settings.qa_dir.display()
+            );
+        }
         if let Some(spent) = report.budget_reached {
             tracing::warn!(
                 "stopped at the --max-cost cap (about ${spent:.4} spent): everything finished is saved; raise --max-cost and run again with --resume to continue"

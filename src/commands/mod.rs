@@ -24,6 +24,7 @@ macro_rules! outln {
     };
 }
 
+mod batch;
 mod combine;
 mod completions;
 mod convert;
@@ -94,6 +95,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => completions::run(shell),
         Command::Combine(args) => combine::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Batch(args) => batch::run(args),
         Command::Convert(args) => convert::run(&host, args),
         Command::Export(args) => export::run(&host, *args),
         Command::Push(args) => push::run(args),

@@ -225,10 +225,20 @@ impl GenerateArgs {
                 rule: "given with --price-in and --price-out".into(),
             });
         }
+        settings.batch = BatchOptions {
+            batch_api: self.batch_api,
+            no_wait: self.no_wait,
+            batch_fallback: self.batch_fallback.as_deref(),
+            batch_poll_interval: self.batch_poll_interval,
+            batch_size: self.batch_size,
+            batch_line_retries: self.batch_line_retries,
+        }
+        .resolve(settings.model.provider, &env)?;
         settings.cost = CostSettings {
             price_in: self.price_in,
             price_out: self.price_out,
             max_cost: self.max_cost,
+            batch: settings.batch.is_some(),
         };
         if let Some(format) = &self.format {
             settings.training = Some(TrainingSettings {
@@ -319,6 +329,82 @@ fn question_mix(
             ),
         }),
         _ => Ok(mix),
+    }
+}
+
+/// The batch options of `generate`, as given.
+struct BatchOptions<'a> {
+    batch_api: Option<bool>,
+    no_wait: bool,
+    batch_fallback: Option<&'a str>,
+    batch_poll_interval: Option<f64>,
+    batch_size: Option<usize>,
+    batch_line_retries: Option<u32>,
+}
+
+impl BatchOptions<'_> {
+    /// `--batch-api` and its options; none without it. The batch options alone, or
+    /// `--batch-api` with a provider that has no batch API, are refused.
+    fn resolve(
+        self,
+        provider: ProviderKind,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<crate::batch::BatchSettings>, ConfigError> {
+        if self.batch_api != Some(true) {
+            if self.no_wait {
+                return Err(ConfigError::Invalid {
+                    option: "--no-wait".into(),
+                    rule: "given with --batch-api (live requests cannot be left running)".into(),
+                });
+            }
+            return Ok(None);
+        }
+        if !matches!(
+            provider,
+            ProviderKind::OpenAi | ProviderKind::Claude | ProviderKind::Gemini
+        ) {
+            return Err(ConfigError::Invalid {
+                option: "--batch-api".into(),
+                rule: format!(
+                    "used with a provider that has a batch API (openai, claude or gemini), not {provider}"
+                ),
+            });
+        }
+        let mut batch = crate::batch::BatchSettings {
+            no_wait: self.no_wait,
+            max_requests: self.batch_size,
+            ..Default::default()
+        };
+        if let Some(fallback) = self.batch_fallback {
+            batch.fallback = fallback.parse().map_err(|rule| ConfigError::Invalid {
+                option: "--batch-fallback".into(),
+                rule,
+            })?;
+        }
+        if let Some(seconds) = self.batch_poll_interval {
+            if !(seconds > 0.0 && seconds <= 86_400.0) {
+                let rule = "from more than 0 to 86400 seconds".to_string();
+                return Err(ConfigError::invalid(
+                    option("batch-poll-interval"),
+                    rule,
+                    seconds,
+                    &env,
+                ));
+            }
+            batch.poll_interval = Duration::from_secs_f64(seconds);
+        }
+        if self.batch_size == Some(0) {
+            return Err(ConfigError::invalid(
+                option("batch-size"),
+                "at least 1".into(),
+                0.0,
+                &env,
+            ));
+        }
+        if let Some(retries) = self.batch_line_retries {
+            batch.line_retries = retries;
+        }
+        Ok(Some(batch))
     }
 }
 

@@ -16,6 +16,7 @@
 //! - [`help`]: help texts built from the defaults the code uses.
 
 mod args;
+pub mod batch;
 mod card;
 mod dotenv;
 mod generate;
@@ -26,6 +27,7 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 pub use args::{GenerateArgs, parse_key_value};
+pub use batch::{BatchAction, BatchArgs};
 pub use dotenv::{DotEnv, load_dotenv, read_dotenv};
 pub use model::{ModelChoice, OptionName, RecordedModel, resolve_key};
 pub use validate::ValidateArgs;

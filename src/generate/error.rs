@@ -38,6 +38,9 @@ pub enum GenerateError {
     /// The writer could not record, and says what to do.
     #[error("{0}")]
     Recording(String),
+    /// `--batch-api` with a provider that has none.
+    #[error("{0}")]
+    NoBatchApi(String),
     #[error("the prompt for chunk {position} of {} cannot be built: {source}", file.display())]
     Prompt {
         file: PathBuf,
@@ -86,6 +89,7 @@ impl GenerateError {
             | GenerateError::CreateQaDir { .. }
             | GenerateError::NoChunkFiles(_)
             | GenerateError::ExistingRun { .. }
+            | GenerateError::NoBatchApi(_)
             | GenerateError::Plugin(_)
             | GenerateError::Prompt { .. }
             | GenerateError::Model(_)

@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+pub(crate) mod chunk_work;
 mod error;
 pub(crate) mod legacy;
 pub mod pipeline;
@@ -65,6 +66,9 @@ pub struct RunReport {
     pub interrupted: bool,
     /// The spend when `--max-cost` stopped the run, if it did.
     pub budget_reached: Option<f64>,
+    /// `--batch-api`: the batches left running (`--no-wait`, or a stopped run), which
+    /// a later `--resume` collects.
+    pub batches_in_flight: Vec<String>,
 }
 
 /// A configured generation run.
@@ -230,6 +234,10 @@ impl Generator {
             crate::provider::TypeSet::of(&settings.prompt.question_types.names()),
         );
         let client = ModelClient::new(model, settings.concurrency).map_err(GenerateError::Model)?;
+        let batch_flow = match &settings.batch {
+            Some(batch) => Some(batch_flow(settings, batch, &client)?),
+            None => None,
+        };
         tracing::info!(
             "generating with {} model {} at {} ({} at a time)",
             settings.model.provider,
@@ -318,16 +326,30 @@ impl Generator {
         });
         let (queue_tx, queue_rx) = mpsc::channel(settings.concurrency * 2);
         let queue_rx = Arc::new(Mutex::new(queue_rx));
-        let workers: Vec<_> = (0..settings.concurrency)
-            .map(|_| {
-                tokio::spawn(pipeline::worker(
-                    context.clone(),
+        // Live workers, or the batch flow in their place.
+        let mut workers = Vec::new();
+        let mut batches = None;
+        match batch_flow {
+            Some(flow) => {
+                batches = Some(tokio::spawn(flow(context.clone()).run(
                     queue_rx.clone(),
                     writer_tx.clone(),
                     cancel.clone(),
-                ))
-            })
-            .collect();
+                )));
+            }
+            None => {
+                workers = (0..settings.concurrency)
+                    .map(|_| {
+                        tokio::spawn(pipeline::worker(
+                            context.clone(),
+                            queue_rx.clone(),
+                            writer_tx.clone(),
+                            cancel.clone(),
+                        ))
+                    })
+                    .collect();
+            }
+        }
         let generation_info = record::generation_info(settings);
         let shard = settings.shard;
         let plan = move |file: ChunkFile| {
@@ -350,12 +372,33 @@ impl Generator {
 
         let mut stop = None;
         let mut lost_worker = None;
+        let mut stopped = |reason: Stop| match reason {
+            Stop::Model(error) => {
+                stop.get_or_insert(error);
+            }
+            Stop::Record(message) => {
+                let mut fatal = fatal.lock().unwrap_or_else(|p| p.into_inner());
+                fatal.get_or_insert(message);
+            }
+        };
         for worker in workers {
             match worker.await {
-                Ok(Some(Stop::Model(error))) => {
-                    stop.get_or_insert(error);
-                }
+                Ok(Some(reason)) => stopped(reason),
                 Ok(None) => {}
+                Err(error) => {
+                    cancel.cancel();
+                    lost_worker.get_or_insert(error.to_string());
+                }
+            }
+        }
+        let mut flow_report = crate::batch::flow::FlowReport::default();
+        if let Some(batches) = batches {
+            match batches.await {
+                Ok(Ok(report)) => flow_report = report,
+                Ok(Err(reason)) => {
+                    cancel.cancel();
+                    stopped(reason);
+                }
                 Err(error) => {
                     cancel.cancel();
                     lost_worker.get_or_insert(error.to_string());
@@ -366,7 +409,8 @@ impl Generator {
         let interrupted = cancel.is_cancelled() && stop.is_none() && store_error.is_none();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let _ = writer_tx.send(WriterMessage::Finish {
-            interrupted: cancel.is_cancelled(),
+            // Chunks waiting on a batch are not done: their documents stay unfinished.
+            interrupted: cancel.is_cancelled() || !flow_report.in_flight.is_empty(),
             done: done_tx,
         });
         let writer_report = done_rx.recv().unwrap_or_default();
@@ -392,14 +436,52 @@ impl Generator {
             }
             return Err(GenerateError::Model(error));
         }
-        let budget_reached = *budget_reached.lock().unwrap_or_else(|p| p.into_inner());
+        let budget_reached = budget_reached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .or(flow_report.budget_reached);
         Ok(RunReport {
             files: files_report,
             writer: writer_report,
             interrupted: interrupted && budget_reached.is_none(),
             budget_reached,
+            batches_in_flight: flow_report.in_flight,
         })
     }
+}
+
+/// `--batch-api`: the flow that takes the workers' place, waiting for the workers'
+/// shared context.
+fn batch_flow(
+    settings: &GenerateSettings,
+    batch: &crate::batch::BatchSettings,
+    client: &ModelClient,
+) -> Result<impl FnOnce(Arc<WorkerContext>) -> crate::batch::flow::BatchFlow, GenerateError> {
+    let api = crate::batch::BatchApi::of(client.clone()).map_err(GenerateError::NoBatchApi)?;
+    let ledger = crate::batch::Ledger::open(&settings.qa_dir)
+        .map_err(|error| GenerateError::Recording(error.to_string()))?;
+    let spend_cap = settings
+        .cost
+        .max_cost
+        .map(|max| crate::batch::flow::SpendCap {
+            prices: settings.cost,
+            max,
+            tokens_per_answer: (u64::from(settings.prompt.questions_per_chunk)
+                * crate::estimate::TOKENS_PER_PAIR)
+                .min(u64::from(settings.model.max_tokens)),
+        });
+    let batch = batch.clone();
+    tracing::info!(
+        "through the {} batch API, at half the live price: answers come within 24 hours",
+        settings.model.provider
+    );
+    Ok(move |context| crate::batch::flow::BatchFlow {
+        context,
+        api,
+        ledger,
+        settings: batch,
+        spend_cap,
+    })
 }
 
 /// The `--max-cost` budget: when reached, the run stops as if by Ctrl+C.

@@ -16,18 +16,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
-use serde_json::json;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::chunk_work::{self, Step, failed, new_outcome};
 use super::writer::WriterMessage;
-use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
-use crate::chunks::{ChunkFile, ChunkFileError, MAX_CHUNK_TEXT_BYTES};
-use crate::plugin::{ParserPlugin, PluginThreads, panic_text, parser::ParseError};
+use crate::checkpoint::ChunkOutcome;
+use crate::chunks::{ChunkFile, ChunkFileError};
+use crate::plugin::{ParserPlugin, PluginThreads, panic_text};
 use crate::prompt::PromptBuilder;
-use crate::provider::{Message, ModelClient, ModelError};
+use crate::provider::{ModelClient, ModelError};
 
 /// One chunk to process.
+#[derive(Clone)]
 pub struct Job {
     pub doc: Arc<ChunkFile>,
     pub index: usize,
@@ -53,6 +54,8 @@ pub struct WorkerContext {
 /// Why a worker stopped the run.
 pub enum Stop {
     Model(ModelError),
+    /// What must be recorded could not be (the batch ledger).
+    Record(String),
 }
 
 /// Runs one worker until the queue is empty or the run is cancelled. Returns the
@@ -73,11 +76,13 @@ pub async fn worker(
             }
         };
         let job = job?;
-        let work = AssertUnwindSafe(process(&context, &job)).catch_unwind();
+        let unsettled = new_outcome(&context, &job);
+        let (doc, index) = (job.doc.clone(), job.index);
+        let work = AssertUnwindSafe(process(&context, job)).catch_unwind();
         let result = tokio::select! {
             result = work => result.unwrap_or_else(|panic| {
                 let cause = format!("tdg failed on this chunk (a bug; please report it): {}", panic_text(panic.as_ref()));
-                Ok(failed(new_outcome(&context, &job), &job, cause, Instant::now()))
+                Ok(failed(unsettled, &Job { doc, index }, cause, Instant::now()))
             }),
             _ = async { cancel.cancelled().await; tokio::time::sleep(context.grace).await } => return None,
         };
@@ -98,151 +103,30 @@ pub async fn worker(
     }
 }
 
-/// A chunk's outcome before any work: failed, with nothing recorded.
-fn new_outcome(context: &WorkerContext, job: &Job) -> ChunkOutcome {
-    let chunk = &job.doc.chunks[job.index];
-    ChunkOutcome {
-        stem: job.doc.stem.clone(),
-        position: chunk.position,
-        chunk_id: chunk.chunk_id.clone(),
-        chunk_index: chunk.chunk_index,
-        chunk_start: chunk.start_char,
-        chunk_end: chunk.end_char,
-        source_text: chunk.text.clone(),
-        status: ChunkStatus::Failed,
-        pairs: Vec::new(),
-        error: None,
-        raw_response: None,
-        prompt: None,
-        settings: context.run_record.clone(),
-        tokens_in: 0,
-        tokens_out: 0,
-        duration_ms: 0,
-        attempts: 0,
+/// Processes one chunk into its outcome, or the error that stops the run.
+async fn process(context: &Arc<WorkerContext>, job: Job) -> Result<ChunkOutcome, Stop> {
+    match chunk_work::begin(context, job).await {
+        Step::Ask(work) => ask_until_settled(context.clone(), work).await,
+        Step::Done(outcome) => Ok(*outcome),
     }
 }
 
-/// Processes one chunk into its outcome, or the error that stops the run.
-async fn process(context: &Arc<WorkerContext>, job: &Job) -> Result<ChunkOutcome, Stop> {
-    let chunk = &job.doc.chunks[job.index];
-    let started = Instant::now();
-    let mut outcome = new_outcome(context, job);
-    if chunk.text.trim().is_empty() {
-        outcome.status = ChunkStatus::Skipped;
-        return Ok(outcome);
-    }
-    if chunk.text.len() > MAX_CHUNK_TEXT_BYTES {
-        let cause = format!(
-            "its text is {:.1} MiB, more than the {} MiB tdg accepts in one chunk: split the document into smaller chunks",
-            chunk.text.len() as f64 / f64::from(1 << 20),
-            MAX_CHUNK_TEXT_BYTES >> 20
-        );
-        return Ok(failed(outcome, job, cause, started));
-    }
-    let built = context
-        .plugin_threads
-        .run({
-            let (context, doc, index) = (context.clone(), job.doc.clone(), job.index);
-            move || context.prompt.build(&doc, &doc.chunks[index])
-        })
-        .await;
-    let mut messages = match built {
-        Ok(Ok(messages)) => messages,
-        Ok(Err(error)) => return Ok(failed(outcome, job, error.to_string(), started)),
-        Err(cause) => return Ok(failed(outcome, job, cause, started)),
-    };
-    outcome.prompt = Some(json!(messages));
-    let prompt_side = context
-        .prompt_sides
-        .get(&crate::quality::prompt_without(&messages, &chunk.text));
-    let assessor = crate::quality::Assessor::with_prompt(&chunk.text, prompt_side);
-    for attempt in 0..=context.parse_retries {
-        outcome.attempts = attempt + 1;
-        let response = match context.client.chat(&messages).await {
+/// Asks the model live until the chunk is settled (an answer with pairs, or no
+/// attempt left); a failed request settles it as failed.
+pub async fn ask_until_settled(
+    context: Arc<WorkerContext>,
+    mut work: Box<chunk_work::ChunkWork>,
+) -> Result<ChunkOutcome, Stop> {
+    loop {
+        let response = match context.client.chat(work.messages()).await {
             Ok(response) => response,
             Err(error) if error.stops_run() => return Err(Stop::Model(error)),
-            Err(error) => return Ok(failed(outcome, job, error.to_string(), started)),
+            Err(error) => return Ok(work.fail(error.to_string())),
         };
-        outcome.tokens_in += response.tokens_in;
-        outcome.tokens_out += response.tokens_out;
-        outcome.raw_response = Some(response.text.clone());
-        let parsed = context
-            .plugin_threads
-            .run({
-                let (context, text) = (context.clone(), response.text.clone());
-                move || {
-                    let asked = context.run_record.question_type_names();
-                    context.parser.parse(&text, context.questions, &asked)
-                }
-            })
-            .await;
-        let parsed = match parsed {
-            Ok(parsed) => parsed,
-            Err(cause) => return Ok(failed(outcome, job, cause, started)),
+        work = match work.answer(&context, response).await {
+            Step::Ask(work) => work,
+            Step::Done(outcome) => return Ok(*outcome),
         };
-        match parsed {
-            Ok(Ok(pairs)) => {
-                outcome.status = ChunkStatus::Completed;
-                outcome.error = None;
-                outcome.pairs = pairs
-                    .into_iter()
-                    .map(|pair| {
-                        let quality = assessor.assess(&pair.question, &pair.answer);
-                        StoredPair {
-                            question: pair.question,
-                            answer: pair.answer,
-                            quality: Some(quality),
-                            question_type: pair.question_type,
-                        }
-                    })
-                    .collect();
-                return Ok(finish(outcome, started));
-            }
-            Ok(Err(verdict)) => {
-                // The parser knows the shape it reads: its error text is the only
-                // instruction that goes back to the model.
-                let reason = verdict_text(&verdict);
-                outcome.error = Some(format!("the answer held no usable pair: {reason}"));
-                messages.push(Message {
-                    role: "assistant".into(),
-                    content: response.text,
-                });
-                messages.push(Message {
-                    role: "user".into(),
-                    content: reason.to_string(),
-                });
-            }
-            Err(plugin_error) => {
-                return Ok(failed(outcome, job, plugin_error.to_string(), started));
-            }
-        }
-    }
-    Ok(finish(outcome, started))
-}
-
-/// Records `cause` as the chunk's failure, and says in the log which chunk of
-/// which document failed.
-fn failed(mut outcome: ChunkOutcome, job: &Job, cause: String, started: Instant) -> ChunkOutcome {
-    let chunk = &job.doc.chunks[job.index];
-    tracing::warn!(
-        "{}: chunk {} ({}) failed: {cause}",
-        job.doc.path.display(),
-        chunk.position,
-        chunk.chunk_id
-    );
-    outcome.status = ChunkStatus::Failed;
-    outcome.error = Some(cause);
-    finish(outcome, started)
-}
-
-fn finish(mut outcome: ChunkOutcome, started: Instant) -> ChunkOutcome {
-    outcome.duration_ms = started.elapsed().as_millis() as u64;
-    outcome
-}
-
-fn verdict_text(verdict: &ParseError) -> &str {
-    match verdict {
-        ParseError::NoJson(text) | ParseError::WrongShape(text) | ParseError::NoPairs(text) => text,
     }
 }
 

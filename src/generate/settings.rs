@@ -147,7 +147,13 @@ pub struct CostSettings {
     pub price_in: Option<f64>,
     pub price_out: Option<f64>,
     pub max_cost: Option<f64>,
+    /// Requests go through a batch API, at half the price (OpenAI, Anthropic and
+    /// Gemini all discount batches by 50%).
+    pub batch: bool,
 }
+
+/// What a batch request costs, against a live one.
+pub const BATCH_PRICE_FACTOR: f64 = 0.5;
 
 impl CostSettings {
     /// The cost of `tokens_in` and `tokens_out`, if any price is known. The one place
@@ -156,9 +162,11 @@ impl CostSettings {
         if self.price_in.is_none() && self.price_out.is_none() {
             return None;
         }
+        let factor = if self.batch { BATCH_PRICE_FACTOR } else { 1.0 };
         Some(
-            tokens_in as f64 / 1e6 * self.price_in.unwrap_or(0.0)
-                + tokens_out as f64 / 1e6 * self.price_out.unwrap_or(0.0),
+            (tokens_in as f64 / 1e6 * self.price_in.unwrap_or(0.0)
+                + tokens_out as f64 / 1e6 * self.price_out.unwrap_or(0.0))
+                * factor,
         )
     }
 }
@@ -190,6 +198,8 @@ pub struct GenerateSettings {
     /// `--shard`: only this shard's chunks, in its own directory under the Q&A
     /// directory (already joined to `qa_dir`).
     pub shard: Option<crate::shard::Shard>,
+    /// `--batch-api`: through the provider's batch API instead of live requests.
+    pub batch: Option<crate::batch::BatchSettings>,
 }
 
 /// `--format`, `--format-opt`, `--output-type` and `--training-dir` of `generate`.
@@ -245,6 +255,7 @@ impl GenerateSettings {
             training: None,
             quality: crate::quality::QualityFilter::default(),
             shard: None,
+            batch: None,
         }
     }
 }
@@ -304,8 +315,15 @@ mod tests {
             price_in: Some(2.0),
             price_out: Some(8.0),
             max_cost: None,
+            batch: false,
         };
         assert_eq!(priced.cost(500_000, 250_000), Some(3.0));
+        // Through a batch API, at the providers' batch discount.
+        let batched = CostSettings {
+            batch: true,
+            ..priced
+        };
+        assert_eq!(batched.cost(500_000, 250_000), Some(1.5));
         let input_only = CostSettings {
             price_in: Some(1.5),
             ..CostSettings::default()

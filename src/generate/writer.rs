@@ -44,6 +44,9 @@ pub enum WriterMessage {
     },
     /// A chunk's outcome.
     Outcome(Box<ChunkOutcome>),
+    /// Record every outcome received so far, then answer whether all are recorded
+    /// (the batch flow marks a batch collected only once its answers are durable).
+    Flush(Sender<bool>),
     /// The run is over (`interrupted` if it stopped early): write the final views.
     Finish {
         interrupted: bool,
@@ -191,6 +194,10 @@ pub fn run(
                 } => {
                     writer.record(&mut batch);
                     writer.register(*record, pending, &stale);
+                }
+                WriterMessage::Flush(done) => {
+                    writer.record(&mut batch);
+                    let _ = done.send(writer.report.error.is_none());
                 }
                 WriterMessage::Finish { interrupted, done } => {
                     finish = Some((interrupted, done));

@@ -11,6 +11,7 @@
 //! An answer's body is read up to [`MAX_RESPONSE_BYTES`], and every URL and server
 //! message in an error goes through [`crate::redact`].
 
+pub mod api_calls;
 mod claude;
 pub mod embedded;
 mod error;
@@ -364,7 +365,7 @@ impl ModelClient {
         let status = response.status().as_u16();
         let retry_after = retry::retry_after(response.headers());
         let exhausted = retry::exhausted_for(response.headers());
-        let body = self.read_body(&url, response).await?;
+        let body = self.read_body(&url, response, MAX_RESPONSE_BYTES).await?;
         if !(200..300).contains(&status) {
             return Err(refusal::status_error(
                 &self.settings,
@@ -396,22 +397,23 @@ impl ModelClient {
             })
     }
 
-    /// Reads an answer's body, up to [`MAX_RESPONSE_BYTES`].
+    /// Reads an answer's body, up to `limit` bytes.
     async fn read_body(
         &self,
         url: &str,
         mut response: reqwest::Response,
+        limit: usize,
     ) -> Result<Vec<u8>, ModelError> {
         let too_large = || ModelError::BadAnswer {
             url: url.to_string(),
             reason: format!(
                 "the answer is larger than the {} MiB tdg accepts; it stopped reading there",
-                MAX_RESPONSE_BYTES >> 20
+                limit >> 20
             ),
         };
         if response
             .content_length()
-            .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+            .is_some_and(|length| length > limit as u64)
         {
             return Err(too_large());
         }
@@ -419,7 +421,7 @@ impl ModelClient {
         loop {
             match response.chunk().await {
                 Ok(Some(piece)) => {
-                    if body.len() + piece.len() > MAX_RESPONSE_BYTES {
+                    if body.len() + piece.len() > limit {
                         return Err(too_large());
                     }
                     body.extend_from_slice(&piece);

@@ -1,6 +1,7 @@
 //! The integration tests, as one test binary: each module drives the `tdg` binary or
 //! the library the way a user or plugin author would. `common` holds the shared helpers.
 
+mod batch_api;
 mod builtin_plugins;
 mod checkpoint_cli;
 mod common;

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::mock_server::MockServer;
-use common::{assert_success, read_json};
+use common::{assert_success, first_difference, qa_files, read_json, without_times};
 use serde_json::Value;
 
 fn generate(server: &MockServer, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Command {
@@ -23,57 +23,6 @@ fn merge(qa_dir: &Path, extra: &[&str]) -> std::process::Output {
         .args(extra)
         .output()
         .unwrap()
-}
-
-/// A Q&A file without what differs between any two runs: the times things happened.
-fn without_times(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(key, _)| !key.ends_with("_at") && !key.ends_with("_time"))
-                .map(|(key, value)| (key.clone(), without_times(value)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_times).collect()),
-        other => other.clone(),
-    }
-}
-
-/// Where two JSON values first differ, as a path.
-fn first_difference(a: &Value, b: &Value, at: &str) -> String {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for key in x.keys().chain(y.keys()) {
-                if x.get(key) != y.get(key) {
-                    let (x, y) = (&x.get(key).cloned(), &y.get(key).cloned());
-                    return first_difference(
-                        x.as_ref().unwrap_or(&Value::Null),
-                        y.as_ref().unwrap_or(&Value::Null),
-                        &format!("{at}.{key}"),
-                    );
-                }
-            }
-            at.to_string()
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find(|(_, (x, y))| x != y)
-            .map(|(i, (x, y))| first_difference(x, y, &format!("{at}[{i}]")))
-            .unwrap_or_default(),
-        _ => format!("{at}: {a} vs {b}"),
-    }
-}
-
-fn qa_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.to_string_lossy().ends_with("_qa.json"))
-        .collect();
-    files.sort();
-    files
 }
 
 /// Chunk outcomes in a shard's checkpoint (0 before it exists).

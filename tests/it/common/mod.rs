@@ -223,3 +223,56 @@ pub fn assert_fails_with_code(output: &std::process::Output, code: i32, message:
         "expected `{message}` in: {stderr}"
     );
 }
+
+/// A Q&A file without what differs between any two runs: the times things happened.
+pub fn without_times(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .filter(|(key, _)| !key.ends_with("_at") && !key.ends_with("_time"))
+                .map(|(key, value)| (key.clone(), without_times(value)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(without_times).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Where two JSON values first differ, as a path.
+pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> String {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                if x.get(key) != y.get(key) {
+                    let (x, y) = (&x.get(key).cloned(), &y.get(key).cloned());
+                    return first_difference(
+                        x.as_ref().unwrap_or(&serde_json::Value::Null),
+                        y.as_ref().unwrap_or(&serde_json::Value::Null),
+                        &format!("{at}.{key}"),
+                    );
+                }
+            }
+            at.to_string()
+        }
+        (serde_json::Value::Array(x), serde_json::Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find(|(_, (x, y))| x != y)
+            .map(|(i, (x, y))| first_difference(x, y, &format!("{at}[{i}]")))
+            .unwrap_or_default(),
+        _ => format!("{at}: {a} vs {b}"),
+    }
+}
+
+pub fn qa_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with("_qa.json"))
+        .collect();
+    files.sort();
+    files
+}

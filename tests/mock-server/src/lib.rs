@@ -34,6 +34,30 @@
 //! fields tdg always sends (temperature, token limits, `stream: false`), so other
 //! clients, such as the original Python tool, can be measured against the same
 //! server. Ollama's `/api/generate` is served too, for clients that use it.
+//!
+//! The three APIs' batch endpoints are served too (`batches`): OpenAI's
+//! (`POST /v1/files` with a multipart JSONL file, `POST /v1/batches`,
+//! `GET /v1/batches/{id}`, `POST /v1/batches/{id}/cancel`,
+//! `GET /v1/files/{id}/content`), Anthropic's (`POST /v1/messages/batches`,
+//! `GET /v1/messages/batches/{id}`, `.../{id}/results`, `POST .../{id}/cancel`) and
+//! Gemini's (`POST /v1beta/models/{model}:batchGenerateContent` with inlined
+//! requests, `GET /v1beta/batches/{id}`, `POST /v1beta/batches/{id}:cancel`). A
+//! batch stays in progress while [held](MockServer::hold_batches), and otherwise
+//! ends at its first status request (or is cancelled then, if a cancel came
+//! first): each line is answered exactly as the live endpoint answers the same body,
+//! refusals included (a line the live endpoint would refuse fails with that
+//! refusal), but without the live faults, latency and capacity. Batch calls are
+//! recorded in [`MockServer::requests`] (the upload as `{"purpose", "filename",
+//! "lines"}`) but not counted in [`MockServer::served`]. Output files and result
+//! lines come in the reverse of the input order (Gemini's inlined responses keep
+//! it), so clients must match them by id. Two markers in a line's chunk text:
+//!
+//! - `MOCK-BATCH-FAIL-ONCE`: the first time its id is in a batch of that API, the
+//!   line fails with a server error (OpenAI 500 `server_error`, Anthropic `errored`
+//!   `api_error`, Gemini code 13 `INTERNAL`); later batches answer it;
+//! - `MOCK-BATCH-EXPIRE-ONCE`: the first time, the line expires unrun (OpenAI
+//!   `batch_expired` and the batch `expired`, Anthropic `expired`, Gemini code 4
+//!   `DEADLINE_EXCEEDED`); later batches answer it.
 // Handlers return axum responses as errors, the framework's idiom.
 #![allow(clippy::result_large_err)]
 
@@ -48,6 +72,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+mod batches;
 pub mod refusals;
 
 /// A request the server received.
@@ -121,6 +146,8 @@ struct MockState {
     always: Mutex<Option<Fault>>,
     /// Refuse `response_format: json_schema` as llama-cpp-python does.
     refuse_json_schema: std::sync::atomic::AtomicBool,
+    /// The batch APIs' files, batches and counts.
+    batches: Mutex<batches::Batches>,
 }
 
 /// A running mock server; it stops when dropped.
@@ -147,11 +174,15 @@ impl MockServer {
         let app = Router::new()
             .route("/v1/chat/completions", post(openai))
             .route("/v1/messages", post(claude))
-            .route("/v1beta/models/{model_action}", post(gemini))
+            .route(
+                "/v1beta/models/{model_action}",
+                post(gemini).layer(batches::body_limit()),
+            )
             .route("/api/chat", post(ollama))
             .route("/api/generate", post(ollama_generate))
             .route("/api/tags", get(tags))
             .route("/v1/models", get(openai_models))
+            .merge(batches::routes())
             .with_state(state.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         listener.set_nonblocking(true).unwrap();
@@ -253,6 +284,34 @@ impl MockServer {
     /// Queues faults for the next requests, in order.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.state.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Holds every batch in progress (`true`) or lets them end (`false`, the default):
+    /// a batch that is not held ends at its first status request, its results made then.
+    pub fn hold_batches(&self, hold: bool) {
+        self.state.batches.lock().unwrap().hold = hold;
+    }
+
+    /// How many times each `custom_id` (Gemini: `metadata.key`) was submitted, over the
+    /// batches of every API.
+    pub fn batch_submissions(&self) -> std::collections::BTreeMap<String, usize> {
+        self.state.batches.lock().unwrap().submissions.clone()
+    }
+
+    /// How many batches were created, over every API.
+    pub fn batches_created(&self) -> usize {
+        self.state.batches.lock().unwrap().created
+    }
+
+    /// How many times a batch's status was asked for, over every API.
+    pub fn batch_polls(&self) -> usize {
+        self.state.batches.lock().unwrap().polls
+    }
+
+    /// The request of every line submitted in a batch, in order: OpenAI's `body`,
+    /// Anthropic's `params`, Gemini's `request`.
+    pub fn batch_request_bodies(&self) -> Vec<Value> {
+        self.state.batches.lock().unwrap().bodies.clone()
     }
 
     /// Every request so far.
@@ -470,64 +529,70 @@ fn chat_messages(
 
 async fn openai(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
     let bearer = header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
-    let model = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|b| b["model"].as_str().map(str::to_string));
     let body = match receive(&state, "/v1/chat/completions", &headers, &body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let result = (|| {
-        check_access(&state, bearer, model.as_deref())?;
-        require(body["model"].is_string(), "model missing")?;
-        require_sent(
-            &state,
-            body["temperature"].is_number() && body["max_tokens"].is_number(),
-            "temperature or max_tokens missing",
-        )?;
-        let (user, turns) = chat_messages(body.get("messages"), true)?;
-        let text = answer(&user, turns);
-        Ok(axum::Json(json!({
-            "id": "chatcmpl-mock", "object": "chat.completion", "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
-        }))
-        .into_response())
-    })();
-    result.unwrap_or_else(|r| r)
+    answered(openai_answer(&state, bearer, &body))
+}
+
+/// A live answer, or the refusal that stands for it.
+fn answered(answer: Result<Value, Response>) -> Response {
+    answer.map_or_else(|r| r, |body| axum::Json(body).into_response())
+}
+
+/// What `/v1/chat/completions` answers to `body` once past [`receive`]: the checks of
+/// key, model and body, then the answer. A batch line gets the same.
+fn openai_answer(state: &MockState, key: Option<&str>, body: &Value) -> Result<Value, Response> {
+    check_access(state, key, body["model"].as_str())?;
+    require(body["model"].is_string(), "model missing")?;
+    require_sent(
+        state,
+        body["temperature"].is_number() && body["max_tokens"].is_number(),
+        "temperature or max_tokens missing",
+    )?;
+    let (user, turns) = chat_messages(body.get("messages"), true)?;
+    let text = answer(&user, turns);
+    Ok(json!({
+        "id": "chatcmpl-mock", "object": "chat.completion", "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+    }))
 }
 
 async fn claude(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
     let key = header(&headers, "x-api-key").map(str::to_string);
-    let model = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|b| b["model"].as_str().map(str::to_string));
+    let versioned = header(&headers, "anthropic-version").is_some();
     let body = match receive(&state, "/v1/messages", &headers, &body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let result = (|| {
-        check_access(&state, key.as_deref(), model.as_deref())?;
-        require(
-            header(&headers, "anthropic-version").is_some(),
-            "anthropic-version header missing",
-        )?;
-        require(body["max_tokens"].is_number(), "max_tokens is required")?;
-        require(
-            body["system"].is_string(),
-            "the system prompt must be a top-level string",
-        )?;
-        let (user, turns) = chat_messages(body.get("messages"), false)?;
-        let text = answer(&user, turns);
-        Ok(axum::Json(json!({
-            "id": "msg_mock", "type": "message", "role": "assistant", "model": body["model"],
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
-            "usage": {"input_tokens": 100, "output_tokens": 50},
-        }))
-        .into_response())
-    })();
-    result.unwrap_or_else(|r| r)
+    answered(claude_answer(&state, key.as_deref(), versioned, &body))
+}
+
+/// What `/v1/messages` answers to `body` once past [`receive`] (`versioned`: the
+/// request had an `anthropic-version` header). A batch line gets the same.
+fn claude_answer(
+    state: &MockState,
+    key: Option<&str>,
+    versioned: bool,
+    body: &Value,
+) -> Result<Value, Response> {
+    check_access(state, key, body["model"].as_str())?;
+    require(versioned, "anthropic-version header missing")?;
+    require(body["max_tokens"].is_number(), "max_tokens is required")?;
+    require(
+        body["system"].is_string(),
+        "the system prompt must be a top-level string",
+    )?;
+    let (user, turns) = chat_messages(body.get("messages"), false)?;
+    let text = answer(&user, turns);
+    Ok(json!({
+        "id": "msg_mock", "type": "message", "role": "assistant", "model": body["model"],
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 100, "output_tokens": 50},
+    }))
 }
 
 async fn gemini(
@@ -537,6 +602,9 @@ async fn gemini(
     body: Bytes,
 ) -> Response {
     let key = header(&headers, "x-goog-api-key").map(str::to_string);
+    if let Some(model) = model_action.strip_suffix(":batchGenerateContent") {
+        return batches::gemini::create(&state, model, &headers, &body);
+    }
     let Some(model) = model_action.strip_suffix(":generateContent") else {
         return reject(StatusCode::NOT_FOUND, "mock: unknown method");
     };
@@ -551,41 +619,48 @@ async fn gemini(
         Ok(body) => body,
         Err(response) => return response,
     };
-    let result = (|| {
-        check_access(&state, key.as_deref(), Some(model))?;
-        require(
-            body.pointer("/systemInstruction/parts/0/text").is_some(),
-            "systemInstruction missing",
-        )?;
-        require(
-            body.pointer("/generationConfig/temperature").is_some(),
-            "generationConfig.temperature missing",
-        )?;
-        require(
-            body.pointer("/generationConfig/maxOutputTokens").is_some(),
-            "generationConfig.maxOutputTokens missing",
-        )?;
-        let contents = body["contents"]
-            .as_array()
-            .ok_or_else(|| reject(StatusCode::BAD_REQUEST, "mock: no contents"))?;
-        let mut user = Vec::new();
-        for content in contents {
-            let role = content["role"].as_str().unwrap_or_default();
-            require(role == "user" || role == "model", "bad role")?;
-            let text = content.pointer("/parts/0/text").and_then(Value::as_str);
-            require(text.is_some(), "a content has no parts[0].text")?;
-            if role == "user" {
-                user.push(text.unwrap().to_string());
-            }
+    answered(gemini_answer(&state, key.as_deref(), model, &body))
+}
+
+/// What `/v1beta/models/{model}:generateContent` answers to `body` once past
+/// [`receive`]. A batch line gets the same.
+fn gemini_answer(
+    state: &MockState,
+    key: Option<&str>,
+    model: &str,
+    body: &Value,
+) -> Result<Value, Response> {
+    check_access(state, key, Some(model))?;
+    require(
+        body.pointer("/systemInstruction/parts/0/text").is_some(),
+        "systemInstruction missing",
+    )?;
+    require(
+        body.pointer("/generationConfig/temperature").is_some(),
+        "generationConfig.temperature missing",
+    )?;
+    require(
+        body.pointer("/generationConfig/maxOutputTokens").is_some(),
+        "generationConfig.maxOutputTokens missing",
+    )?;
+    let contents = body["contents"]
+        .as_array()
+        .ok_or_else(|| reject(StatusCode::BAD_REQUEST, "mock: no contents"))?;
+    let mut user = Vec::new();
+    for content in contents {
+        let role = content["role"].as_str().unwrap_or_default();
+        require(role == "user" || role == "model", "bad role")?;
+        let text = content.pointer("/parts/0/text").and_then(Value::as_str);
+        require(text.is_some(), "a content has no parts[0].text")?;
+        if role == "user" {
+            user.push(text.unwrap().to_string());
         }
-        let text = answer(&user, contents.len() + 1);
-        Ok(axum::Json(json!({
-            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
-            "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 50},
-        }))
-        .into_response())
-    })();
-    result.unwrap_or_else(|r| r)
+    }
+    let text = answer(&user, contents.len() + 1);
+    Ok(json!({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 50},
+    }))
 }
 
 async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -1,0 +1,229 @@
+//! One face over the providers' batch APIs: submit request lines, ask a batch's
+//! state, read its results, cancel it. Each provider's dialect is in its own module
+//! ([`super::openai`], [`super::anthropic`], [`super::gemini`]); the HTTP calls go
+//! through [`ModelClient::api_call`], with the client's credentials and retries.
+
+use serde_json::Value;
+
+use crate::provider::settings::ProviderKind;
+use crate::provider::{ChatResponse, Message, ModelClient, ModelError};
+
+/// One request in a batch: the chunk's `custom_id` and the body a live request sends.
+#[derive(Debug, Clone)]
+pub struct RequestLine {
+    pub custom_id: String,
+    pub body: Value,
+}
+
+/// Where a batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Queued or running: answers are still to come.
+    Running,
+    /// Done, in whatever way (completed, expired, cancelled, failed): its results
+    /// can be read, and it will not change again.
+    Ended,
+}
+
+/// A batch's state as its provider reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchStatus {
+    pub id: String,
+    pub phase: Phase,
+    /// The provider's own word for it (`in_progress`, `ended`, `BATCH_STATE_RUNNING`).
+    pub state: String,
+    pub total: u64,
+    /// Requests answered so far.
+    pub succeeded: u64,
+    /// Requests that failed, expired or were cancelled.
+    pub failed: u64,
+    /// Where the results are, in the provider's terms.
+    pub(super) results: Results,
+}
+
+/// Where a batch's results are read from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) enum Results {
+    #[default]
+    None,
+    /// OpenAI: the output and error files.
+    Files {
+        output: Option<String>,
+        errors: Option<String>,
+        /// Why the whole batch failed, when it did.
+        batch_error: Option<String>,
+    },
+    /// Anthropic: `results_url`.
+    Url(String),
+    /// Gemini: the answers inline in the batch.
+    Inline(Vec<Value>),
+}
+
+/// One request's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineResult {
+    pub custom_id: String,
+    /// The answer body, in the provider's live dialect; or why there is none.
+    pub answer: Result<Value, String>,
+}
+
+/// A provider's batch API.
+#[derive(Clone)]
+pub struct BatchApi {
+    client: ModelClient,
+}
+
+impl BatchApi {
+    /// The batch API of `client`'s provider; none for the embedded engine and Ollama,
+    /// which have none.
+    pub fn of(client: ModelClient) -> Result<Self, String> {
+        match client.provider() {
+            ProviderKind::OpenAi | ProviderKind::Claude | ProviderKind::Gemini => {
+                Ok(BatchApi { client })
+            }
+            other => Err(format!(
+                "the {other} provider has no batch API: --batch-api works with openai, claude and gemini"
+            )),
+        }
+    }
+
+    /// The client batches are sent with.
+    pub fn client(&self) -> &ModelClient {
+        &self.client
+    }
+
+    /// The provider's name, as recorded with each batch.
+    pub fn provider(&self) -> ProviderKind {
+        self.client.provider()
+    }
+
+    /// Where this API sends batches, as the ledger records it.
+    pub fn place(&self) -> super::ledger::BatchPlace {
+        let settings = self.client.settings();
+        super::ledger::BatchPlace {
+            provider: self.provider().name().to_string(),
+            model: settings.model.clone(),
+            base_url: settings.base_urls.first().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The most requests and bytes one batch may hold: OpenAI 50,000 requests and
+    /// 200 MB per input file; Anthropic 100,000 requests or 256 MB; Gemini's inline
+    /// requests, 20 MB.
+    pub fn limits(&self) -> (usize, usize) {
+        match self.provider() {
+            ProviderKind::OpenAi => (50_000, 200_000_000),
+            ProviderKind::Claude => (100_000, 256_000_000),
+            _ => (50_000, 20_000_000),
+        }
+    }
+
+    /// The line for a chunk's conversation.
+    pub fn line(&self, custom_id: String, messages: &[Message]) -> RequestLine {
+        RequestLine {
+            custom_id,
+            body: self.client.live_request_body(messages),
+        }
+    }
+
+    /// How many bytes `line` takes in a batch (its JSON, with the wrapping).
+    pub fn line_bytes(line: &RequestLine) -> usize {
+        line.body.to_string().len() + line.custom_id.len() + 96
+    }
+
+    /// Creates a batch of `lines`; returns its id.
+    pub async fn submit(&self, lines: &[RequestLine]) -> Result<String, ModelError> {
+        match self.provider() {
+            ProviderKind::OpenAi => super::openai::submit(&self.client, lines).await,
+            ProviderKind::Claude => super::anthropic::submit(&self.client, lines).await,
+            _ => super::gemini::submit(&self.client, lines).await,
+        }
+    }
+
+    /// The batch's state now.
+    pub async fn status(&self, id: &str) -> Result<BatchStatus, ModelError> {
+        match self.provider() {
+            ProviderKind::OpenAi => super::openai::status(&self.client, id).await,
+            ProviderKind::Claude => super::anthropic::status(&self.client, id).await,
+            _ => super::gemini::status(&self.client, id).await,
+        }
+    }
+
+    /// The results of an ended batch, in any order.
+    pub async fn results(&self, status: &BatchStatus) -> Result<Vec<LineResult>, ModelError> {
+        match &status.results {
+            Results::None => Ok(Vec::new()),
+            Results::Files {
+                output,
+                errors,
+                batch_error,
+            } => {
+                let mut lines = Vec::new();
+                for file in [output, errors].into_iter().flatten() {
+                    lines.extend(super::openai::file_lines(&self.client, file).await?);
+                }
+                if let Some(error) = batch_error {
+                    tracing::warn!("batch {} failed: {error}", status.id);
+                }
+                Ok(lines)
+            }
+            Results::Url(url) => super::anthropic::results(&self.client, url).await,
+            Results::Inline(answers) => Ok(super::gemini::results(answers)),
+        }
+    }
+
+    /// Asks the provider to cancel the batch; answers already made stay readable.
+    pub async fn cancel(&self, id: &str) -> Result<(), ModelError> {
+        match self.provider() {
+            ProviderKind::OpenAi => super::openai::cancel(&self.client, id).await,
+            ProviderKind::Claude => super::anthropic::cancel(&self.client, id).await,
+            _ => super::gemini::cancel(&self.client, id).await,
+        }
+    }
+
+    /// Reads an answer body as a live answer is read.
+    pub fn read_answer(&self, body: &Value) -> Result<ChatResponse, String> {
+        self.client.read_answer(body)
+    }
+}
+
+/// Parses a JSON API answer, or says that it is not JSON.
+pub(super) fn json_of(client: &ModelClient, what: &str, body: &[u8]) -> Result<Value, ModelError> {
+    serde_json::from_slice(body).map_err(|e| ModelError::BadAnswer {
+        url: what.to_string(),
+        reason: client.without_secrets(&format!("the answer is not JSON ({e})")),
+    })
+}
+
+/// The JSON lines of a results file; a line that is not JSON is skipped with a warning
+/// (its chunk, having no result, is asked again).
+pub(super) fn jsonl(body: &[u8], what: &str) -> Vec<Value> {
+    let text = String::from_utf8_lossy(body);
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .filter_map(|line| match serde_json::from_str(line) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                tracing::warn!("{what}: a result line is not JSON ({error}); skipped");
+                None
+            }
+        })
+        .collect()
+}
+
+/// A missing field in a batch API answer.
+pub(super) fn missing(what: &str, field: &str) -> ModelError {
+    ModelError::BadAnswer {
+        url: what.to_string(),
+        reason: format!("the answer has no `{field}`"),
+    }
+}
+
+/// A count that may be a number or a string of one (Google writes int64 as strings).
+pub(super) fn count(value: Option<&Value>) -> u64 {
+    match value {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+        Some(Value::String(s)) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}

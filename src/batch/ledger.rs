@@ -1,0 +1,215 @@
+//! The checkpoint's record of batches: each batch id, its provider and state, and the
+//! chunks it holds, written the moment the provider has created the batch and marked
+//! collected once every answer in it is recorded. A resumed run reads the live ones
+//! to reattach instead of asking again.
+//!
+//! Two tables in the checkpoint file (`batches`, `batch_requests`), created on first
+//! use, through a connection of its own: the writer thread keeps the store's, and
+//! SQLite (WAL) orders the two.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, params};
+
+use crate::checkpoint::CheckpointStore;
+
+const CREATE: &str = "
+    CREATE TABLE IF NOT EXISTS batches (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        collected_at TEXT
+    );
+    CREATE TABLE IF NOT EXISTS batch_requests (
+        batch_id TEXT NOT NULL REFERENCES batches(id),
+        custom_id TEXT NOT NULL,
+        stem TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, custom_id)
+    );
+";
+
+/// Why the batch record cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("the checkpoint {}: {source}", path.display())]
+pub struct LedgerError {
+    path: PathBuf,
+    source: rusqlite::Error,
+}
+
+/// A chunk in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchedChunk {
+    pub custom_id: String,
+    pub stem: String,
+    pub position: u32,
+}
+
+/// Where a batch was sent: what `tdg batch status` needs to ask about it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchPlace {
+    pub provider: String,
+    pub model: String,
+    pub base_url: String,
+}
+
+/// A recorded batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    pub id: String,
+    pub provider: String,
+    pub model: String,
+    /// The server it was sent to, without credentials.
+    pub base_url: String,
+    pub created_at: String,
+    pub requests: u64,
+    /// The provider's word for its state when last asked.
+    pub state: String,
+    /// Whether every answer in it is recorded.
+    pub collected: bool,
+}
+
+/// The batch record of one Q&A directory.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Ledger {
+    /// Opens the record in `qa_dir`'s checkpoint (which must exist), creating its
+    /// tables if this is the first batch.
+    pub fn open(qa_dir: &Path) -> Result<Self, LedgerError> {
+        let path = CheckpointStore::path_in(qa_dir);
+        let failed = |source| LedgerError {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(failed)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(failed)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(failed)?;
+        conn.execute_batch(CREATE).map_err(failed)?;
+        Ok(Ledger { conn, path })
+    }
+
+    fn failed(&self, source: rusqlite::Error) -> LedgerError {
+        LedgerError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Records a batch the provider has just created, with its chunks, in one
+    /// transaction.
+    pub fn record(
+        &mut self,
+        id: &str,
+        at: &BatchPlace,
+        state: &str,
+        chunks: &[BatchedChunk],
+    ) -> Result<(), LedgerError> {
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO batches (id, provider, model, base_url, created_at, requests, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    id,
+                    at.provider,
+                    at.model,
+                    crate::redact::url(&at.base_url),
+                    crate::timestamp::now(),
+                    chunks.len() as i64,
+                    state
+                ],
+            )?;
+            let mut insert = tx.prepare(
+                "INSERT OR REPLACE INTO batch_requests (batch_id, custom_id, stem, position) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for chunk in chunks {
+                insert.execute(params![id, chunk.custom_id, chunk.stem, chunk.position])?;
+            }
+            drop(insert);
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| self.failed(e))
+    }
+
+    /// Notes the batch's state as its provider last reported it.
+    pub fn set_state(&self, id: &str, state: &str) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "UPDATE batches SET state = ?2 WHERE id = ?1",
+                params![id, state],
+            )
+            .map(drop)
+            .map_err(|e| self.failed(e))
+    }
+
+    /// Marks the batch collected: every answer in it is recorded.
+    pub fn collected(&self, id: &str) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "UPDATE batches SET collected_at = ?2 WHERE id = ?1",
+                params![id, crate::timestamp::now()],
+            )
+            .map(drop)
+            .map_err(|e| self.failed(e))
+    }
+
+    /// Every batch, oldest first.
+    pub fn batches(&self) -> Result<Vec<BatchRow>, LedgerError> {
+        let read = || -> rusqlite::Result<Vec<BatchRow>> {
+            self.conn
+                .prepare(
+                    "SELECT id, provider, model, base_url, created_at, requests, state,
+                            collected_at IS NOT NULL
+                     FROM batches ORDER BY rowid",
+                )?
+                .query_map([], |row| {
+                    Ok(BatchRow {
+                        id: row.get(0)?,
+                        provider: row.get(1)?,
+                        model: row.get(2)?,
+                        base_url: row.get(3)?,
+                        created_at: row.get(4)?,
+                        requests: row.get::<_, i64>(5)? as u64,
+                        state: row.get(6)?,
+                        collected: row.get(7)?,
+                    })
+                })?
+                .collect()
+        };
+        read().map_err(|e| self.failed(e))
+    }
+
+    /// The batches not yet collected, with their chunks.
+    pub fn live(&self) -> Result<Vec<(BatchRow, Vec<BatchedChunk>)>, LedgerError> {
+        let mut live = Vec::new();
+        for batch in self.batches()?.into_iter().filter(|b| !b.collected) {
+            let read = || -> rusqlite::Result<Vec<BatchedChunk>> {
+                self.conn
+                    .prepare(
+                        "SELECT custom_id, stem, position FROM batch_requests WHERE batch_id = ?1",
+                    )?
+                    .query_map([&batch.id], |row| {
+                        Ok(BatchedChunk {
+                            custom_id: row.get(0)?,
+                            stem: row.get(1)?,
+                            position: row.get(2)?,
+                        })
+                    })?
+                    .collect()
+            };
+            let chunks = read().map_err(|e| self.failed(e))?;
+            live.push((batch, chunks));
+        }
+        Ok(live)
+    }
+}

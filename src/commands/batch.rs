@@ -1,0 +1,84 @@
+//! `tdg batch status|cancel --qa-dir DIR`: the batches a `generate --batch-api` run
+//! recorded in its checkpoint, with their state at the provider now; or cancel the
+//! ones still running.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use tdg::batch::api::Phase;
+use tdg::batch::{BatchApi, Ledger};
+use tdg::config::{BatchAction, BatchArgs};
+use tdg::provider::ModelClient;
+
+use super::signals::until_signalled;
+use super::{env_var, working_dir};
+
+pub fn run(args: BatchArgs) -> Result<ExitCode> {
+    let (cancel, target) = match args.action {
+        BatchAction::Status(target) => (false, target),
+        BatchAction::Cancel(target) => (true, target),
+    };
+    let (qa_dir, model) = target.resolve(&working_dir()?, env_var)?;
+    if !tdg::checkpoint::CheckpointStore::path_in(&qa_dir).is_file() {
+        bail!(
+            "{} holds no tdg run (no checkpoint): give the --qa-dir of a `generate --batch-api` run",
+            qa_dir.display()
+        );
+    }
+    let ledger = Ledger::open(&qa_dir)?;
+    let batches = ledger.batches()?;
+    if batches.is_empty() {
+        outln!("no batches in {}", qa_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let client = ModelClient::new(model, 1).context("cannot reach the provider")?;
+    let api = BatchApi::of(client).map_err(anyhow::Error::msg)?;
+    until_signalled(async |_stop| {
+        let mut unreadable = 0;
+        outln!("batch\tprovider\tcreated\trequests\tstate\tanswered\tfailed\tcollected");
+        for batch in &batches {
+            if batch.collected {
+                outln!(
+                    "{}\t{}\t{}\t{}\t{}\t\t\tyes",
+                    batch.id,
+                    batch.provider,
+                    batch.created_at,
+                    batch.requests,
+                    batch.state
+                );
+                continue;
+            }
+            let status = match api.status(&batch.id).await {
+                Ok(status) => status,
+                Err(error) => {
+                    unreadable += 1;
+                    tracing::error!("batch {}: {error}", batch.id);
+                    continue;
+                }
+            };
+            outln!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\tno",
+                batch.id,
+                batch.provider,
+                batch.created_at,
+                batch.requests,
+                status.state,
+                status.succeeded,
+                status.failed
+            );
+            if cancel && status.phase == Phase::Running {
+                match api.cancel(&batch.id).await {
+                    Ok(()) => tracing::info!(
+                        "batch {}: cancel requested; `generate --resume` records what it answered",
+                        batch.id
+                    ),
+                    Err(error) => {
+                        unreadable += 1;
+                        tracing::error!("batch {}: cannot cancel it: {error}", batch.id);
+                    }
+                }
+            }
+        }
+        Ok(super::failure_if_any(unreadable))
+    })
+}

@@ -1,0 +1,218 @@
+//! One chunk's work, from its prompt to its outcome, whatever carries the request to
+//! the model: a live call ([`super::pipeline`]) or a line in a provider's batch
+//! ([`crate::batch`]). Both go through the same steps, so an answer is parsed, gated
+//! and recorded the same way however it came back.
+//!
+//! [`begin`] builds the prompt (or settles a chunk with nothing to ask); [`ChunkWork::answer`]
+//! takes the model's answer and either settles the chunk or adds the parser's repair
+//! turn for another attempt; [`ChunkWork::fail`] settles it with a cause.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::pipeline::{Job, WorkerContext};
+use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
+use crate::chunks::MAX_CHUNK_TEXT_BYTES;
+use crate::plugin::parser::ParseError;
+use crate::provider::{ChatResponse, Message};
+
+/// What to do next with a chunk.
+pub enum Step {
+    /// Ask the model (again) with the work's messages.
+    Ask(Box<ChunkWork>),
+    /// The chunk is settled: hand its outcome to the writer.
+    Done(Box<ChunkOutcome>),
+}
+
+/// A chunk being asked about: its outcome so far and the conversation to send.
+pub struct ChunkWork {
+    pub job: Job,
+    outcome: ChunkOutcome,
+    messages: Vec<Message>,
+    /// The quality gate's view of the prompt (shared while it stays the same).
+    prompt_side: Arc<crate::quality::PromptSide>,
+    started: Instant,
+}
+
+/// A chunk's outcome before any work: failed, with nothing recorded.
+pub fn new_outcome(context: &WorkerContext, job: &Job) -> ChunkOutcome {
+    let chunk = &job.doc.chunks[job.index];
+    ChunkOutcome {
+        stem: job.doc.stem.clone(),
+        position: chunk.position,
+        chunk_id: chunk.chunk_id.clone(),
+        chunk_index: chunk.chunk_index,
+        chunk_start: chunk.start_char,
+        chunk_end: chunk.end_char,
+        source_text: chunk.text.clone(),
+        status: ChunkStatus::Failed,
+        pairs: Vec::new(),
+        error: None,
+        raw_response: None,
+        prompt: None,
+        settings: context.run_record.clone(),
+        tokens_in: 0,
+        tokens_out: 0,
+        duration_ms: 0,
+        attempts: 0,
+    }
+}
+
+/// Builds the chunk's prompt; a chunk with no text, too much text, or a prompt the
+/// plugin cannot build is settled at once.
+pub async fn begin(context: &Arc<WorkerContext>, job: Job) -> Step {
+    let started = Instant::now();
+    let chunk = &job.doc.chunks[job.index];
+    let mut outcome = new_outcome(context, &job);
+    if chunk.text.trim().is_empty() {
+        outcome.status = ChunkStatus::Skipped;
+        return Step::Done(Box::new(outcome));
+    }
+    if chunk.text.len() > MAX_CHUNK_TEXT_BYTES {
+        let cause = format!(
+            "its text is {:.1} MiB, more than the {} MiB tdg accepts in one chunk: split the document into smaller chunks",
+            chunk.text.len() as f64 / f64::from(1 << 20),
+            MAX_CHUNK_TEXT_BYTES >> 20
+        );
+        return Step::Done(Box::new(failed(outcome, &job, cause, started)));
+    }
+    let built = context
+        .plugin_threads
+        .run({
+            let (context, doc, index) = (context.clone(), job.doc.clone(), job.index);
+            move || context.prompt.build(&doc, &doc.chunks[index])
+        })
+        .await;
+    let messages = match built {
+        Ok(Ok(messages)) => messages,
+        Ok(Err(error)) => {
+            return Step::Done(Box::new(failed(outcome, &job, error.to_string(), started)));
+        }
+        Err(cause) => return Step::Done(Box::new(failed(outcome, &job, cause, started))),
+    };
+    outcome.prompt = Some(json!(messages));
+    let prompt_side = context
+        .prompt_sides
+        .get(&crate::quality::prompt_without(&messages, &chunk.text));
+    Step::Ask(Box::new(ChunkWork {
+        job,
+        outcome,
+        messages,
+        prompt_side,
+        started,
+    }))
+}
+
+impl ChunkWork {
+    /// The conversation to send.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// How often the model has been asked.
+    pub fn attempts(&self) -> u32 {
+        self.outcome.attempts
+    }
+
+    /// Takes the model's answer to [`Self::messages`]: settled when it holds pairs, or
+    /// when no attempt is left; else asked again with the parser's reason added.
+    pub async fn answer(
+        mut self: Box<Self>,
+        context: &Arc<WorkerContext>,
+        response: ChatResponse,
+    ) -> Step {
+        self.outcome.attempts += 1;
+        self.outcome.tokens_in += response.tokens_in;
+        self.outcome.tokens_out += response.tokens_out;
+        self.outcome.raw_response = Some(response.text.clone());
+        let parsed = context
+            .plugin_threads
+            .run({
+                let (context, text) = (context.clone(), response.text.clone());
+                move || {
+                    let asked = context.run_record.question_type_names();
+                    context.parser.parse(&text, context.questions, &asked)
+                }
+            })
+            .await;
+        let verdict = match parsed {
+            Ok(Ok(Ok(pairs))) => {
+                let chunk = &self.job.doc.chunks[self.job.index];
+                let assessor =
+                    crate::quality::Assessor::with_prompt(&chunk.text, self.prompt_side.clone());
+                self.outcome.status = ChunkStatus::Completed;
+                self.outcome.error = None;
+                self.outcome.pairs = pairs
+                    .into_iter()
+                    .map(|pair| StoredPair {
+                        quality: Some(assessor.assess(&pair.question, &pair.answer)),
+                        question: pair.question,
+                        answer: pair.answer,
+                        question_type: pair.question_type,
+                    })
+                    .collect();
+                return Step::Done(Box::new(self.finish()));
+            }
+            Ok(Ok(Err(verdict))) => verdict,
+            Ok(Err(plugin_error)) => {
+                return Step::Done(Box::new(self.fail(plugin_error.to_string())));
+            }
+            Err(cause) => return Step::Done(Box::new(self.fail(cause))),
+        };
+        // The parser knows the shape it reads: its error text is the only
+        // instruction that goes back to the model.
+        let reason = verdict_text(&verdict).to_string();
+        self.outcome.error = Some(format!("the answer held no usable pair: {reason}"));
+        if self.outcome.attempts > context.parse_retries {
+            return Step::Done(Box::new(self.finish()));
+        }
+        self.messages.push(Message {
+            role: "assistant".into(),
+            content: response.text,
+        });
+        self.messages.push(Message {
+            role: "user".into(),
+            content: reason,
+        });
+        Step::Ask(self)
+    }
+
+    /// Settles the chunk as failed, for `cause`.
+    pub fn fail(self, cause: String) -> ChunkOutcome {
+        failed(self.outcome, &self.job, cause, self.started)
+    }
+
+    fn finish(mut self) -> ChunkOutcome {
+        self.outcome.duration_ms = self.started.elapsed().as_millis() as u64;
+        self.outcome
+    }
+}
+
+/// Records `cause` as the chunk's failure, and says in the log which chunk of
+/// which document failed.
+pub fn failed(
+    mut outcome: ChunkOutcome,
+    job: &Job,
+    cause: String,
+    started: Instant,
+) -> ChunkOutcome {
+    let chunk = &job.doc.chunks[job.index];
+    tracing::warn!(
+        "{}: chunk {} ({}) failed: {cause}",
+        job.doc.path.display(),
+        chunk.position,
+        chunk.chunk_id
+    );
+    outcome.status = ChunkStatus::Failed;
+    outcome.error = Some(cause);
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+fn verdict_text(verdict: &ParseError) -> &str {
+    match verdict {
+        ParseError::NoJson(text) | ParseError::WrongShape(text) | ParseError::NoPairs(text) => text,
+    }
+}

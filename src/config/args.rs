@@ -439,6 +439,12 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_repetition_filter: Option<bool>,
 
+    /// Keep pairs whose answer is long and mostly made up (more than 10 words the chunk does not hold, and under half its words from the chunk).
+    #[arg(long, env = "GENERATOR_NO_INVENTED_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_invented_filter: Option<bool>,
+
     /// Drop exact and near-duplicate questions within each document, across the corpus, or not at all.
     #[arg(long, value_enum, env = "GENERATOR_DEDUPE", help_heading = "Quality",
           help = help::with_default("Drop exact and near-duplicate questions within each document, across the corpus, or not at all", help::value_name(DedupeScope::default())))]

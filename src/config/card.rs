@@ -123,6 +123,7 @@ fn options(run: &RunRecord, filter: Option<&QualityFilter>) -> Map<String, Value
         set("no_thin_answer_filter", json!(!filter.drop_thin_answers));
         set("no_unfinished_filter", json!(!filter.drop_unfinished));
         set("no_repetition_filter", json!(!filter.drop_repetitive));
+        set("no_invented_filter", json!(!filter.drop_invented));
         set("dedupe", json!(filter.dedupe));
         set("min_grounding", json!(filter.min_grounding));
         set("with_quality", json!(filter.with_quality));

@@ -271,6 +271,7 @@ impl GenerateArgs {
             drop_thin_answers: !self.no_thin_answer_filter.unwrap_or(false),
             drop_unfinished: !self.no_unfinished_filter.unwrap_or(false),
             drop_repetitive: !self.no_repetition_filter.unwrap_or(false),
+            drop_invented: !self.no_invented_filter.unwrap_or(false),
             dedupe: self.dedupe.unwrap_or_default(),
             min_grounding: self
                 .min_grounding

@@ -137,7 +137,16 @@ impl Assessor {
             thin_answer: is_thin_answer(question, answer),
             unfinished: is_unfinished(answer),
             repetition: Some(repeated_share(answer, &self.chunk_triples)),
+            invented: Some(self.invented(answer)),
         }
+    }
+
+    /// How many different content words of `answer` the chunk does not hold.
+    fn invented(&self, answer: &str) -> u32 {
+        WordSet::of_content(answer)
+            .iter()
+            .filter(|w| !self.chunk_words.contains(*w))
+            .count() as u32
     }
 
     /// The share of `words` (with repeats) that the chunk holds; 0 when there are none.
@@ -386,6 +395,26 @@ mod tests {
         assert!(!quoted.placeholder, "{quoted:?}");
         assert!(assess("The GNU General Public License.", "A license.", CHUNK, "").not_question);
         assert!(assess("Who grants the license?", "Licensor", CHUNK, "").thin_answer);
+    }
+
+    #[test]
+    fn invented_counts_the_answer_words_the_chunk_does_not_hold() {
+        let drawn = assess(
+            "What license does the Licensor grant?",
+            "A perpetual, worldwide, royalty-free copyright license.",
+            CHUNK,
+            "",
+        );
+        assert_eq!(drawn.invented, Some(0));
+        // "holder", "authorized", "starts" and "litigation" come from elsewhere ("patent"
+        // is the chunk's); a repeated word counts once.
+        let made_up = assess(
+            "Who may sue?",
+            "The patent holder is authorized, and the holder starts litigation.",
+            CHUNK,
+            "",
+        );
+        assert_eq!(made_up.invented, Some(4), "{made_up:?}");
     }
 
     #[test]

@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap;
 
 use super::words::{WordId, WordSet};
 use super::{
-    DedupeScope, DropReason, MAX_REPETITION, MIN_QUESTION_GROUNDING, NEAR_DUPLICATE, PairQuality,
-    QualityFilter,
+    DedupeScope, DropReason, INVENTED_MAX_GROUNDING, MAX_INVENTED_WORDS, MAX_REPETITION,
+    MIN_QUESTION_GROUNDING, NEAR_DUPLICATE, PairQuality, QualityFilter,
 };
 
 /// A question's forms for duplicate checks, computed once.
@@ -178,6 +178,14 @@ impl Gate {
         {
             return Some(DropReason::Repetitive);
         }
+        if self.filter.drop_invented
+            && quality.grounding < INVENTED_MAX_GROUNDING
+            && quality
+                .invented
+                .is_some_and(|words| words > MAX_INVENTED_WORDS)
+        {
+            return Some(DropReason::Invented);
+        }
         let question = Question::new(question);
         if self.filter.dedupe != DedupeScope::Off && self.is_duplicate(&question) {
             return Some(DropReason::Duplicate);
@@ -294,7 +302,7 @@ mod tests {
         };
         /// A pair that one check drops, its reason, and how to turn that check off.
         type Case = (PairQuality, DropReason, fn(&mut QualityFilter));
-        let cases: [Case; 6] = [
+        let cases: [Case; 7] = [
             (
                 with(|q| q.placeholder = true),
                 DropReason::Placeholder,
@@ -321,6 +329,14 @@ mod tests {
             (with(|q| q.grounding = 0.2), DropReason::Ungrounded, |f| {
                 f.min_grounding = 0.0
             }),
+            (
+                with(|q| {
+                    q.grounding = 0.45;
+                    q.invented = Some(MAX_INVENTED_WORDS + 1);
+                }),
+                DropReason::Invented,
+                |f| f.drop_invented = false,
+            ),
         ];
         for (quality, reason, turn_off) in cases {
             let mut gate = Gate::new(QualityFilter::default(), []);

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::api::{
-    BatchStatus, LineResult, Phase, RequestLine, Results, count, json_of, jsonl, missing,
+    BatchStatus, LineResult, Phase, RequestLine, Results, count, json_of, missing, results_file,
 };
 use crate::provider::api_calls::ApiRequest;
 use crate::provider::{ModelClient, ModelError};
@@ -61,9 +61,7 @@ pub async fn status(client: &ModelClient, id: &str) -> Result<BatchStatus, Model
 }
 
 pub async fn results(client: &ModelClient, url: &str) -> Result<Vec<LineResult>, ModelError> {
-    let body = client.api_call(url, &ApiRequest::Get).await?;
-    let what = crate::redact::url(url);
-    Ok(jsonl(&body, &what).iter().filter_map(line_result).collect())
+    results_file(client, url, line_result).await
 }
 
 /// `{"custom_id", "result": {"type": "succeeded" | "errored" | "expired" | "canceled", ...}}`.

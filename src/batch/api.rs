@@ -195,20 +195,30 @@ pub(super) fn json_of(client: &ModelClient, what: &str, body: &[u8]) -> Result<V
     })
 }
 
-/// The JSON lines of a results file; a line that is not JSON is skipped with a warning
-/// (its chunk, having no result, is asked again).
-pub(super) fn jsonl(body: &[u8], what: &str) -> Vec<Value> {
-    let text = String::from_utf8_lossy(body);
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .filter_map(|line| match serde_json::from_str(line) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                tracing::warn!("{what}: a result line is not JSON ({error}); skipped");
-                None
+/// The results in a JSON Lines file at `path`, read a line at a time and each read
+/// by `read`; a line that is not JSON is skipped with a warning (its chunk, having no
+/// result, is asked again).
+pub(super) async fn results_file(
+    client: &ModelClient,
+    path: &str,
+    read: fn(&Value) -> Option<LineResult>,
+) -> Result<Vec<LineResult>, ModelError> {
+    let what = crate::redact::url(path);
+    let mut results = Vec::new();
+    client
+        .api_lines(path, |line| {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                return;
+            }
+            match serde_json::from_slice::<Value>(line) {
+                Ok(value) => results.extend(read(&value)),
+                Err(error) => {
+                    tracing::warn!("{what}: a result line is not JSON ({error}); skipped")
+                }
             }
         })
-        .collect()
+        .await?;
+    Ok(results)
 }
 
 /// A missing field in a batch API answer.

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::api::{
-    BatchStatus, LineResult, Phase, RequestLine, Results, count, json_of, jsonl, missing,
+    BatchStatus, LineResult, Phase, RequestLine, Results, count, json_of, missing, results_file,
 };
 use crate::provider::api_calls::ApiRequest;
 use crate::provider::{ModelClient, ModelError};
@@ -95,8 +95,7 @@ pub async fn file_lines(
     file_id: &str,
 ) -> Result<Vec<LineResult>, ModelError> {
     let path = format!("/v1/files/{file_id}/content");
-    let body = client.api_call(&path, &ApiRequest::Get).await?;
-    Ok(jsonl(&body, &path).iter().filter_map(line_result).collect())
+    results_file(client, &path, line_result).await
 }
 
 /// `{"custom_id", "response": {"status_code", "body"}, "error"}`.

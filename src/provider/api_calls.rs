@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::{ChatResponse, Message, ModelClient, ModelError, openai::StructuredForm, refusal};
 use crate::provider::settings::ProviderKind;
 
-/// The largest file tdg downloads from a batch API (results of up to 100,000 requests).
+/// The largest answer tdg reads whole from a batch API (a batch's state, Gemini's
+/// inline answers); results files are read a line at a time ([`ModelClient::api_lines`]).
 pub const MAX_BATCH_FILE_BYTES: usize = 1 << 30;
 
 /// An API call's method and body.
@@ -80,6 +81,72 @@ impl ModelClient {
         }
     }
 
+    /// A GET of a JSON Lines file (a batch's results), read in pieces and handed to
+    /// `each` a line at a time, so that the file is never held whole. A line longer
+    /// than [`super::MAX_RESPONSE_BYTES`] is an error. Not retried: a caller that gets
+    /// an error reads the file again later, from its start.
+    pub async fn api_lines(
+        &self,
+        path: &str,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), ModelError> {
+        let target = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.fleet.primary())
+        };
+        let url = crate::redact::url(&target);
+        let mut request = self.http.get(&target);
+        for (name, value) in &self.call(&[], StructuredForm::Plain).headers {
+            request = request.header(*name, value);
+        }
+        let mut response = request.send().await.map_err(|e| self.send_error(&url, e))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let retry_after = super::retry::retry_after(response.headers());
+            let body = self
+                .read_body(&url, response, super::MAX_RESPONSE_BYTES)
+                .await?;
+            return Err(refusal::status_error(
+                &self.settings,
+                &url,
+                status,
+                &body,
+                retry_after,
+                |text| self.redact(text),
+            ));
+        }
+        let mut lines = LineSplitter::default();
+        loop {
+            let piece = match response.chunk().await {
+                Ok(Some(piece)) => piece,
+                Ok(None) => break,
+                Err(error) => {
+                    return Err(ModelError::Transient {
+                        url,
+                        status: None,
+                        reason: format!(
+                            "the file was cut off: {}",
+                            self.redact(&super::error_chain(&error.without_url()))
+                        ),
+                        retry_after: None,
+                    });
+                }
+            };
+            if !lines.push(&piece, &mut each) {
+                return Err(ModelError::BadAnswer {
+                    url,
+                    reason: format!(
+                        "a line is longer than the {} MiB tdg accepts",
+                        super::MAX_RESPONSE_BYTES >> 20
+                    ),
+                });
+            }
+        }
+        lines.finish(&mut each);
+        Ok(())
+    }
+
     async fn api_call_once(
         &self,
         target: &str,
@@ -130,5 +197,58 @@ impl ModelClient {
     /// `text` without the client's secrets.
     pub fn without_secrets(&self, text: &str) -> String {
         self.redact(text)
+    }
+}
+
+/// Cuts a byte stream into lines, whatever the pieces it comes in.
+#[derive(Default)]
+struct LineSplitter {
+    /// The start of a line whose end has not come yet.
+    pending: Vec<u8>,
+}
+
+impl LineSplitter {
+    /// Hands every line `piece` completes to `each`; false once an unfinished line
+    /// is longer than [`super::MAX_RESPONSE_BYTES`].
+    fn push(&mut self, piece: &[u8], each: &mut impl FnMut(&[u8])) -> bool {
+        self.pending.extend_from_slice(piece);
+        let mut start = 0;
+        while let Some(end) = self.pending[start..].iter().position(|&b| b == b'\n') {
+            each(&self.pending[start..start + end]);
+            start += end + 1;
+        }
+        self.pending.drain(..start);
+        self.pending.len() <= super::MAX_RESPONSE_BYTES
+    }
+
+    /// Hands over the last line, if the stream did not end with a newline.
+    fn finish(self, each: &mut impl FnMut(&[u8])) {
+        if !self.pending.is_empty() {
+            each(&self.pending);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_come_whole_whatever_the_pieces() {
+        let text = b"{\"a\": 1}\n{\"b\": 2}\n\n{\"c\": 3}";
+        for cut in 1..text.len() {
+            let mut lines = Vec::new();
+            let mut each = |line: &[u8]| lines.push(String::from_utf8(line.to_vec()).unwrap());
+            let mut splitter = LineSplitter::default();
+            for piece in text.chunks(cut) {
+                assert!(splitter.push(piece, &mut each));
+            }
+            splitter.finish(&mut each);
+            assert_eq!(
+                lines,
+                ["{\"a\": 1}", "{\"b\": 2}", "", "{\"c\": 3}"],
+                "pieces of {cut}"
+            );
+        }
     }
 }

@@ -19,9 +19,10 @@ use tokio_util::sync::CancellationToken;
 use super::api::{BatchApi, LineResult, Phase, RequestLine};
 use super::ledger::{BatchedChunk, Ledger};
 use super::{BatchFallback, BatchSettings, custom_id};
+use crate::generate::GenerateError;
 use crate::generate::chunk_work::{self, ChunkWork, Step};
 use crate::generate::pipeline::{Job, Stop, WorkerContext, ask_until_settled};
-use crate::generate::settings::CostSettings;
+use crate::generate::settings::{CostSettings, GenerateSettings};
 use crate::generate::writer::WriterMessage;
 
 /// `--max-cost` before submitting: batches are paid for when they run, so a batch is
@@ -85,6 +86,37 @@ struct Run {
 }
 
 impl BatchFlow {
+    /// Everything the flow of a `--batch-api` run needs but the workers' shared
+    /// context, which it is given when it takes the workers' place.
+    pub fn prepare(
+        settings: &GenerateSettings,
+        batch: &BatchSettings,
+        client: &crate::provider::ModelClient,
+    ) -> Result<impl FnOnce(Arc<WorkerContext>) -> BatchFlow + use<>, GenerateError> {
+        let api = BatchApi::of(client.clone()).map_err(GenerateError::NoBatchApi)?;
+        let ledger = Ledger::open(&settings.qa_dir)
+            .map_err(|error| GenerateError::Recording(error.to_string()))?;
+        let spend_cap = settings.cost.max_cost.map(|max| SpendCap {
+            prices: settings.cost,
+            max,
+            tokens_per_answer: (u64::from(settings.prompt.questions_per_chunk)
+                * crate::estimate::TOKENS_PER_PAIR)
+                .min(u64::from(settings.model.max_tokens)),
+        });
+        let batch = batch.clone();
+        tracing::info!(
+            "through the {} batch API, at half the live price: answers come within 24 hours",
+            settings.model.provider
+        );
+        Ok(move |context| BatchFlow {
+            context,
+            api,
+            ledger,
+            settings: batch,
+            spend_cap,
+        })
+    }
+
     /// Runs until every queued chunk is settled, or the run is stopped or told not
     /// to wait; batches still running are left for a later `--resume`.
     pub async fn run(

@@ -235,7 +235,9 @@ impl Generator {
         );
         let client = ModelClient::new(model, settings.concurrency).map_err(GenerateError::Model)?;
         let batch_flow = match &settings.batch {
-            Some(batch) => Some(batch_flow(settings, batch, &client)?),
+            Some(batch) => Some(crate::batch::flow::BatchFlow::prepare(
+                settings, batch, &client,
+            )?),
             None => None,
         };
         tracing::info!(
@@ -448,40 +450,6 @@ impl Generator {
             batches_in_flight: flow_report.in_flight,
         })
     }
-}
-
-/// `--batch-api`: the flow that takes the workers' place, waiting for the workers'
-/// shared context.
-fn batch_flow(
-    settings: &GenerateSettings,
-    batch: &crate::batch::BatchSettings,
-    client: &ModelClient,
-) -> Result<impl FnOnce(Arc<WorkerContext>) -> crate::batch::flow::BatchFlow, GenerateError> {
-    let api = crate::batch::BatchApi::of(client.clone()).map_err(GenerateError::NoBatchApi)?;
-    let ledger = crate::batch::Ledger::open(&settings.qa_dir)
-        .map_err(|error| GenerateError::Recording(error.to_string()))?;
-    let spend_cap = settings
-        .cost
-        .max_cost
-        .map(|max| crate::batch::flow::SpendCap {
-            prices: settings.cost,
-            max,
-            tokens_per_answer: (u64::from(settings.prompt.questions_per_chunk)
-                * crate::estimate::TOKENS_PER_PAIR)
-                .min(u64::from(settings.model.max_tokens)),
-        });
-    let batch = batch.clone();
-    tracing::info!(
-        "through the {} batch API, at half the live price: answers come within 24 hours",
-        settings.model.provider
-    );
-    Ok(move |context| crate::batch::flow::BatchFlow {
-        context,
-        api,
-        ledger,
-        settings: batch,
-        spend_cap,
-    })
 }
 
 /// The `--max-cost` budget: when reached, the run stops as if by Ctrl+C.

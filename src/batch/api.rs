@@ -131,12 +131,23 @@ impl BatchApi {
         line.body.to_string().len() + line.custom_id.len() + 96
     }
 
-    /// Creates a batch of `lines`; returns its id.
-    pub async fn submit(&self, lines: &[RequestLine]) -> Result<String, ModelError> {
+    /// Creates a batch of `lines`, marked with `tag` where the provider keeps one
+    /// (OpenAI's metadata); returns its id.
+    pub async fn submit(&self, lines: &[RequestLine], tag: &str) -> Result<String, ModelError> {
         match self.provider() {
-            ProviderKind::OpenAi => super::openai::submit(&self.client, lines).await,
+            ProviderKind::OpenAi => super::openai::submit(&self.client, lines, tag).await,
             ProviderKind::Claude => super::anthropic::submit(&self.client, lines).await,
             _ => super::gemini::submit(&self.client, lines).await,
+        }
+    }
+
+    /// The batch created with `tag`, if the provider has one: how a run that was
+    /// stopped while creating a batch learns whether it was created. Only OpenAI keeps
+    /// a tag (the batch's metadata); for the others this is always none.
+    pub async fn find(&self, tag: &str) -> Result<Option<String>, ModelError> {
+        match self.provider() {
+            ProviderKind::OpenAi => super::openai::find(&self.client, tag).await,
+            _ => Ok(None),
         }
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::api::{BatchApi, LineResult, Phase, RequestLine};
-use super::ledger::{BatchedChunk, Ledger};
+use super::ledger::{BatchedChunk, Ledger, PENDING};
 use super::{BatchFallback, BatchSettings, custom_id};
 use crate::generate::GenerateError;
 use crate::generate::chunk_work::{self, ChunkWork, Step};
@@ -136,7 +136,20 @@ impl BatchFlow {
         };
         // Chunks that sit in a live batch: they wait for it, never go in another.
         let mut waiting: HashMap<(String, u32), (usize, String)> = HashMap::new();
-        for (batch, chunks) in self.ledger.live().map_err(record_stop)? {
+        for (mut batch, chunks) in self.ledger.live().map_err(record_stop)? {
+            if let Some(tag) = batch.id.strip_prefix(PENDING) {
+                // Stopped while creating it: created or not, the tag says.
+                match self.api.find(tag).await.map_err(Stop::Model)? {
+                    Some(id) => {
+                        self.ledger.rename(&batch.id, &id).map_err(record_stop)?;
+                        batch.id = id;
+                    }
+                    None => {
+                        self.ledger.forget(&batch.id).map_err(record_stop)?;
+                        continue;
+                    }
+                }
+            }
             tracing::info!(
                 "reattaching to batch {} ({} requests, {} when last asked)",
                 batch.id,
@@ -260,7 +273,6 @@ impl BatchFlow {
             }
             run.committed += estimate;
         }
-        let id = self.api.submit(&open.lines).await.map_err(Stop::Model)?;
         let chunks: Vec<BatchedChunk> = open
             .lines
             .iter()
@@ -271,10 +283,21 @@ impl BatchFlow {
                 position: work.job.doc.chunks[work.job.index].position,
             })
             .collect();
-        if let Err(error) = self
-            .ledger
-            .record(&id, &self.api.place(), "submitted", &chunks)
-        {
+        // The submission is recorded before it is made, under its tag: a run stopped
+        // before the provider's answer finds out from the tag whether it was created.
+        let tag = submission_tag(&chunks);
+        let pending = format!("{PENDING}{tag}");
+        self.ledger
+            .record(&pending, &self.api.place(), "submitting", &chunks)
+            .map_err(record_stop)?;
+        let id = match self.api.submit(&open.lines, &tag).await {
+            Ok(id) => id,
+            Err(error) => {
+                self.ledger.forget(&pending).map_err(record_stop)?;
+                return Err(Stop::Model(error));
+            }
+        };
+        if let Err(error) = self.ledger.rename(&pending, &id) {
             // Unrecorded, it would be paid for again: take it back.
             if let Err(cancel_error) = self.api.cancel(&id).await {
                 tracing::error!(
@@ -454,6 +477,16 @@ impl Run {
             ..self.report
         }
     }
+}
+
+/// A tag no other submission has: a hash of the time, the process and its chunks.
+fn submission_tag(chunks: &[BatchedChunk]) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let first = chunks.first().map_or("", |chunk| chunk.custom_id.as_str());
+    let seed = format!("{nanos}\0{}\0{first}\0{}", std::process::id(), chunks.len());
+    crate::digest::sha256_hex(seed.as_bytes())[..16].to_string()
 }
 
 fn record_stop(error: super::LedgerError) -> Stop {

@@ -33,6 +33,10 @@ const CREATE: &str = "
     );
 ";
 
+/// The id under which a submission is recorded until the provider answers it: this,
+/// then the submission's tag.
+pub const PENDING: &str = "pending-";
+
 /// Why the batch record cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 #[error("the checkpoint {}: {source}", path.display())]
@@ -71,6 +75,13 @@ pub struct BatchRow {
     pub state: String,
     /// Whether every answer in it is recorded.
     pub collected: bool,
+}
+
+impl BatchRow {
+    /// Whether this is a submission the provider has not answered yet.
+    pub fn is_pending(&self) -> bool {
+        self.id.starts_with(PENDING)
+    }
 }
 
 /// The batch record of one Q&A directory.
@@ -136,6 +147,42 @@ impl Ledger {
                 insert.execute(params![id, chunk.custom_id, chunk.stem, chunk.position])?;
             }
             drop(insert);
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| self.failed(e))
+    }
+
+    /// Gives the batch recorded as `old` (a submission not yet answered) the id the
+    /// provider gave it.
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<(), LedgerError> {
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            // A copy under the new id first: the requests refer to their batch.
+            tx.execute(
+                "INSERT INTO batches (id, provider, model, base_url, created_at, requests, state, collected_at)
+                 SELECT ?2, provider, model, base_url, created_at, requests, state, collected_at
+                 FROM batches WHERE id = ?1",
+                params![old, new],
+            )?;
+            tx.execute(
+                "UPDATE batch_requests SET batch_id = ?2 WHERE batch_id = ?1",
+                params![old, new],
+            )?;
+            tx.execute("DELETE FROM batches WHERE id = ?1", params![old])?;
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| self.failed(e))
+    }
+
+    /// Forgets a submission the provider never created: its chunks are free again.
+    pub fn forget(&mut self, id: &str) -> Result<(), LedgerError> {
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM batch_requests WHERE batch_id = ?1",
+                params![id],
+            )?;
+            tx.execute("DELETE FROM batches WHERE id = ?1", params![id])?;
             tx.commit()
         };
         write(&mut self.conn).map_err(|e| self.failed(e))
@@ -211,5 +258,46 @@ impl Ledger {
             live.push((batch, chunks));
         }
         Ok(live)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_submission_is_recorded_pending_then_renamed_or_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(CheckpointStore::open(dir.path()).unwrap());
+        let mut ledger = Ledger::open(dir.path()).unwrap();
+        let place = BatchPlace {
+            provider: "openai".into(),
+            model: "m".into(),
+            base_url: "https://user:secret@example.com".into(),
+        };
+        let chunk = |position| BatchedChunk {
+            custom_id: format!("doc-{position}-00000000"),
+            stem: "doc".into(),
+            position,
+        };
+        ledger
+            .record("pending-a", &place, "submitting", &[chunk(0), chunk(1)])
+            .unwrap();
+        ledger
+            .record("pending-b", &place, "submitting", &[chunk(2)])
+            .unwrap();
+        assert!(ledger.batches().unwrap().iter().all(BatchRow::is_pending));
+        ledger.rename("pending-a", "batch_1").unwrap();
+        ledger.forget("pending-b").unwrap();
+        let live = ledger.live().unwrap();
+        assert_eq!(live.len(), 1);
+        let (batch, chunks) = &live[0];
+        assert_eq!(batch.id, "batch_1");
+        assert!(!batch.is_pending());
+        assert_eq!(chunks.len(), 2);
+        // The server is kept without its credentials.
+        assert!(!batch.base_url.contains("secret"), "{}", batch.base_url);
+        ledger.collected("batch_1").unwrap();
+        assert!(ledger.live().unwrap().is_empty());
     }
 }

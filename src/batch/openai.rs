@@ -11,7 +11,11 @@ use super::api::{
 use crate::provider::api_calls::ApiRequest;
 use crate::provider::{ModelClient, ModelError};
 
-pub async fn submit(client: &ModelClient, lines: &[RequestLine]) -> Result<String, ModelError> {
+pub async fn submit(
+    client: &ModelClient,
+    lines: &[RequestLine],
+    tag: &str,
+) -> Result<String, ModelError> {
     let mut file = Vec::new();
     for line in lines {
         let entry = json!({
@@ -37,9 +41,24 @@ pub async fn submit(client: &ModelClient, lines: &[RequestLine]) -> Result<Strin
         "input_file_id": file_id,
         "endpoint": "/v1/chat/completions",
         "completion_window": "24h",
-        "metadata": {"made_by": "tdg"},
+        "metadata": {"made_by": "tdg", "tdg_tag": tag},
     }));
-    let created = client.api_call("/v1/batches", &create).await?;
+    // Asked once: an answer lost on the way may still have created the batch, and
+    // asking again would create a second one. It is looked for by its tag instead.
+    let created = match client.api_call_once("/v1/batches", &create).await {
+        Ok(created) => created,
+        Err(error) => {
+            return match find(client, tag).await {
+                Ok(Some(id)) => {
+                    tracing::warn!(
+                        "creating a batch answered: {error}; it was created all the same ({id})"
+                    );
+                    Ok(id)
+                }
+                _ => Err(error),
+            };
+        }
+    };
     let created = json_of(client, "/v1/batches", &created)?;
     created["id"]
         .as_str()
@@ -121,6 +140,21 @@ fn line_result(line: &Value) -> Option<LineResult> {
         }
     };
     Some(LineResult { custom_id, answer })
+}
+
+/// The batch created with `tag` in its metadata, among the latest 100; none if there
+/// is none.
+pub async fn find(client: &ModelClient, tag: &str) -> Result<Option<String>, ModelError> {
+    let path = "/v1/batches?limit=100";
+    let body = client.api_call(path, &ApiRequest::Get).await?;
+    let list = json_of(client, path, &body)?;
+    Ok(list["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|batch| batch.pointer("/metadata/tdg_tag").and_then(Value::as_str) == Some(tag))
+        .and_then(|batch| batch["id"].as_str())
+        .map(str::to_string))
 }
 
 pub async fn cancel(client: &ModelClient, id: &str) -> Result<(), ModelError> {

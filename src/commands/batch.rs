@@ -37,6 +37,16 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
         let mut unreadable = 0;
         outln!("batch\tprovider\tcreated\trequests\tstate\tanswered\tfailed\tcollected");
         for batch in &batches {
+            if batch.is_pending() {
+                outln!(
+                    "{}\t{}\t{}\t{}\tsubmitting (the next `generate --resume` finds out whether it was created)\t\t\tno",
+                    batch.id,
+                    batch.provider,
+                    batch.created_at,
+                    batch.requests
+                );
+                continue;
+            }
             if batch.collected {
                 outln!(
                     "{}\t{}\t{}\t{}\t{}\t\t\tyes",

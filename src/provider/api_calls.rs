@@ -56,6 +56,26 @@ impl ModelClient {
     /// Transient faults and rate limits are retried as for live calls; the body is
     /// read up to [`MAX_BATCH_FILE_BYTES`].
     pub async fn api_call(&self, path: &str, request: &ApiRequest) -> Result<Vec<u8>, ModelError> {
+        self.api_call_with(path, request, self.settings.retry.max_retries)
+            .await
+    }
+
+    /// [`Self::api_call`] asked once, never again: for a call that must not be
+    /// repeated blindly (creating a batch whose answer was lost may have created it).
+    pub async fn api_call_once(
+        &self,
+        path: &str,
+        request: &ApiRequest,
+    ) -> Result<Vec<u8>, ModelError> {
+        self.api_call_with(path, request, 0).await
+    }
+
+    async fn api_call_with(
+        &self,
+        path: &str,
+        request: &ApiRequest,
+        retries: u32,
+    ) -> Result<Vec<u8>, ModelError> {
         let target = if path.starts_with("http://") || path.starts_with("https://") {
             path.to_string()
         } else {
@@ -64,9 +84,9 @@ impl ModelClient {
         let url = crate::redact::url(&target);
         let mut attempt = 0;
         loop {
-            match self.api_call_once(&target, &url, request).await {
+            match self.send_api_call(&target, &url, request).await {
                 Ok(body) => return Ok(body),
-                Err(error) if error.is_transient() && attempt < self.settings.retry.max_retries => {
+                Err(error) if error.is_transient() && attempt < retries => {
                     let retry_after = match &error {
                         ModelError::Transient { retry_after, .. } => *retry_after,
                         _ => None,
@@ -147,7 +167,7 @@ impl ModelClient {
         Ok(())
     }
 
-    async fn api_call_once(
+    async fn send_api_call(
         &self,
         target: &str,
         url: &str,

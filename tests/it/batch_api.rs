@@ -393,3 +393,33 @@ fn batch_options_are_checked_and_priced_at_the_batch_discount() {
     );
     assert_eq!(server.request_count(), 0);
 }
+
+#[test]
+fn a_batch_whose_creation_answer_was_lost_is_found_by_its_tag_not_submitted_again() {
+    let server = MockServer::start();
+    // The batch is created, but its answer is a 500: asking again would create a
+    // second batch and pay for every chunk twice.
+    server.lose_next_batch_create_answer();
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = faulty_document(dir.path());
+    let qa = dir.path().join("qa");
+    let extra = [&["--batch-api"][..], &FAST_POLL].concat();
+    let output = generate("openai", &server, &chunks, &qa, &extra)
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("it was created all the same"), "{stderr}");
+    assert_eq!(
+        read_json(qa.join("faulty_qa.json"))["completed_chunks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    // One batch, then the follow-up for the failed and the expired line: none twice.
+    assert_eq!(server.batches_created(), 2);
+    let mut times: Vec<usize> = server.batch_submissions().into_values().collect();
+    times.sort();
+    assert_eq!(times, [1, 1, 2, 2]);
+}

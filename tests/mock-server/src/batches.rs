@@ -40,6 +40,9 @@ pub(crate) struct Batches {
     /// The last number given to a file, a batch or a batch request.
     next: u64,
     pub(crate) files: HashMap<String, openai::File>,
+    /// How many of the next OpenAI batch creations answer 500 though they created
+    /// the batch (an answer lost on the way).
+    pub(crate) lose_create_answers: usize,
     /// Batches by id (`batch_1`, `msgbatch_2`, `batches/3`).
     pub(crate) jobs: HashMap<String, Job>,
 }
@@ -134,7 +137,7 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
         .route("/v1/files", post(openai::upload).layer(body_limit()))
         .route("/v1/files/{id}", get(openai::file))
         .route("/v1/files/{id}/content", get(openai::content))
-        .route("/v1/batches", post(openai::create))
+        .route("/v1/batches", post(openai::create).get(openai::list))
         .route("/v1/batches/{id}", get(openai::get))
         .route("/v1/batches/{id}/cancel", post(openai::cancel))
         .route(

@@ -286,6 +286,12 @@ impl MockServer {
         self.state.faults.lock().unwrap().extend(faults);
     }
 
+    /// Makes the next OpenAI batch creation create the batch but answer HTTP 500, as
+    /// when the answer is lost on its way back.
+    pub fn lose_next_batch_create_answer(&self) {
+        self.state.batches.lock().unwrap().lose_create_answers += 1;
+    }
+
     /// Holds every batch in progress (`true`) or lets them end (`false`, the default):
     /// a batch that is not held ends at its first status request, its results made then.
     pub fn hold_batches(&self, hold: bool) {

@@ -272,10 +272,42 @@ pub(crate) async fn create(
             "output_file_id": null, "error_file_id": null,
         });
         let id = super::create(&state, Api::OpenAi, "batch_", bearer, "", info, lines);
-        let batches = state.batches.lock().unwrap();
+        let mut batches = state.batches.lock().unwrap();
+        if batches.lose_create_answers > 0 {
+            batches.lose_create_answers -= 1;
+            return Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"error": {"message": "mock: the answer was lost", "type": "server_error"}})),
+            )
+                .into_response());
+        }
         Ok(axum::Json(object(&batches, &id)).into_response())
     })();
     result.unwrap_or_else(|r| r)
+}
+
+/// `GET /v1/batches`: every OpenAI batch, newest first, as one page.
+pub(crate) async fn list(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
+    record(&state, "/v1/batches", &headers, Value::Null);
+    if let Err(refusal) = access(&state, &headers) {
+        return refusal;
+    }
+    let batches = state.batches.lock().unwrap();
+    let mut ids: Vec<&String> = batches
+        .jobs
+        .iter()
+        .filter(|(_, job)| job.api == Api::OpenAi)
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort_by_key(|id| {
+        std::cmp::Reverse(
+            id[id.rfind('_').map_or(0, |i| i + 1)..]
+                .parse::<u64>()
+                .unwrap_or(0),
+        )
+    });
+    let data: Vec<Value> = ids.iter().map(|id| object(&batches, id)).collect();
+    axum::Json(json!({"object": "list", "data": data, "has_more": false})).into_response()
 }
 
 /// `GET /v1/batches/{id}`: the batch, ended (its files written) unless held.

@@ -290,13 +290,13 @@ impl BatchFlow {
         self.ledger
             .record(&pending, &self.api.place(), "submitting", &chunks)
             .map_err(record_stop)?;
-        let id = match self.api.submit(&open.lines, &tag).await {
-            Ok(id) => id,
-            Err(error) => {
-                self.ledger.forget(&pending).map_err(record_stop)?;
-                return Err(Stop::Model(error));
-            }
-        };
+        // On an error the submission stays pending: created or not, the next run
+        // finds out from its tag before asking for its chunks again.
+        let id = self
+            .api
+            .submit(&open.lines, &tag)
+            .await
+            .map_err(Stop::Model)?;
         if let Err(error) = self.ledger.rename(&pending, &id) {
             // Unrecorded, it would be paid for again: take it back.
             if let Err(cancel_error) = self.api.cancel(&id).await {

@@ -71,17 +71,14 @@ impl BatchTarget {
     ) -> Result<(PathBuf, ModelSettings), ConfigError> {
         let file = read_config_file(self.config.as_deref(), working_dir)?.unwrap_or_default();
         let choice = ModelChoice {
-            provider: self.provider.or(file.provider),
-            model: self.model.or(file.model),
-            base_urls: if self.base_url.is_empty() {
-                file.base_url
-            } else {
-                self.base_url
-            },
+            provider: self.provider,
+            model: self.model,
+            base_urls: self.base_url,
             ollama_base_url: None,
-            api_key: self.api_key.or(file.api_key),
+            api_key: self.api_key,
             server_options: false,
-        };
+        }
+        .over_config_file(file);
         // The run's record; before any answer is recorded, the batches' own.
         let record = recorded_model(&self.qa_dir).or_else(|| {
             let ledger = crate::batch::Ledger::open(&self.qa_dir).ok()?;

@@ -25,6 +25,24 @@ pub struct ModelChoice {
 }
 
 impl ModelChoice {
+    /// The choice with what it leaves unset taken from the config file `file`:
+    /// `validate` and `batch` read the model options this way (`generate` merges
+    /// whole layers instead).
+    pub fn over_config_file(self, file: super::GenerateArgs) -> Self {
+        ModelChoice {
+            provider: self.provider.or(file.provider),
+            model: self.model.or(file.model),
+            base_urls: if self.base_urls.is_empty() {
+                file.base_url
+            } else {
+                self.base_urls
+            },
+            ollama_base_url: self.ollama_base_url.or(file.ollama_base_url),
+            api_key: self.api_key.or(file.api_key),
+            server_options: self.server_options,
+        }
+    }
+
     /// Whether, with no provider named, these options still point at a model
     /// server, as they did before the embedded engine was the default: an Ollama
     /// option, a base URL, or a model that is a server's name rather than a file.

@@ -107,17 +107,14 @@ impl ValidateArgs {
     ) -> Result<ValidateSettings, ConfigError> {
         let file = read_config_file(self.config.as_deref(), working_dir)?.unwrap_or_default();
         let choice = ModelChoice {
-            provider: self.provider.or(file.provider),
-            model: self.model.or(file.model),
-            base_urls: if self.base_url.is_empty() {
-                file.base_url
-            } else {
-                self.base_url
-            },
-            ollama_base_url: env("OLLAMA_BASE_URL").or(file.ollama_base_url),
-            api_key: self.api_key.or(file.api_key),
+            provider: self.provider,
+            model: self.model,
+            base_urls: self.base_url,
+            ollama_base_url: env("OLLAMA_BASE_URL"),
+            api_key: self.api_key,
             server_options: false,
-        };
+        }
+        .over_config_file(file);
         let record = recorded_model(&self.qa_dir);
         let mut model = resolve_model(choice, record.as_ref(), &env, Purpose::Generate)?;
         model.temperature = check_temperature(self.temperature, option("temperature"), &env)?;

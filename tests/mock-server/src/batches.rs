@@ -158,6 +158,18 @@ pub(crate) fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(256 << 20)
 }
 
+/// Keeps a call without a body in `requests()`, then checks its credentials with the
+/// API's own `access`: how every batch call that only reads or cancels begins.
+pub(crate) fn admit(
+    state: &MockState,
+    path: &str,
+    headers: &HeaderMap,
+    access: fn(&MockState, &HeaderMap) -> Result<(), Response>,
+) -> Result<(), Response> {
+    record(state, path, headers, Value::Null);
+    access(state, headers)
+}
+
 /// Keeps a batch call in `requests()` (it does not count as a model request served).
 pub(crate) fn record(state: &MockState, path: &str, headers: &HeaderMap, body: Value) {
     if !state

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Api, Job, Outcome, error, jsonl, message_of, now, record, rfc3339};
+use super::{Api, Job, Outcome, admit, error, jsonl, message_of, now, record, rfc3339};
 use crate::{MockState, check_access, header};
 
 /// Anthropic's error type for a status.
@@ -116,13 +116,12 @@ pub(crate) async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    record(
+    if let Err(refusal) = admit(
         &state,
         &format!("/v1/messages/batches/{id}"),
         &headers,
-        Value::Null,
-    );
-    if let Err(refusal) = access(&state, &headers) {
+        access,
+    ) {
         return refusal;
     }
     super::poll(&state, Api::Anthropic, &id, |batches, id| {
@@ -138,13 +137,12 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    record(
+    if let Err(refusal) = admit(
         &state,
         &format!("/v1/messages/batches/{id}/cancel"),
         &headers,
-        Value::Null,
-    );
-    if let Err(refusal) = access(&state, &headers) {
+        access,
+    ) {
         return refusal;
     }
     with(&state, &id, |job| {
@@ -163,13 +161,12 @@ pub(crate) async fn results(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    record(
+    if let Err(refusal) = admit(
         &state,
         &format!("/v1/messages/batches/{id}/results"),
         &headers,
-        Value::Null,
-    );
-    if let Err(refusal) = access(&state, &headers) {
+        access,
+    ) {
         return refusal;
     }
     let lines = super::with_job(&state, Api::Anthropic, &id, |job| {

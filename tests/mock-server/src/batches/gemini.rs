@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Api, Job, Outcome, error, message_of, now, record, rfc3339};
+use super::{Api, Job, Outcome, admit, error, message_of, now, record, rfc3339};
 use crate::{MockState, check_access, header};
 
 /// The gRPC status name of an HTTP status.
@@ -133,13 +133,7 @@ pub(crate) async fn get(
     if id.contains(':') {
         return error(Api::Gemini, StatusCode::NOT_FOUND, "mock: unknown method");
     }
-    record(
-        &state,
-        &format!("/v1beta/batches/{id}"),
-        &headers,
-        Value::Null,
-    );
-    if let Err(refusal) = access(&state, &headers) {
+    if let Err(refusal) = admit(&state, &format!("/v1beta/batches/{id}"), &headers, access) {
         return refusal;
     }
     let name = format!("batches/{id}");
@@ -159,13 +153,12 @@ pub(crate) async fn cancel(
     let Some(id) = id_action.strip_suffix(":cancel") else {
         return error(Api::Gemini, StatusCode::NOT_FOUND, "mock: unknown method");
     };
-    record(
+    if let Err(refusal) = admit(
         &state,
         &format!("/v1beta/batches/{id_action}"),
         &headers,
-        Value::Null,
-    );
-    if let Err(refusal) = access(&state, &headers) {
+        access,
+    ) {
         return refusal;
     }
     super::with_job(&state, Api::Gemini, &format!("batches/{id}"), |job| {

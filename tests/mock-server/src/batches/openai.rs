@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Api, Batches, Outcome, error, jsonl, now, record};
+use super::{Api, Batches, Outcome, admit, error, jsonl, now, record};
 use crate::{MockState, check_access, header};
 
 /// A file of the Files API.
@@ -191,8 +191,7 @@ pub(crate) async fn file(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    record(&state, &format!("/v1/files/{id}"), &headers, Value::Null);
-    if let Err(refusal) = access(&state, &headers) {
+    if let Err(refusal) = admit(&state, &format!("/v1/files/{id}"), &headers, access) {
         return refusal;
     }
     let batches = state.batches.lock().unwrap();
@@ -208,13 +207,7 @@ pub(crate) async fn content(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    record(
-        &state,
-        &format!("/v1/files/{id}/content"),
-        &headers,
-        Value::Null,
-    );
-    if let Err(refusal) = access(&state, &headers) {
+    if let Err(refusal) = admit(&state, &format!("/v1/files/{id}/content"), &headers, access) {
         return refusal;
     }
     let batches = state.batches.lock().unwrap();
@@ -288,8 +281,7 @@ pub(crate) async fn create(
 
 /// `GET /v1/batches`: every OpenAI batch, newest first, as one page.
 pub(crate) async fn list(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
-    record(&state, "/v1/batches", &headers, Value::Null);
-    if let Err(refusal) = access(&state, &headers) {
+    if let Err(refusal) = admit(&state, "/v1/batches", &headers, access) {
         return refusal;
     }
     let batches = state.batches.lock().unwrap();
@@ -316,8 +308,7 @@ pub(crate) async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    record(&state, &format!("/v1/batches/{id}"), &headers, Value::Null);
-    if let Err(refusal) = access(&state, &headers) {
+    if let Err(refusal) = admit(&state, &format!("/v1/batches/{id}"), &headers, access) {
         return refusal;
     }
     super::poll(&state, Api::OpenAi, &id, |batches, id| {
@@ -333,13 +324,12 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    record(
+    if let Err(refusal) = admit(
         &state,
         &format!("/v1/batches/{id}/cancel"),
         &headers,
-        Value::Null,
-    );
-    if let Err(refusal) = access(&state, &headers) {
+        access,
+    ) {
         return refusal;
     }
     let ended = super::with_job(&state, Api::OpenAi, &id, |job| {

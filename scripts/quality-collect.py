@@ -30,6 +30,8 @@ def from_checkpoint(run, qa_dir):
                            "temperature": recorded.get("temperature"),
                            # The embedded engine decodes under the grammar when structured.
                            "grammar": bool(embedded and recorded.get("structured")),
+                           # Answers decoded as quotations of the chunk (--quote-answers).
+                           **({"quoted": True} if recorded.get("quote_answers") else {}),
                            "driver": "tdg generate --provider embedded" if embedded else "tdg generate"},
             }
 

@@ -11,7 +11,9 @@
 # also generates with the embedded engine at default settings from the bundled corpus
 # (the first N chunks of each document if N is given), and prints, per document and in
 # total, the chunks with at least one kept pair, the pairs kept and the pairs dropped by
-# reason, then every kept pair, to be read against its chunk. TDG_BIN picks the binary (default target/release/tdg).
+# reason, then every kept pair, to be read against its chunk. TDG_BIN picks the binary
+# (default target/release/tdg); TDG_REPORT_KEEP=DIR keeps the run's chunks and Q&A
+# directory there (its checkpoint holds every pair, for scripts/quality-collect.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +24,13 @@ cargo test -q --test it quality_labelled -- --nocapture 2>&1 |
 model=$1
 limit=${2:-}
 tdg="${TDG_BIN:-target/release/tdg}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=${TDG_REPORT_KEEP:-}
+if [ -n "$work" ]; then
+    rm -rf "$work" && mkdir -p "$work"
+else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$work/chunks"
 python3 - "$work/chunks" "$limit" <<'PY'
 import json, pathlib, sys
@@ -35,7 +42,7 @@ for path in sorted(pathlib.Path("tests/fixtures/corpus").glob("*_chunks.json")):
     json.dump(doc, open(out / path.name, "w"))
 PY
 "$tdg" -q generate --provider embedded --model "$model" \
-    --chunks-dir "$work/chunks" --qa-dir "$work/qa" --concurrency 4
+    --chunks-dir "$work/chunks" --qa-dir "$work/qa" --concurrency 4 --with-quality
 "$tdg" stats "$work/qa" --json > "$work/stats.json"
 python3 - "$work/qa" "$work/stats.json" "$work/chunks" <<'PY'
 import json, pathlib, sys

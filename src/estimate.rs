@@ -35,6 +35,7 @@ pub fn estimate(settings: &GenerateSettings, host: &PluginHost) -> anyhow::Resul
     let prompt = PromptBuilder::new(
         host.prompt_plugin(&settings.prompt.prompt_plugin)?,
         &settings.prompt,
+        settings.model.quote_answers,
     );
     let files = chunks::list_chunk_files(&settings.chunks_dir)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", settings.chunks_dir.display()))?;

@@ -24,6 +24,10 @@ pub struct RunRecord {
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub structured: bool,
+    /// Answers were quoted from the chunk (`--quote-answers`); absent (false) in
+    /// records made before the option.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub quote_answers: bool,
     pub ollama: OllamaRecord,
     pub questions_per_chunk: u32,
     /// The mix of question types asked for (`--question-types`), in the order given;
@@ -60,6 +64,7 @@ impl Default for RunRecord {
             temperature: None,
             max_tokens: None,
             structured: false,
+            quote_answers: false,
             ollama: OllamaRecord::default(),
             questions_per_chunk: DEFAULT_QUESTIONS,
             question_types: Vec::new(),

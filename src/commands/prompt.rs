@@ -18,6 +18,7 @@ pub fn run(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
     let builder = PromptBuilder::new(
         host.prompt_plugin(&settings.prompt.prompt_plugin)?,
         &settings.prompt,
+        settings.model.quote_answers,
     );
     let preview = tdg::prompt::preview(
         &builder,

@@ -90,6 +90,12 @@ pub struct GenerateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub structured: Option<bool>,
 
+    /// Decode each answer as one of the chunk's own sentences (embedded engine, on by default there).
+    #[arg(long, env = "GENERATOR_QUOTE_ANSWERS", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Model")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote_answers: Option<bool>,
+
     /// Number of questions per chunk.
     #[arg(long, env = "GENERATOR_QUESTIONS_PER_CHUNK", help_heading = "Generation",
           help = help::with_default("Number of questions per chunk", DEFAULT_QUESTIONS_PER_CHUNK))]
@@ -444,6 +450,12 @@ pub struct GenerateArgs {
           value_parser = BoolishValueParser::new(), help_heading = "Quality")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_invented_filter: Option<bool>,
+
+    /// Keep pairs whose answer, quoted from the chunk, holds no more than half of the question's topic words.
+    #[arg(long, env = "GENERATOR_NO_UNANSWERED_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_unanswered_filter: Option<bool>,
 
     /// Drop exact and near-duplicate questions within each document, across the corpus, or not at all.
     #[arg(long, value_enum, env = "GENERATOR_DEDUPE", help_heading = "Quality",

@@ -86,6 +86,9 @@ fn options(run: &RunRecord, filter: Option<&QualityFilter>) -> Map<String, Value
     set("temperature", json!(run.temperature));
     set("max_tokens", json!(run.max_tokens));
     set("structured", json!(run.structured));
+    if run.provider == "embedded" {
+        set("quote_answers", json!(run.quote_answers));
+    }
     if run.question_types.is_empty() {
         set("questions_per_chunk", json!(run.questions_per_chunk));
     } else {
@@ -124,6 +127,7 @@ fn options(run: &RunRecord, filter: Option<&QualityFilter>) -> Map<String, Value
         set("no_unfinished_filter", json!(!filter.drop_unfinished));
         set("no_repetition_filter", json!(!filter.drop_repetitive));
         set("no_invented_filter", json!(!filter.drop_invented));
+        set("no_unanswered_filter", json!(!filter.drop_unanswered));
         set("dedupe", json!(filter.dedupe));
         set("min_grounding", json!(filter.min_grounding));
         set("with_quality", json!(filter.with_quality));

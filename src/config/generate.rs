@@ -119,6 +119,14 @@ impl GenerateArgs {
         let embedded = model.provider == ProviderKind::Embedded;
         // Grammar-constrained answers are on by default for the embedded engine.
         model.structured = self.structured.unwrap_or(embedded);
+        // Answers quoted from the chunk are on by default where the grammar can quote.
+        model.quote_answers = self.quote_answers.unwrap_or(embedded && model.structured);
+        if model.quote_answers && !(embedded && model.structured) {
+            return Err(ConfigError::Invalid {
+                option: "--quote-answers".into(),
+                rule: "off unless the provider is embedded and --structured is on (answers are quoted through the engine's grammar)".into(),
+            });
+        }
         model.embedded = EmbeddedOptions {
             threads: self.threads.filter(|&n| n > 0),
             gpu_layers: self.gpu_layers.unwrap_or(0),
@@ -272,6 +280,7 @@ impl GenerateArgs {
             drop_unfinished: !self.no_unfinished_filter.unwrap_or(false),
             drop_repetitive: !self.no_repetition_filter.unwrap_or(false),
             drop_invented: !self.no_invented_filter.unwrap_or(false),
+            drop_unanswered: !self.no_unanswered_filter.unwrap_or(false),
             dedupe: self.dedupe.unwrap_or_default(),
             min_grounding: self
                 .min_grounding

@@ -60,6 +60,35 @@ fn the_embedded_engine_is_the_default_when_nothing_names_a_server() {
 }
 
 #[test]
+fn answers_are_quoted_by_default_only_where_the_engine_decodes_under_its_grammar() {
+    assert!(args("c").resolve(|_| None).unwrap().model.quote_answers);
+    let mut free = args("c");
+    free.quote_answers = Some(false);
+    assert!(!free.resolve(|_| None).unwrap().model.quote_answers);
+    // Without the grammar there is nothing to quote through.
+    let mut plain = args("c");
+    plain.structured = Some(false);
+    assert!(!plain.clone().resolve(|_| None).unwrap().model.quote_answers);
+    plain.quote_answers = Some(true);
+    let refused = plain.resolve(|_| None).unwrap_err().to_string();
+    assert!(refused.contains("--quote-answers"), "{refused}");
+    // A server provider never quotes, and refuses to be asked to.
+    let mut server = args("c");
+    server.provider = Some("local".into());
+    assert!(
+        !server
+            .clone()
+            .resolve(|_| None)
+            .unwrap()
+            .model
+            .quote_answers
+    );
+    server.quote_answers = Some(true);
+    let refused = server.resolve(|_| None).unwrap_err().to_string();
+    assert!(refused.contains("embedded"), "{refused}");
+}
+
+#[test]
 fn embedded_options_and_limit_are_read() {
     let mut embedded = args("c");
     embedded.threads = Some(3);

@@ -225,6 +225,9 @@ fn generation(card: &mut String, provenance: &Provenance) {
         optional(run.max_tokens.map(|t| t.to_string()))
     );
     let _ = writeln!(card, "- structured output: {}", run.structured);
+    if run.quote_answers {
+        let _ = writeln!(card, "- answers quoted from the chunk: true");
+    }
     let _ = writeln!(card, "- questions per chunk: {}", run.questions_per_chunk);
     if !run.question_types.is_empty() {
         let mix: Vec<String> = run
@@ -294,6 +297,9 @@ pub fn generate_command(run: &RunRecord) -> String {
         args.push(format!("--question-types {}", shell(&mix.join(","))));
     }
     args.push(format!("--structured={}", run.structured));
+    if run.provider == "embedded" {
+        args.push(format!("--quote-answers={}", run.quote_answers));
+    }
     if let Some(text) = &run.system_message {
         args.push(format!("--qa-system-message {}", shell(text)));
     }

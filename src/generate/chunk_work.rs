@@ -16,7 +16,7 @@ use super::pipeline::{Job, WorkerContext};
 use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
 use crate::chunks::MAX_CHUNK_TEXT_BYTES;
 use crate::plugin::parser::ParseError;
-use crate::provider::{ChatResponse, Message};
+use crate::provider::{AnswerQuotes, ChatResponse, Message, pair_char_budget};
 
 /// What to do next with a chunk.
 pub enum Step {
@@ -33,6 +33,8 @@ pub struct ChunkWork {
     messages: Vec<Message>,
     /// The quality gate's view of the prompt (shared while it stays the same).
     prompt_side: Arc<crate::quality::PromptSide>,
+    /// The sentences each answer is quoted from (`--quote-answers`), if any.
+    quotes: Option<AnswerQuotes>,
     started: Instant,
 }
 
@@ -96,11 +98,18 @@ pub async fn begin(context: &Arc<WorkerContext>, job: Job) -> Step {
     let prompt_side = context
         .prompt_sides
         .get(&crate::quality::prompt_without(&messages, &chunk.text));
+    let model = context.client.settings();
+    let quotes = model.quote_answers.then(|| {
+        let pairs = context.questions.max(1);
+        let (_, answer_chars) = pair_char_budget(model.max_tokens, pairs);
+        AnswerQuotes::from_chunk(&chunk.text, pairs, answer_chars as usize)
+    });
     Step::Ask(Box::new(ChunkWork {
         job,
         outcome,
         messages,
         prompt_side,
+        quotes: quotes.flatten(),
         started,
     }))
 }
@@ -109,6 +118,11 @@ impl ChunkWork {
     /// The conversation to send.
     pub fn messages(&self) -> &[Message] {
         &self.messages
+    }
+
+    /// The sentences each answer must quote, when answers are quoted.
+    pub fn quotes(&self) -> Option<&AnswerQuotes> {
+        self.quotes.as_ref()
     }
 
     /// How often the model has been asked.

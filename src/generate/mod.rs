@@ -217,6 +217,7 @@ impl Generator {
         let prompt = Arc::new(PromptBuilder::new(
             self.host.prompt_plugin(&settings.prompt.prompt_plugin)?,
             &settings.prompt,
+            settings.model.quote_answers,
         ));
         let parser = self.host.parser_plugin(&settings.prompt.parser)?;
         // Plugin calls run off the async workers, where WASI's blocking output works.

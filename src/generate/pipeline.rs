@@ -118,7 +118,11 @@ pub async fn ask_until_settled(
     mut work: Box<chunk_work::ChunkWork>,
 ) -> Result<ChunkOutcome, Stop> {
     loop {
-        let response = match context.client.chat(work.messages()).await {
+        let response = match context
+            .client
+            .chat_quoting(work.messages(), work.quotes())
+            .await
+        {
             Ok(response) => response,
             Err(error) if error.stops_run() => return Err(Stop::Model(error)),
             Err(error) => return Ok(work.fail(error.to_string())),

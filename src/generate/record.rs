@@ -36,6 +36,7 @@ pub(super) fn run_record(settings: &GenerateSettings) -> RunRecord {
         temperature: Some(model.temperature),
         max_tokens: Some(model.max_tokens),
         structured: model.structured,
+        quote_answers: model.quote_answers,
         ollama: OllamaRecord {
             top_k: model.ollama.top_k,
             top_p: model.ollama.top_p,

@@ -21,9 +21,10 @@ mod health;
 mod http_client;
 mod ollama;
 mod openai;
+mod quotes;
 mod refusal;
 mod retry;
-mod schema;
+pub(crate) mod schema;
 pub mod settings;
 mod throttle;
 
@@ -40,8 +41,9 @@ pub use fleet::Fleet;
 pub use health::Patience;
 pub(crate) use http_client::install_tls_provider;
 use openai::StructuredForm;
+pub use quotes::AnswerQuotes;
 pub use retry::RetryPolicy;
-pub use schema::{AnswerSchema, TypeSet, qa_schema};
+pub use schema::{AnswerSchema, TypeSet, pair_char_budget, qa_schema};
 use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
 
@@ -208,10 +210,22 @@ impl ModelClient {
     /// counting as a failed attempt, so a rate-limited run pauses instead of
     /// failing chunks.
     pub async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        self.chat_quoting(messages, None).await
+    }
+
+    /// [`Self::chat`], with each answer quoted from `quotes` where the provider decodes
+    /// under a grammar (the embedded engine); other providers ignore them.
+    pub async fn chat_quoting(
+        &self,
+        messages: &[Message],
+        quotes: Option<&AnswerQuotes>,
+    ) -> Result<ChatResponse, ModelError> {
         #[cfg(feature = "embedded")]
         if let Some(engine) = &self.engine {
-            return engine.chat(messages).await;
+            return engine.chat(messages, quotes).await;
         }
+        #[cfg(not(feature = "embedded"))]
+        let _ = quotes;
         let prompt_chars = messages.iter().map(|m| m.content.len()).sum();
         let mut attempt = 0;
         let mut rate_limited = 0u32;

@@ -69,6 +69,20 @@ impl AnswerSchema {
     }
 }
 
+/// Characters a token stands for, at the least, in English JSON text.
+pub const CHARS_PER_TOKEN: u32 = 3;
+
+/// The most characters a pair's question and its answer may take, in that order, for
+/// `pairs` pairs to fit in `max_tokens` together: each pair's share, less the JSON
+/// around it (keys, quotes, braces and the longest question type), a quarter for the
+/// question and the rest for the answer.
+pub fn pair_char_budget(max_tokens: u32, pairs: u32) -> (u32, u32) {
+    let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs.max(1)).saturating_sub(65);
+    let question = (per_pair / 4).clamp(40, 300);
+    let answer = (per_pair - per_pair / 4).clamp(40, 1000);
+    (question, answer)
+}
+
 /// The JSON schema of an answer holding question-answer pairs, each labelled with one
 /// of `types`, with the array bounded to `pairs` items when given.
 pub fn qa_schema(pairs: Option<u32>, types: TypeSet) -> Value {

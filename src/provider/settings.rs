@@ -178,6 +178,9 @@ pub struct ModelSettings {
     pub ollama: OllamaOptions,
     /// Ask for JSON-schema-constrained output where the provider supports it.
     pub structured: bool,
+    /// Decode each answer as one of the chunk's sentences (`--quote-answers`; the
+    /// embedded engine under its grammar).
+    pub quote_answers: bool,
     /// The most time one request may take.
     pub request_timeout: Duration,
     /// How transient failures (429, 5xx, timeouts, resets) are retried.
@@ -206,6 +209,7 @@ impl ModelSettings {
             max_tokens: DEFAULT_MAX_TOKENS,
             ollama: OllamaOptions::default(),
             structured: false,
+            quote_answers: false,
             request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             retry: RetryPolicy::default(),
             rate_caps: RateCaps::default(),

@@ -12,6 +12,7 @@ use super::checks::{
     Triples, is_question, is_thin_answer, is_unfinished, placeholders, repeated_share, topic_ids,
     triples_of,
 };
+use super::quoted::{Quotations, takes_up};
 use super::words::{WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
 use super::{NEAR_DUPLICATE, PairQuality};
 
@@ -91,6 +92,8 @@ struct Sentence {
 pub struct Assessor {
     /// The chunk, lower-cased: template debris it holds too is quoted, not debris.
     chunk_lower: String,
+    /// Where quotations of the chunk begin.
+    quotations: Quotations,
     chunk_words: WordSet,
     /// The chunk's word triples, for telling a looping answer from a quotation.
     chunk_triples: Triples,
@@ -107,6 +110,7 @@ impl Assessor {
     pub fn with_prompt(chunk: &str, prompt: Arc<PromptSide>) -> Self {
         Assessor {
             chunk_lower: chunk.to_lowercase(),
+            quotations: Quotations::of(chunk),
             chunk_words: WordSet::of_content(chunk),
             chunk_triples: triples_of(chunk),
             sentences: sentence_spans(chunk)
@@ -138,6 +142,10 @@ impl Assessor {
             unfinished: is_unfinished(answer),
             repetition: Some(repeated_share(answer, &self.chunk_triples)),
             invented: Some(self.invented(answer)),
+            quote_takes_up: self
+                .quotations
+                .quotes(answer)
+                .then(|| takes_up(question, answer)),
         }
     }
 
@@ -217,6 +225,13 @@ fn restates(question: &str, answer: &str) -> bool {
         new_words |= !is_stop_word(id) && !q.contains(id);
     });
     !new_words || q.jaccard(&a) >= NEAR_DUPLICATE
+}
+
+/// The sentences of `text` (see [`sentence_spans`] for where one ends), trimmed.
+pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    sentence_spans(text)
+        .into_iter()
+        .map(move |span| &text[span.bytes.0..span.bytes.1])
 }
 
 /// Where a sentence stands in its text, in characters and in bytes.
@@ -395,6 +410,22 @@ mod tests {
         assert!(!quoted.placeholder, "{quoted:?}");
         assert!(assess("The GNU General Public License.", "A license.", CHUNK, "").not_question);
         assert!(assess("Who grants the license?", "Licensor", CHUNK, "").thin_answer);
+    }
+
+    #[test]
+    fn a_quoted_answer_records_how_much_of_the_question_it_takes_up() {
+        let assessor = Assessor::new(CHUNK, PROMPT_REST);
+        let sentence = "Patent claims are licensed separately under Section 3.";
+        let on_point = assessor.assess("How are patent claims licensed?", sentence);
+        assert_eq!(on_point.quote_takes_up, Some(1.0));
+        let elsewhere = assessor.assess("Who grants the royalty-free copyright?", sentence);
+        assert_eq!(elsewhere.quote_takes_up, Some(0.0));
+        // An answer in other words is not held to the question's words.
+        let free = assessor.assess(
+            "Who grants it?",
+            "The Licensor grants it to everyone who asks.",
+        );
+        assert_eq!(free.quote_takes_up, None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use super::words::{WordId, WordSet};
 use super::{
     DedupeScope, DropReason, INVENTED_MAX_GROUNDING, MAX_INVENTED_WORDS, MAX_REPETITION,
-    MIN_QUESTION_GROUNDING, NEAR_DUPLICATE, PairQuality, QualityFilter,
+    MIN_QUESTION_GROUNDING, NEAR_DUPLICATE, PairQuality, QUOTE_TAKES_UP_OVER, QualityFilter,
 };
 
 /// A question's forms for duplicate checks, computed once.
@@ -186,6 +186,13 @@ impl Gate {
         {
             return Some(DropReason::Invented);
         }
+        if self.filter.drop_unanswered
+            && quality
+                .quote_takes_up
+                .is_some_and(|share| share <= QUOTE_TAKES_UP_OVER)
+        {
+            return Some(DropReason::Unanswered);
+        }
         let question = Question::new(question);
         if self.filter.dedupe != DedupeScope::Off && self.is_duplicate(&question) {
             return Some(DropReason::Duplicate);
@@ -302,7 +309,7 @@ mod tests {
         };
         /// A pair that one check drops, its reason, and how to turn that check off.
         type Case = (PairQuality, DropReason, fn(&mut QualityFilter));
-        let cases: [Case; 7] = [
+        let cases: [Case; 8] = [
             (
                 with(|q| q.placeholder = true),
                 DropReason::Placeholder,
@@ -336,6 +343,11 @@ mod tests {
                 }),
                 DropReason::Invented,
                 |f| f.drop_invented = false,
+            ),
+            (
+                with(|q| q.quote_takes_up = Some(QUOTE_TAKES_UP_OVER)),
+                DropReason::Unanswered,
+                |f| f.drop_unanswered = false,
             ),
         ];
         for (quality, reason, turn_off) in cases {

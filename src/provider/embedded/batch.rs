@@ -150,7 +150,7 @@ impl<'m> Scheduler<'m> {
                 let Some(request) = self.waiting.pop_front() else {
                     return;
                 };
-                match self.prepare(&request.messages) {
+                match self.prepare(&request.messages, request.grammar.as_deref()) {
                     Ok((prompt, limit, sampler)) => {
                         let fed = self.reuse_prefix(slot, &prompt);
                         self.slots[slot] = Some(Sequence {
@@ -200,10 +200,11 @@ impl<'m> Scheduler<'m> {
     }
 
     /// Renders and tokenizes a request's prompt, and makes its answer's token limit
-    /// and sampler.
+    /// and sampler (under the request's own grammar if it has one, else the engine's).
     fn prepare(
         &self,
         messages: &[Message],
+        grammar: Option<&str>,
     ) -> Result<(Vec<LlamaToken>, u32, AnswerSampler), ModelError> {
         let rejected = |reason: String| ModelError::Rejected {
             model: self.config.model.clone(),
@@ -228,7 +229,7 @@ impl<'m> Scheduler<'m> {
         let limit = self.config.max_tokens.min((room - prompt.len()) as u32);
         let sampler = AnswerSampler::new(
             self.model,
-            self.config.grammar.as_deref(),
+            grammar.or(self.config.grammar.as_deref()),
             self.config.temperature,
         )
         .map_err(rejected)?;

@@ -20,7 +20,7 @@ use super::batch::Scheduler;
 use super::chat_template::ChatTemplate;
 use super::{grammar, model_path, physical_cores};
 use crate::provider::settings::ModelSettings;
-use crate::provider::{ChatResponse, Message, ModelError};
+use crate::provider::{AnswerQuotes, ChatResponse, Message, ModelError};
 
 /// Tokens decoded in one step (prompt chunks and one token per answering sequence).
 pub(super) const BATCH_TOKENS: u32 = 512;
@@ -31,6 +31,8 @@ const PROMPT_ROOM: u32 = 2048;
 /// One `chat` call waiting for the engine.
 pub(super) struct Request {
     pub messages: Vec<Message>,
+    /// The grammar of this request's answer, when not the engine's own (quoted answers).
+    pub grammar: Option<String>,
     pub reply: oneshot::Sender<Result<ChatResponse, ModelError>>,
 }
 
@@ -54,6 +56,9 @@ pub struct Engine {
     requests: Option<mpsc::UnboundedSender<Request>>,
     thread: Option<std::thread::JoinHandle<()>>,
     model: String,
+    /// What a request's own grammar is made from: the answer's shape and token limit,
+    /// when decoding is structured.
+    structured_answer: Option<(crate::provider::AnswerSchema, u32)>,
 }
 
 impl Engine {
@@ -68,7 +73,7 @@ impl Engine {
         };
         let grammar = if settings.structured {
             Some(
-                grammar::answer_grammar(settings.answer, settings.max_tokens)
+                grammar::answer_grammar(settings.answer, settings.max_tokens, None)
                     .map_err(engine_error)?,
             )
         } else {
@@ -94,6 +99,9 @@ impl Engine {
                 requests: Some(requests),
                 thread: Some(thread),
                 model,
+                structured_answer: settings
+                    .structured
+                    .then_some((settings.answer, settings.max_tokens)),
             }),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(engine_error(
@@ -102,11 +110,28 @@ impl Engine {
         }
     }
 
-    /// Asks the model; answered when this request's sequence finishes.
-    pub async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+    /// Asks the model; answered when this request's sequence finishes. With `quotes`
+    /// (and structured decoding), each answer is one of its pool's sentences.
+    pub async fn chat(
+        &self,
+        messages: &[Message],
+        quotes: Option<&AnswerQuotes>,
+    ) -> Result<ChatResponse, ModelError> {
+        let grammar = match (quotes, self.structured_answer) {
+            (Some(quotes), Some((answer, max_tokens))) => Some(
+                grammar::answer_grammar(answer, max_tokens, Some(quotes)).map_err(|reason| {
+                    ModelError::Rejected {
+                        model: self.model.clone(),
+                        reason,
+                    }
+                })?,
+            ),
+            _ => None,
+        };
         let (reply, answer) = oneshot::channel();
         let request = Request {
             messages: messages.to_vec(),
+            grammar,
             reply,
         };
         let requests = self.requests.as_ref().ok_or_else(|| self.stopped())?;

@@ -16,14 +16,19 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
-use crate::provider::AnswerSchema;
+use serde_json::Value;
 
-/// Characters a token stands for, at the least, in English JSON text.
-const CHARS_PER_TOKEN: u32 = 3;
+use crate::provider::schema::{CHARS_PER_TOKEN, pair_char_budget};
+use crate::provider::{AnswerQuotes, AnswerSchema};
 
 /// The GBNF grammar of `answer`. For pairs, the strings are bounded so that they fit
-/// in `max_tokens` together.
-pub(super) fn answer_grammar(answer: AnswerSchema, max_tokens: u32) -> Result<String, String> {
+/// in `max_tokens` together; with `quotes`, each pair's answer is one of its pool's
+/// sentences, written before its question.
+pub(super) fn answer_grammar(
+    answer: AnswerSchema,
+    max_tokens: u32,
+    quotes: Option<&AnswerQuotes>,
+) -> Result<String, String> {
     let answer = match answer {
         AnswerSchema::PairsExactly(pairs, types) => AnswerSchema::PairsExactly(pairs.max(1), types),
         other => other,
@@ -31,14 +36,18 @@ pub(super) fn answer_grammar(answer: AnswerSchema, max_tokens: u32) -> Result<St
     let mut schema = answer.json();
     match answer {
         AnswerSchema::PairsExactly(pairs, _) => {
-            // Each pair's share, less the JSON around it (keys, quotes, braces and the
-            // longest question type).
-            let per_pair = (max_tokens * CHARS_PER_TOKEN / pairs).saturating_sub(65);
-            let question = (per_pair / 4).clamp(40, 300);
-            let answer = (per_pair - per_pair / 4).clamp(40, 1000);
-            let item = &mut schema["properties"]["qa_pairs"]["items"]["properties"];
+            let (question, answer) = pair_char_budget(max_tokens, pairs);
+            let array = &mut schema["properties"]["qa_pairs"];
+            let item = &mut array["items"]["properties"];
             item["question"]["maxLength"] = question.into();
             item["answer"]["maxLength"] = answer.into();
+            if let Some(quotes) = quotes {
+                let items = quotes.item_schemas(&array["items"]);
+                array["prefixItems"] = Value::Array(items);
+                if let Some(array) = array.as_object_mut() {
+                    array.remove("items");
+                }
+            }
         }
         AnswerSchema::JudgeScores => {
             // Three scores and the keys take about 60 characters; the explanation
@@ -131,21 +140,22 @@ mod tests {
                 .to_string()
         };
         // Three items: the first, then exactly two more after commas.
-        let grammar = answer_grammar(AnswerSchema::PairsExactly(3, TypeSet::ALL), 600).unwrap();
+        let grammar =
+            answer_grammar(AnswerSchema::PairsExactly(3, TypeSet::ALL), 600, None).unwrap();
         assert!(array(&grammar).contains("{2,2}"), "{}", array(&grammar));
-        let one = answer_grammar(AnswerSchema::PairsExactly(1, TypeSet::ALL), 600).unwrap();
+        let one = answer_grammar(AnswerSchema::PairsExactly(1, TypeSet::ALL), 600, None).unwrap();
         assert!(!array(&one).contains('{'), "{}", array(&one));
         // 600 tokens for 3 pairs: 535 characters each, a quarter for the question.
         assert!(grammar.contains("{0,133}"), "{grammar}");
         assert!(grammar.contains("{0,402}"), "{grammar}");
         // No pairs asked is one pair, not an empty array.
-        let none = answer_grammar(AnswerSchema::PairsExactly(0, TypeSet::ALL), 600).unwrap();
+        let none = answer_grammar(AnswerSchema::PairsExactly(0, TypeSet::ALL), 600, None).unwrap();
         assert_eq!(array(&none), array(&one));
     }
 
     #[test]
     fn the_judge_grammar_allows_only_scores_from_0_to_10() {
-        let grammar = answer_grammar(AnswerSchema::JudgeScores, 200).unwrap();
+        let grammar = answer_grammar(AnswerSchema::JudgeScores, 200, None).unwrap();
         for key in ["accuracy", "completeness", "consistency", "explanation"] {
             assert!(grammar.contains(key), "{key}: {grammar}");
         }
@@ -154,5 +164,41 @@ mod tests {
         assert!(grammar.contains("\"10\""), "{grammar}");
         // The explanation fits in what 200 tokens leave after the scores.
         assert!(grammar.contains("{0,520}"), "{grammar}");
+    }
+
+    #[test]
+    fn quoted_answers_are_the_pools_sentences_before_each_question() {
+        let chunk = "The Licensor grants a \"perpetual\" copyright license to you. \
+            Patent claims are licensed separately under Section 3 of it.";
+        let quotes = AnswerQuotes::from_chunk(chunk, 2, 300).unwrap();
+        let grammar = answer_grammar(
+            AnswerSchema::PairsExactly(2, TypeSet::ALL),
+            600,
+            Some(&quotes),
+        )
+        .unwrap();
+        // Two items, each with its own sentence as the only answer, quotes escaped
+        // for JSON and then for GBNF.
+        let first = r#"\"The Licensor grants a \\\"perpetual\\\" copyright license to you.\""#;
+        assert!(grammar.contains(first), "{grammar}");
+        assert!(grammar.contains("Patent claims are licensed separately under Section 3 of it."));
+        let item_rules: Vec<&str> = grammar
+            .lines()
+            .filter(|line| line.starts_with("qa-pairs-tuple-") && line.contains("answer-kv \",\""))
+            .collect();
+        assert_eq!(item_rules.len(), 2, "{grammar}");
+        for rule in item_rules {
+            let (answer, question) = (rule.find("answer").unwrap(), rule.find("question").unwrap());
+            assert!(answer < question, "the answer comes first: {rule}");
+        }
+        // Each tuple item's answer has one sentence only.
+        let answers = grammar
+            .lines()
+            .filter(|line| line.contains("-answer ::= (\"\\\""));
+        assert_eq!(
+            answers.filter(|line| !line.contains(" | ")).count(),
+            2,
+            "{grammar}"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{ChatResponse, Message, ModelClient, ModelError, openai::StructuredForm, refusal};
+use super::{ChatResponse, Message, ModelClient, ModelError, openai::StructuredForm};
 use crate::provider::settings::ProviderKind;
 
 /// The largest answer tdg reads whole from a batch API (a batch's state, Gemini's
@@ -127,14 +127,7 @@ impl ModelClient {
             let body = self
                 .read_body(&url, response, super::MAX_RESPONSE_BYTES)
                 .await?;
-            return Err(refusal::status_error(
-                &self.settings,
-                &url,
-                status,
-                &body,
-                retry_after,
-                |text| self.redact(text),
-            ));
+            return Err(self.status_error(&url, status, &body, retry_after));
         }
         let mut lines = LineSplitter::default();
         loop {
@@ -202,14 +195,7 @@ impl ModelClient {
         let retry_after = super::retry::retry_after(response.headers());
         let body = self.read_body(url, response, MAX_BATCH_FILE_BYTES).await?;
         if !(200..300).contains(&status) {
-            return Err(refusal::status_error(
-                &self.settings,
-                url,
-                status,
-                &body,
-                retry_after,
-                |text| self.redact(text),
-            ));
+            return Err(self.status_error(url, status, &body, retry_after));
         }
         Ok(body)
     }

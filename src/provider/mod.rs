@@ -381,14 +381,7 @@ impl ModelClient {
         let exhausted = retry::exhausted_for(response.headers());
         let body = self.read_body(&url, response, MAX_RESPONSE_BYTES).await?;
         if !(200..300).contains(&status) {
-            return Err(refusal::status_error(
-                &self.settings,
-                &url,
-                status,
-                &body,
-                retry_after,
-                |text| self.redact(text),
-            ));
+            return Err(self.status_error(&url, status, &body, retry_after));
         }
         let json: Value = serde_json::from_slice(&body).map_err(|e| ModelError::Transient {
             url: url.clone(),
@@ -485,6 +478,20 @@ impl ModelClient {
                 retry_after: None,
             }
         }
+    }
+
+    /// The error for an answer with HTTP `status` and `body` from `url`, the server's
+    /// message redacted.
+    fn status_error(
+        &self,
+        url: &str,
+        status: u16,
+        body: &[u8],
+        retry_after: Option<std::time::Duration>,
+    ) -> ModelError {
+        refusal::status_error(&self.settings, url, status, body, retry_after, |text| {
+            self.redact(text)
+        })
     }
 
     fn redact(&self, text: &str) -> String {

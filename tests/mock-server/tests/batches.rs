@@ -91,6 +91,13 @@ async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, body)
 }
 
+/// [`send`], for a request that must succeed: the body of its 200 answer.
+async fn send_ok(request: reqwest::RequestBuilder) -> Value {
+    let (status, body) = send(request).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// A JSONL file of OpenAI batch lines.
 fn openai_file(lines: &[(&str, Value)]) -> String {
     lines
@@ -145,7 +152,7 @@ async fn openai_batch(client: &Client, lines: &[(&str, Value)]) -> Value {
     assert_eq!(status, 200, "{file}");
     assert_eq!(file["purpose"], "batch");
     assert_eq!(file["object"], "file");
-    let (status, batch) = send(
+    send_ok(
         client
             .openai(reqwest::Method::POST, "/v1/batches")
             .json(&json!({
@@ -153,22 +160,17 @@ async fn openai_batch(client: &Client, lines: &[(&str, Value)]) -> Value {
                 "completion_window": "24h", "metadata": {"run": "test"},
             })),
     )
-    .await;
-    assert_eq!(status, 200, "{batch}");
-    batch
+    .await
 }
 
 async fn openai_poll(client: &Client, id: &Value) -> Value {
     let path = format!("/v1/batches/{}", id.as_str().unwrap());
-    let (status, batch) = send(client.openai(reqwest::Method::GET, &path)).await;
-    assert_eq!(status, 200, "{batch}");
-    batch
+    send_ok(client.openai(reqwest::Method::GET, &path)).await
 }
 
 async fn openai_file_lines(client: &Client, id: &Value) -> Vec<Value> {
     let path = format!("/v1/files/{}/content", id.as_str().unwrap());
-    let (status, lines) = send(client.openai(reqwest::Method::GET, &path)).await;
-    assert_eq!(status, 200, "{lines}");
+    let lines = send_ok(client.openai(reqwest::Method::GET, &path)).await;
     match lines {
         Value::Array(lines) => lines,
         one => vec![one],
@@ -213,13 +215,12 @@ async fn openai_batches_answer_as_live_and_fault_once() {
     );
     let output = openai_file_lines(&client, &ended["output_file_id"]).await;
     assert_eq!(output.len(), 1);
-    let (status, live) = send(
+    let live = send_ok(
         client
             .openai(reqwest::Method::POST, "/v1/chat/completions")
             .json(&lines[0].1),
     )
     .await;
-    assert_eq!(status, 200);
     assert_eq!(by_id(&output, "ok")["response"]["status_code"], 200);
     assert_eq!(by_id(&output, "ok")["response"]["body"], live);
     let errors = openai_file_lines(&client, &ended["error_file_id"]).await;
@@ -354,8 +355,7 @@ async fn openai_batch_lines_refused_as_live_bad_files_and_cancel() {
     server.hold_batches(true);
     let batch = openai_batch(&client, &[("ok", openai_body(OK))]).await;
     let path = format!("/v1/batches/{}/cancel", batch["id"].as_str().unwrap());
-    let (status, cancelling) = send(client.openai(reqwest::Method::POST, &path)).await;
-    assert_eq!(status, 200);
+    let cancelling = send_ok(client.openai(reqwest::Method::POST, &path)).await;
     assert_eq!(cancelling["status"], "cancelling");
     assert_eq!(
         openai_poll(&client, &batch["id"]).await["status"],
@@ -376,21 +376,17 @@ async fn claude_batch(client: &Client, lines: &[(&str, Value)]) -> Value {
         .iter()
         .map(|(id, params)| json!({"custom_id": id, "params": params}))
         .collect();
-    let (status, batch) = send(
+    send_ok(
         client
             .claude(reqwest::Method::POST, "/v1/messages/batches")
             .json(&json!({"requests": requests})),
     )
-    .await;
-    assert_eq!(status, 200, "{batch}");
-    batch
+    .await
 }
 
 async fn claude_poll(client: &Client, id: &Value) -> Value {
     let path = format!("/v1/messages/batches/{}", id.as_str().unwrap());
-    let (status, batch) = send(client.claude(reqwest::Method::GET, &path)).await;
-    assert_eq!(status, 200, "{batch}");
-    batch
+    send_ok(client.claude(reqwest::Method::GET, &path)).await
 }
 
 #[tokio::test]
@@ -427,7 +423,7 @@ async fn anthropic_batches_answer_as_live_and_fault_once() {
     );
     assert_eq!(ended["results_url"], format!("{}{results}", server.url));
     let results_url = ended["results_url"].as_str().unwrap();
-    let (status, lines_out) = send(
+    let lines_out = send_ok(
         client
             .http
             .get(results_url)
@@ -435,7 +431,6 @@ async fn anthropic_batches_answer_as_live_and_fault_once() {
             .header("anthropic-version", "2023-06-01"),
     )
     .await;
-    assert_eq!(status, 200);
     let out = lines_out.as_array().unwrap();
     let ids: Vec<&Value> = out.iter().map(|l| &l["custom_id"]).collect();
     assert_eq!(
@@ -561,7 +556,7 @@ async fn gemini_batch(client: &Client, lines: &[(&str, Value)]) -> Value {
         .iter()
         .map(|(key, request)| json!({"request": request, "metadata": {"key": key}}))
         .collect();
-    let (status, operation) = send(
+    send_ok(
         client
             .gemini(
                 reqwest::Method::POST,
@@ -572,16 +567,12 @@ async fn gemini_batch(client: &Client, lines: &[(&str, Value)]) -> Value {
                 "inputConfig": {"requests": {"requests": requests}}}}),
             ),
     )
-    .await;
-    assert_eq!(status, 200, "{operation}");
-    operation
+    .await
 }
 
 async fn gemini_poll(client: &Client, name: &Value) -> Value {
     let path = format!("/v1beta/{}", name.as_str().unwrap());
-    let (status, operation) = send(client.gemini(reqwest::Method::GET, &path)).await;
-    assert_eq!(status, 200, "{operation}");
-    operation
+    send_ok(client.gemini(reqwest::Method::GET, &path)).await
 }
 
 #[tokio::test]
@@ -625,13 +616,12 @@ async fn gemini_batches_answer_as_live_and_fault_once() {
         "Gemini keeps the input order"
     );
     let live_path = "/v1beta/models/gemini-mock:generateContent";
-    let (status, live) = send(
+    let live = send_ok(
         client
             .gemini(reqwest::Method::POST, live_path)
             .json(&lines[0].1),
     )
     .await;
-    assert_eq!(status, 200);
     assert_eq!(responses[0]["response"], live);
     assert_eq!(
         responses[1]["error"],

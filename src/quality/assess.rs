@@ -108,16 +108,18 @@ impl Assessor {
 
     /// An assessor for `chunk` with an already worked-out prompt side.
     pub fn with_prompt(chunk: &str, prompt: Arc<PromptSide>) -> Self {
+        let spans = sentence_spans(chunk);
+        let text = |span: &SentenceSpan| &chunk[span.bytes.0..span.bytes.1];
         Assessor {
             chunk_lower: chunk.to_lowercase(),
-            quotations: Quotations::of(chunk),
+            quotations: Quotations::of(spans.iter().map(text)),
             chunk_words: WordSet::of_content(chunk),
             chunk_triples: triples_of(chunk),
-            sentences: sentence_spans(chunk)
-                .into_iter()
+            sentences: spans
+                .iter()
                 .map(|span| Sentence {
                     span: span.chars,
-                    words: WordSet::of_content(&chunk[span.bytes.0..span.bytes.1]),
+                    words: WordSet::of_content(text(span)),
                 })
                 .collect(),
             prompt,

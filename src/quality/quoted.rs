@@ -4,7 +4,6 @@
 //! other question, and the gate's *unanswered* check looks for that.
 
 use super::checks::topic_ids;
-use super::sentences;
 use super::words::{for_each_word, normalize, word_id};
 
 /// The fewest words an answer quoting the chunk has: a shorter one ("The URL class.")
@@ -16,9 +15,10 @@ const QUOTED_MIN_WORDS: usize = 5;
 pub struct Quotations(Vec<String>);
 
 impl Quotations {
-    pub fn of(chunk: &str) -> Self {
+    /// The quotation starts of a chunk of these `sentences`.
+    pub fn of<'a>(sentences: impl Iterator<Item = &'a str>) -> Self {
         Quotations(
-            sentences(chunk)
+            sentences
                 .flat_map(|sentence| {
                     sentence
                         .match_indices(';')
@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn a_quotation_starts_where_a_sentence_or_clause_does() {
-        let quotations = Quotations::of(CHUNK);
+        let quotations = Quotations::of(crate::quality::sentences(CHUNK));
         assert!(quotations.quotes("The license covers reproduction and distribution."));
         assert!(quotations.quotes("it lasts for the term of copyright."));
         // Case, white space and punctuation aside.

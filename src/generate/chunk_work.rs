@@ -16,7 +16,7 @@ use super::pipeline::{Job, WorkerContext};
 use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
 use crate::chunks::MAX_CHUNK_TEXT_BYTES;
 use crate::plugin::parser::ParseError;
-use crate::provider::{AnswerQuotes, ChatResponse, Message, pair_char_budget};
+use crate::provider::{AnswerQuotes, ChatResponse, Message};
 
 /// What to do next with a chunk.
 pub enum Step {
@@ -99,11 +99,9 @@ pub async fn begin(context: &Arc<WorkerContext>, job: Job) -> Step {
         .prompt_sides
         .get(&crate::quality::prompt_without(&messages, &chunk.text));
     let model = context.client.settings();
-    let quotes = model.quote_answers.then(|| {
-        let pairs = context.questions.max(1);
-        let (_, answer_chars) = pair_char_budget(model.max_tokens, pairs);
-        AnswerQuotes::from_chunk(&chunk.text, pairs, answer_chars as usize)
-    });
+    let quotes = model
+        .quote_answers
+        .then(|| AnswerQuotes::for_answer(&chunk.text, context.questions, model.max_tokens));
     Step::Ask(Box::new(ChunkWork {
         job,
         outcome,

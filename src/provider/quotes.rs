@@ -47,7 +47,45 @@ const LEANS_ON_CONTEXT: &[&str] = &[
 ];
 
 impl AnswerQuotes {
-    /// The sentences of `chunk` worth quoting, at most `max_chars` long each (a longer
+    /// The quotations of `chunk` for an answer of `pairs` pairs in `max_tokens`: each
+    /// within its answer's share ([`crate::provider::pair_char_budget`]) and
+    /// [`Self::max_chars`].
+    pub fn for_answer(chunk: &str, pairs: u32, max_tokens: u32) -> Option<AnswerQuotes> {
+        let pairs = pairs.max(1);
+        let (_, answer_chars) = crate::provider::pair_char_budget(max_tokens, pairs);
+        let most = Self::max_chars(max_tokens, pairs).min(answer_chars as usize);
+        Self::from_chunk(chunk, pairs, most)
+    }
+
+    /// The longest quotation, in JSON characters, when `pairs` pairs share
+    /// `max_tokens`: as many characters as the pair has tokens, so that at two
+    /// characters a token (quoted text costs fewer) the quotation takes at most half
+    /// the pair's tokens, and its question the rest (see [`Self::question_chars`]).
+    pub fn max_chars(max_tokens: u32, pairs: u32) -> usize {
+        (max_tokens / pairs.max(1)).max(1) as usize
+    }
+
+    /// The most characters pair `index`'s question may take so that the pair fits in
+    /// its share of `max_tokens` whatever the question is made of: a small model's
+    /// question can cost a token a character (a run of digits), so the question gets
+    /// what the pair's tokens leave after the JSON around it and its longest quotation
+    /// at two characters a token. Between 10 and `most`.
+    pub fn question_chars(&self, index: usize, max_tokens: u32, most: u32) -> u32 {
+        /// Tokens of JSON around one pair: keys, quotes, braces, the type.
+        const PAIR_JSON_TOKENS: usize = 25;
+        let share = (max_tokens as usize / self.pools.len()).max(1);
+        let longest = self
+            .pool(index)
+            .iter()
+            .map(|q| json_len(q))
+            .max()
+            .unwrap_or(0);
+        let left = share.saturating_sub(PAIR_JSON_TOKENS + longest.div_ceil(2));
+        (left as u32).clamp(10, most.max(10))
+    }
+
+    /// The sentences of `chunk` worth quoting, at most `max_chars` long each as written
+    /// in JSON (a longer
     /// sentence is split at its semicolons, then its commas), shared in order among
     /// `pairs` pools. Left out: headings, sentences leaning on the one before, the
     /// fragment a chunk may begin with (it starts in lower case) and code blocks; when
@@ -133,19 +171,19 @@ impl AnswerQuotes {
 fn clauses(sentence: &str, max_chars: usize) -> Vec<String> {
     let tidy = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
     let whole = tidy(sentence);
-    if whole.chars().count() <= max_chars {
+    if json_len(&whole) <= max_chars {
         return vec![whole];
     }
     let mut pieces = Vec::new();
     for clause in whole.split_inclusive(';') {
         let clause = clause.trim();
-        if clause.chars().count() <= max_chars {
+        if json_len(clause) <= max_chars {
             pieces.push(clause.to_string());
             continue;
         }
         let mut run = String::new();
         for part in clause.split_inclusive(", ") {
-            if !run.is_empty() && run.chars().count() + part.chars().count() > max_chars {
+            if !run.is_empty() && json_len(&run) + json_len(part) > max_chars {
                 pieces.push(std::mem::take(&mut run));
             }
             run.push_str(part);
@@ -166,9 +204,21 @@ fn clauses(sentence: &str, max_chars: usize) -> Vec<String> {
         .collect()
 }
 
+/// The characters `text` takes in a JSON string: `"`, `\` and control characters are
+/// written escaped.
+fn json_len(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => 2,
+            c if c.is_control() => 6,
+            _ => 1,
+        })
+        .sum()
+}
+
 /// Whether `piece` has at least `min_words` words and at most `max_chars` characters.
 fn fits(piece: &str, min_words: usize, max_chars: usize) -> bool {
-    piece.split_whitespace().count() >= min_words && piece.chars().count() <= max_chars
+    piece.split_whitespace().count() >= min_words && json_len(piece) <= max_chars
 }
 
 /// Whether `sentence` can stand alone as an answer: long enough, not too long, not a
@@ -271,6 +321,27 @@ mod tests {
             AnswerQuotes::from_chunk(long, 1, 300).unwrap().pool(0),
             [long.split_whitespace().collect::<Vec<_>>().join(" ")]
         );
+    }
+
+    #[test]
+    fn a_quotation_is_measured_as_json_writes_it() {
+        // 40 characters, 44 in JSON: its four quotes are written escaped.
+        let quoted = r#"The "Program" means the "work" licensed."#;
+        assert_eq!(quoted.chars().count(), 40);
+        assert!(AnswerQuotes::from_chunk(quoted, 1, 44).is_some());
+        assert!(AnswerQuotes::from_chunk(quoted, 1, 43).is_none());
+        assert_eq!(AnswerQuotes::max_chars(300, 3), 100);
+    }
+
+    #[test]
+    fn a_question_gets_the_tokens_its_quotation_leaves() {
+        let quotes = AnswerQuotes::from_chunk(CHUNK, 2, 300).unwrap();
+        // Pair 0 quotes a 75-character sentence: of 150 tokens, 25 go to the JSON
+        // around it and 38 to the quotation, leaving 87 characters for the question.
+        assert_eq!(json_len(&quotes.pool(0)[0]), 75);
+        assert_eq!(quotes.question_chars(0, 300, 300), 87);
+        assert_eq!(quotes.question_chars(0, 300, 50), 50);
+        assert_eq!(quotes.question_chars(0, 60, 300), 10);
     }
 
     #[test]

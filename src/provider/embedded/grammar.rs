@@ -42,7 +42,11 @@ pub(super) fn answer_grammar(
             item["question"]["maxLength"] = question.into();
             item["answer"]["maxLength"] = answer.into();
             if let Some(quotes) = quotes {
-                let items = quotes.item_schemas(&array["items"]);
+                let mut items = quotes.item_schemas(&array["items"]);
+                for (index, item) in items.iter_mut().enumerate() {
+                    item["properties"]["question"]["maxLength"] =
+                        quotes.question_chars(index, max_tokens, question).into();
+                }
                 array["prefixItems"] = Value::Array(items);
                 if let Some(array) = array.as_object_mut() {
                     array.remove("items");
@@ -59,8 +63,26 @@ pub(super) fn answer_grammar(
         }
         AnswerSchema::Pairs => {}
     }
-    llama_cpp_2::json_schema_to_grammar(&schema.to_string())
-        .map_err(|e| format!("cannot make a grammar from the answer's schema: {e}"))
+    let grammar = llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+        .map_err(|e| format!("cannot make a grammar from the answer's schema: {e}"))?;
+    Ok(one_space_at_most(&grammar))
+}
+
+/// `grammar` with the white space between JSON tokens bounded to one space. llama.cpp's
+/// converter allows up to two newlines and twenty spaces or tabs there, and a small
+/// model spends its `--max-tokens` on indentation until the JSON is cut off.
+fn one_space_at_most(grammar: &str) -> String {
+    grammar
+        .lines()
+        .map(|line| {
+            if line.starts_with("space ::=") {
+                r#"space ::= " "?"#
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Picks each next token of one sequence.
@@ -191,6 +213,11 @@ mod tests {
             let (answer, question) = (rule.find("answer").unwrap(), rule.find("question").unwrap());
             assert!(answer < question, "the answer comes first: {rule}");
         }
+        // Between JSON tokens, one space at the most.
+        assert!(
+            grammar.lines().any(|line| line == r#"space ::= " "?"#),
+            "{grammar}"
+        );
         // Each tuple item's answer has one sentence only.
         let answers = grammar
             .lines()

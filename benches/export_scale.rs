@@ -129,7 +129,7 @@ fn fill(qa_dir: &Path, pairs: u64) {
             .mark_document_completed(&stem, "2026-01-01T00:00:00")
             .unwrap();
     }
-    tdg::views::rewrite_all(&store, qa_dir).unwrap();
+    tdg::outputs::qa_files::rewrite_all(&store, qa_dir).unwrap();
 }
 
 /// Runs `tdg export` under `/usr/bin/time`: wall seconds and peak RSS in KiB.

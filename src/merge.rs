@@ -18,8 +18,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::checkpoint::{AbsorbError, Access, CheckpointStore, STORE_FILE, StoreError};
+use crate::outputs::qa_files::{self, ViewError};
 use crate::shard::Shard;
-use crate::views::{self, ViewError};
 use crate::{atomic_file, pyjson, timestamp};
 
 /// The manifest's file name in the merged directory.
@@ -184,7 +184,7 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     }
     replace_previous_merge(&staging, &output)?;
     let store = CheckpointStore::open_existing(&output, Access::ReadWrite)?;
-    let written = views::rewrite_all(&store, &output)?;
+    let written = qa_files::rewrite_all(&store, &output)?;
     let mut incomplete = Vec::new();
     for stem in store.document_stems()? {
         if !store.is_document_finished(&stem)? {

@@ -1,13 +1,38 @@
 //! Building the prompt for a chunk: the chunk, its document and the user's settings
 //! (the mix of question types among them) go to the prompt plugin, which returns the
-//! chat messages.
+//! chat messages. It owns its settings ([`PromptSettings`]): how prompts are built
+//! and answers parsed.
 
 use serde_json::Value;
 
+use crate::chat::Message;
 use crate::chunks::{Chunk, ChunkFile};
-use crate::generate::settings::PromptSettings;
-use crate::plugin::{PluginError, PromptPlugin, prompt, types};
-use crate::provider::Message;
+use crate::plugin::{PluginError, PluginSource, PromptPlugin, prompt, types};
+use crate::question_types::QuestionMix;
+
+/// Pairs asked for per chunk, when not given.
+pub const DEFAULT_QUESTIONS_PER_CHUNK: u32 = 3;
+/// How often a chunk whose answer held no pair is asked again, when not given.
+pub const DEFAULT_PARSE_RETRIES: u32 = 1;
+/// The prompt plugin and the parser, when not given.
+pub const DEFAULT_PROMPT_PLUGIN: &str = "default-prompt";
+/// How prompts are built and answers parsed.
+#[derive(Debug, Clone)]
+pub struct PromptSettings {
+    /// Pairs asked for per chunk; with a mix of question types, the mix's total.
+    pub questions_per_chunk: u32,
+    /// The mix of question types asked for (empty: diverse types).
+    pub question_types: QuestionMix,
+    pub system_message: Option<String>,
+    pub extra_instructions: Option<String>,
+    /// A user template replacing the default prompt: (file name, source).
+    pub template: Option<(String, String)>,
+    pub vars: Vec<(String, String)>,
+    pub prompt_plugin: PluginSource,
+    pub parser: PluginSource,
+    /// How often a chunk whose answer held no pair is asked again.
+    pub parse_retries: u32,
+}
 
 /// Added to the prompt's extra instructions when answers are quoted from the chunk
 /// (`--quote-answers`), so that the model knows what the grammar will hold it to. On

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::checkpoint::{Access, CheckpointStore, ChunkStatus, Reparsed, StoreError, StoredPair};
+use crate::outputs::qa_files::{self, ViewError};
 use crate::plugin::{ParserPlugin, parser::ParseError};
-use crate::views::{self, ViewError};
 
 /// What a re-parse changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
     }
     store.apply_parses(&parses)?;
     for stem in documents {
-        if let Some(written) = views::rewrite(&store, qa_dir, &stem)? {
+        if let Some(written) = qa_files::rewrite(&store, qa_dir, &stem)? {
             report.qa_files.push(written.name);
         }
     }

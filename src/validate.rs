@@ -21,12 +21,13 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::chat::Message;
 use crate::checkpoint::{
     Access, CheckpointStore, JudgeScores, Judgment, PairToJudge, RunRecord, StoreError,
 };
+use crate::outputs::qa_files::{self, ViewError};
 use crate::provider::settings::ModelSettings;
-use crate::provider::{Message, ModelClient, ModelError};
-use crate::views::{self, ViewError};
+use crate::provider::{ModelClient, ModelError};
 
 const JUDGE_SYSTEM: &str = "You are a strict fact-checker for question-answer training data. You compare an answer \
 with its source text and score it honestly.";
@@ -97,7 +98,8 @@ fn open_with_imports(qa_dir: &Path) -> Result<CheckpointStore, ValidateError> {
         }
         Err(error) => return Err(error.into()),
     };
-    let (documents, pairs) = crate::generate::legacy::import_qa_files(&mut store, qa_dir)?;
+    let (documents, pairs) =
+        crate::checkpoint::original_import::import_qa_files(&mut store, qa_dir)?;
     if documents > 0 {
         tracing::info!(
             "imported {pairs} pairs of {documents} Q&A files the checkpoint did not know (the original tool's)"
@@ -186,7 +188,7 @@ pub async fn validate(
         filter.min_judge_score = Some(min);
         store.set_quality_filter(&filter)?;
     }
-    views::rewrite_all(&store, &settings.qa_dir)?;
+    qa_files::rewrite_all(&store, &settings.qa_dir)?;
     let (scored, passed, _) = store.judge_figures()?;
     report.total_scored = scored;
     report.total_passed = passed;

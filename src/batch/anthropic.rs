@@ -5,10 +5,10 @@
 
 use serde_json::{Value, json};
 
-use super::api::{
+use super::lines::{
     BatchStatus, LineResult, Phase, RequestLine, Results, count, json_of, missing, results_file,
 };
-use crate::provider::api_calls::ApiRequest;
+use crate::provider::batch_calls::ApiRequest;
 use crate::provider::{ModelClient, ModelError};
 
 const BATCHES: &str = "/v1/messages/batches";

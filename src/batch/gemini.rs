@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use super::api::{BatchStatus, LineResult, Phase, RequestLine, Results, count, json_of, missing};
-use crate::provider::api_calls::ApiRequest;
+use super::lines::{BatchStatus, LineResult, Phase, RequestLine, Results, count, json_of, missing};
+use crate::provider::batch_calls::ApiRequest;
 use crate::provider::{ModelClient, ModelError};
 
 pub async fn submit(client: &ModelClient, lines: &[RequestLine]) -> Result<String, ModelError> {

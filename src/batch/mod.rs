@@ -1,4 +1,4 @@
-//! `generate --batch-api`: the chunks go to the provider's batch API (OpenAI Batch,
+//! The providers' batch APIs, for `generate --batch-api`: the chunks go to the provider's batch API (OpenAI Batch,
 //! Anthropic Message Batches, Gemini batch mode) instead of one live request each: half
 //! the price, the provider's own rate-limit pool, answers within 24 hours.
 //!
@@ -11,19 +11,22 @@
 //! work unchanged. Lines that failed or expired go into a follow-up batch, or live with
 //! `--batch-fallback live`.
 //!
-//! [`api`] speaks each provider's batch dialect; [`flow`] runs a generation's batches.
+//! [`api`] dispatches to each provider's batch dialect, in words [`lines`] defines;
+//! [`crate::generate::batch_flow`] runs a generation's batches, beside the live
+//! pipeline.
 
 mod anthropic;
 pub mod api;
-pub mod flow;
 mod gemini;
 pub mod ledger;
+pub mod lines;
 mod openai;
 
 use std::time::Duration;
 
 pub use api::BatchApi;
 pub use ledger::{BatchRow, Ledger, LedgerError};
+pub use lines::{BatchStatus, LineResult, Phase, RequestLine};
 
 /// How often a batch's state is asked for, when not given.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);

@@ -3,7 +3,7 @@
 //! quality filter keeps, in chunk order, with the reviewer's decisions applied (a
 //! rejected pair is left out, an edited one shows its new text, an accepted one is
 //! kept whatever the gate says). Rendering and writing the file is
-//! [`crate::views`]' job.
+//! [`crate::outputs::qa_files`]' job.
 
 use std::sync::Arc;
 

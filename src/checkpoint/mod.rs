@@ -3,7 +3,7 @@
 //! An SQLite database (`.tdg-checkpoint.sqlite3`, WAL journal, full sync) in the Q&A
 //! directory holds, per chunk, its pairs or its failure and cause, the model's raw
 //! response, the prompt, a hash of its text, and the settings it was made with. The
-//! `_qa.json` files are views rendered from it (by [`crate::views`]), so they can be
+//! `_qa.json` files are views rendered from it (by [`crate::outputs::qa_files`]), so they can be
 //! rewritten at any time without losing anything, and a parser can be re-run over the
 //! raw responses without calling the model.
 //!
@@ -20,6 +20,7 @@ mod document_view;
 mod figures;
 mod judgments;
 mod merge;
+pub(crate) mod original_import;
 mod outcomes;
 mod replay;
 mod review_rows;
@@ -149,7 +150,7 @@ pub struct RawAnswer {
     pub status: ChunkStatus,
     pub pairs: Vec<StoredPair>,
     /// The messages that were sent.
-    pub prompt: Vec<crate::provider::Message>,
+    pub prompt: Vec<crate::chat::Message>,
     /// The chunk's text.
     pub source_text: String,
 }

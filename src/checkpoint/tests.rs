@@ -10,7 +10,12 @@ use crate::quality::{DedupeScope, DropReason, PairQuality, QualityFilter};
 
 /// A document's Q&A file as JSON, as `views` renders it.
 fn view(store: &CheckpointStore, stem: &str, status: DocumentStatus) -> Value {
-    serde_json::to_value(crate::views::qa_file(store, stem, status).unwrap().unwrap()).unwrap()
+    serde_json::to_value(
+        crate::outputs::qa_files::qa_file(store, stem, status)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 fn outcome(stem: &str, position: u32, status: ChunkStatus, pairs: &[(&str, &str)]) -> ChunkOutcome {

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use tdg::batch::api::Phase;
+use tdg::batch::Phase;
 use tdg::batch::{BatchApi, Ledger};
 use tdg::config::{BatchAction, BatchArgs};
 use tdg::provider::ModelClient;

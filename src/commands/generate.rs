@@ -16,14 +16,14 @@ use super::signals::until_signalled;
 use super::{INTERRUPTED, env_var, failure_if_any, working_dir};
 
 pub fn run(host: PluginHost, args: GenerateArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let dry_run = args.dry_run;
+    let dry_run = args.cost.dry_run;
     let quiet = global.quiet;
-    let interval = args.progress_interval;
+    let interval = args.run.progress_interval;
     let args = args.with_config_file(&working_dir()?)?;
     if dry_run {
         let settings = args.resolve_for_preview(env_var)?;
-        let estimate = tdg::estimate::estimate(&settings, &host)?;
-        out!("{}", tdg::estimate::render(&estimate, &settings));
+        let estimate = tdg::generate::estimate::estimate(&settings, &host)?;
+        out!("{}", tdg::generate::estimate::render(&estimate, &settings));
         return Ok(ExitCode::SUCCESS);
     }
     let settings = args.resolve(env_var)?;

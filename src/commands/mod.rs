@@ -101,6 +101,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Push(args) => push::run(args),
         Command::Plugins(args) => plugins::run(&host, args),
         Command::Review(args) => review::run(args),
+        Command::Reference => {
+            write_stdout(&tdg::cli::reference::markdown());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -166,21 +166,24 @@ mod tests {
         };
         let args: GenerateArgs =
             serde_json::from_value(Value::Object(options(&run, Some(&filter)))).unwrap();
-        assert_eq!(args.provider.as_deref(), Some("openai"));
-        assert_eq!(args.base_url, ["http://127.0.0.1:8080"]);
-        assert_eq!(args.temperature, Some(0.3));
-        assert_eq!(args.max_tokens, Some(900));
+        assert_eq!(args.model.provider.as_deref(), Some("openai"));
+        assert_eq!(args.model.base_url, ["http://127.0.0.1:8080"]);
+        assert_eq!(args.model.temperature, Some(0.3));
+        assert_eq!(args.model.max_tokens, Some(900));
         assert_eq!(
-            args.question_types.as_deref(),
+            args.generation.question_types.as_deref(),
             Some("factual=2,inferential=1")
         );
-        assert_eq!(args.questions_per_chunk, None, "the mix says how many");
         assert_eq!(
-            args.vars.get("audience").map(String::as_str),
+            args.generation.questions_per_chunk, None,
+            "the mix says how many"
+        );
+        assert_eq!(
+            args.generation.vars.get("audience").map(String::as_str),
             Some("lawyers")
         );
-        assert_eq!(args.min_grounding, Some(0.5));
-        assert_eq!(args.no_echo_filter, Some(true));
-        assert_eq!(args.no_topic_filter, Some(false));
+        assert_eq!(args.quality.min_grounding, Some(0.5));
+        assert_eq!(args.quality.no_echo_filter, Some(true));
+        assert_eq!(args.quality.no_topic_filter, Some(false));
     }
 }

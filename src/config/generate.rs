@@ -8,11 +8,12 @@ use serde_json::Value;
 
 use super::model::{check_max_tokens, check_retry_base, check_temperature, resolve_model};
 use super::{ConfigError, GenerateArgs, ModelChoice, OptionName, Purpose, read_config_file};
-use crate::generate::settings::{CostSettings, GenerateSettings, QuestionMix, TrainingSettings};
+use crate::generate::settings::{CostSettings, GenerateSettings, TrainingSettings};
 use crate::plugin::PluginSource;
 use crate::provider::RateCaps;
 use crate::provider::embedded::EmbeddedOptions;
 use crate::provider::settings::ProviderKind;
+use crate::question_types::QuestionMix;
 
 impl GenerateArgs {
     /// Fills what the command line and environment left unset from the config file
@@ -50,8 +51,8 @@ impl GenerateArgs {
         }
         let mut result: GenerateArgs =
             serde_json::from_value(merged).expect("merged arguments deserialize");
-        result.var = self.var;
-        result.format_opt = self.format_opt;
+        result.generation.var = self.generation.var;
+        result.training.format_opt = self.training.format_opt;
         result.config = self.config;
         result.from_card = self.from_card;
         result
@@ -71,7 +72,7 @@ impl GenerateArgs {
         mut self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<GenerateSettings, ConfigError> {
-        self.qa_dir.get_or_insert_with(|| PathBuf::from("."));
+        self.dirs.qa_dir.get_or_insert_with(|| PathBuf::from("."));
         self.resolve_for(env, Purpose::Preview)
     }
 
@@ -80,47 +81,52 @@ impl GenerateArgs {
         env: impl Fn(&str) -> Option<String>,
         purpose: Purpose,
     ) -> Result<GenerateSettings, ConfigError> {
-        let chunks_dir = self.chunks_dir.clone().ok_or(ConfigError::Missing {
+        let chunks_dir = self.dirs.chunks_dir.clone().ok_or(ConfigError::Missing {
             what: "the chunks directory",
             flag: "--chunks-dir",
             variable: "GENERATOR_PROCESS_DIR",
         })?;
-        let qa_dir = self.qa_dir.clone().ok_or(ConfigError::Missing {
+        let qa_dir = self.dirs.qa_dir.clone().ok_or(ConfigError::Missing {
             what: "the Q&A directory",
             flag: "--qa-dir",
             variable: "GENERATOR_OUTPUT_DIR",
         })?;
         let choice = ModelChoice {
-            provider: self.provider,
-            model: self.model,
-            base_urls: self.base_url,
-            ollama_base_url: self.ollama_base_url,
-            api_key: self.api_key,
-            server_options: self.ollama_top_k.is_some()
-                || self.ollama_top_p.is_some()
-                || self.ollama_repeat_penalty.is_some()
-                || self.ollama_num_predict.is_some()
-                || !self.ollama_stop.is_empty(),
+            provider: self.model.provider,
+            model: self.model.model,
+            base_urls: self.model.base_url,
+            ollama_base_url: self.model.ollama_base_url,
+            api_key: self.model.api_key,
+            server_options: self.model.ollama_top_k.is_some()
+                || self.model.ollama_top_p.is_some()
+                || self.model.ollama_repeat_penalty.is_some()
+                || self.model.ollama_num_predict.is_some()
+                || !self.model.ollama_stop.is_empty(),
         };
         let model = resolve_model(choice, None, &env, purpose)?;
         let mut settings = GenerateSettings::new(chunks_dir, qa_dir, model.provider);
         settings.model = model;
         // First, so that everything placed in the Q&A directory goes to the shard's.
-        if let Some((shard, from)) = crate::shard::Shard::resolve(self.shard, self.shards, &env)? {
+        if let Some((shard, from)) =
+            crate::shard::Shard::resolve(self.run.shard, self.run.shards, &env)?
+        {
             settings.set_shard(shard, &from);
         }
         let model = &mut settings.model;
-        if let Some(temperature) = self.temperature {
+        if let Some(temperature) = self.model.temperature {
             model.temperature = check_temperature(temperature, option("temperature"), &env)?;
         }
-        if let Some(max_tokens) = self.max_tokens {
+        if let Some(max_tokens) = self.model.max_tokens {
             model.max_tokens = check_max_tokens(max_tokens, option("max-tokens"), &env)?;
         }
         let embedded = model.provider == ProviderKind::Embedded;
         // Grammar-constrained answers are on by default for the embedded engine.
-        model.structured = self.structured.unwrap_or(embedded);
+        model.structured = self.model.structured.unwrap_or(embedded);
         // Answers quoted from the chunk are on by default where the grammar can quote.
-        model.quote_answers = self.quote_answers.unwrap_or(embedded && model.structured);
+        model.quote_answers = self
+            .model
+            .quote_answers
+            .unwrap_or(embedded && model.structured);
         if model.quote_answers && !(embedded && model.structured) {
             return Err(ConfigError::Invalid {
                 option: "--quote-answers".into(),
@@ -128,10 +134,10 @@ impl GenerateArgs {
             });
         }
         model.embedded = EmbeddedOptions {
-            threads: self.threads.filter(|&n| n > 0),
-            gpu_layers: self.gpu_layers.unwrap_or(0),
+            threads: self.model.threads.filter(|&n| n > 0),
+            gpu_layers: self.model.gpu_layers.unwrap_or(0),
         };
-        if let Some(seconds) = self.request_timeout {
+        if let Some(seconds) = self.requests.request_timeout {
             if !(seconds > 0.0 && seconds.is_finite()) {
                 let rule = "a positive number of seconds".into();
                 return Err(ConfigError::invalid(
@@ -143,7 +149,7 @@ impl GenerateArgs {
             }
             model.request_timeout = Duration::from_secs_f64(seconds);
         }
-        if let Some(retries) = self.max_retries {
+        if let Some(retries) = self.requests.max_retries {
             model.retry.max_retries = retries;
         }
         let seconds = |value: Option<f64>, flag: &'static str| match value {
@@ -155,49 +161,53 @@ impl GenerateArgs {
             )),
             other => Ok(other.map(Duration::from_secs_f64)),
         };
-        if let Some(connect) = seconds(self.connect_timeout, "connect-timeout")? {
+        if let Some(connect) = seconds(self.requests.connect_timeout, "connect-timeout")? {
             model.patience.connect_timeout = connect;
         }
-        model.patience.first_byte_timeout = seconds(self.first_byte_timeout, "first-byte-timeout")?;
-        if let Some(bound) = seconds(self.rate_limit_timeout, "rate-limit-timeout")? {
+        model.patience.first_byte_timeout =
+            seconds(self.requests.first_byte_timeout, "first-byte-timeout")?;
+        if let Some(bound) = seconds(self.requests.rate_limit_timeout, "rate-limit-timeout")? {
             model.patience.rate_limited_for = bound;
         }
-        if let Some(timeouts) = self.max_timeouts {
+        if let Some(timeouts) = self.requests.max_timeouts {
             if timeouts == 0 {
                 let name = option("max-timeouts");
                 return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
             }
             model.patience.timeouts = timeouts;
         }
-        if let Some(base) = self.retry_base_ms {
+        if let Some(base) = self.requests.retry_base_ms {
             model.retry.base = check_retry_base(base, option("retry-base-ms"), &env)?;
         }
         model.rate_caps = RateCaps {
-            requests_per_minute: self.requests_per_minute.filter(|&n| n > 0),
-            tokens_per_minute: self.tokens_per_minute.filter(|&n| n > 0),
+            requests_per_minute: self.requests.requests_per_minute.filter(|&n| n > 0),
+            tokens_per_minute: self.requests.tokens_per_minute.filter(|&n| n > 0),
         };
-        model.ollama.top_k = self.ollama_top_k;
-        model.ollama.top_p = self.ollama_top_p;
-        model.ollama.repeat_penalty = self.ollama_repeat_penalty;
-        model.ollama.num_predict = self.ollama_num_predict;
-        model.ollama.stop = self.ollama_stop;
+        model.ollama.top_k = self.model.ollama_top_k;
+        model.ollama.top_p = self.model.ollama_top_p;
+        model.ollama.repeat_penalty = self.model.ollama_repeat_penalty;
+        model.ollama.num_predict = self.model.ollama_num_predict;
+        model.ollama.stop = self.model.ollama_stop;
 
         let prompt = &mut settings.prompt;
-        if let Some(questions) = self.questions_per_chunk {
+        if let Some(questions) = self.generation.questions_per_chunk {
             if questions == 0 {
                 let name = option("questions-per-chunk");
                 return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
             }
             prompt.questions_per_chunk = questions;
         }
-        if let Some(text) = &self.question_types {
-            let mix = question_mix(text, self.questions_per_chunk, &env)?;
+        if let Some(text) = &self.generation.question_types {
+            let mix = question_mix(text, self.generation.questions_per_chunk, &env)?;
             prompt.questions_per_chunk = mix.total();
             prompt.question_types = mix;
         }
-        prompt.system_message = self.qa_system_message;
-        prompt.extra_instructions = self.qa_extra_instructions.filter(|text| !text.is_empty());
-        if let Some(path) = self.qa_prompt_template_file {
+        prompt.system_message = self.generation.qa_system_message;
+        prompt.extra_instructions = self
+            .generation
+            .qa_extra_instructions
+            .filter(|text| !text.is_empty());
+        if let Some(path) = self.generation.qa_prompt_template_file {
             let source =
                 std::fs::read_to_string(&path).map_err(|source| ConfigError::Template {
                     path: path.clone(),
@@ -205,61 +215,65 @@ impl GenerateArgs {
                 })?;
             prompt.template = Some((path.display().to_string(), source));
         }
-        let mut vars = self.vars;
-        vars.extend(self.var);
+        let mut vars = self.generation.vars;
+        vars.extend(self.generation.var);
         prompt.vars = vars.into_iter().collect();
-        if let Some(plugin) = self.prompt_plugin {
+        if let Some(plugin) = self.generation.prompt_plugin {
             prompt.prompt_plugin = PluginSource::parse(&plugin)?;
         }
-        if let Some(parser) = self.parser {
+        if let Some(parser) = self.generation.parser {
             prompt.parser = PluginSource::parse(&parser)?;
         }
-        if let Some(retries) = self.parse_retries {
+        if let Some(retries) = self.generation.parse_retries {
             prompt.parse_retries = retries;
         }
         for (flag, value) in [
-            ("price-in", self.price_in),
-            ("price-out", self.price_out),
-            ("max-cost", self.max_cost),
+            ("price-in", self.cost.price_in),
+            ("price-out", self.cost.price_out),
+            ("max-cost", self.cost.max_cost),
         ] {
             if let Some(value) = value.filter(|v| !(*v >= 0.0 && v.is_finite())) {
                 let rule = "a positive number of US dollars".into();
                 return Err(ConfigError::invalid(option(flag), rule, value, &env));
             }
         }
-        if self.max_cost.is_some() && self.price_in.is_none() && self.price_out.is_none() {
+        if self.cost.max_cost.is_some()
+            && self.cost.price_in.is_none()
+            && self.cost.price_out.is_none()
+        {
             return Err(ConfigError::Invalid {
                 option: "--max-cost".into(),
                 rule: "given with --price-in and --price-out".into(),
             });
         }
         settings.batch = BatchOptions {
-            batch_api: self.batch_api,
-            no_wait: self.no_wait,
-            batch_fallback: self.batch_fallback.as_deref(),
-            batch_poll_interval: self.batch_poll_interval,
-            batch_size: self.batch_size,
-            batch_line_retries: self.batch_line_retries,
+            batch_api: self.cost.batch_api,
+            no_wait: self.cost.no_wait,
+            batch_fallback: self.cost.batch_fallback.as_deref(),
+            batch_poll_interval: self.cost.batch_poll_interval,
+            batch_size: self.cost.batch_size,
+            batch_line_retries: self.cost.batch_line_retries,
         }
         .resolve(settings.model.provider, &env)?;
         settings.cost = CostSettings {
-            price_in: self.price_in,
-            price_out: self.price_out,
-            max_cost: self.max_cost,
+            price_in: self.cost.price_in,
+            price_out: self.cost.price_out,
+            max_cost: self.cost.max_cost,
             batch: settings.batch.is_some(),
         };
-        if let Some(format) = &self.format {
+        if let Some(format) = &self.training.format {
             settings.training = Some(TrainingSettings {
                 format: PluginSource::parse(format)?,
-                options: self.format_opt.clone(),
-                output_type: self.output_type.unwrap_or_default(),
+                options: self.training.format_opt.clone(),
+                output_type: self.training.output_type.unwrap_or_default(),
                 dir: self
+                    .training
                     .training_dir
                     .clone()
                     .unwrap_or_else(|| settings.qa_dir.clone()),
             });
         }
-        if let Some(min) = self.min_grounding
+        if let Some(min) = self.quality.min_grounding
             && !(0.0..=1.0).contains(&min)
         {
             let rule = "between 0 and 1".into();
@@ -271,28 +285,29 @@ impl GenerateArgs {
             ));
         }
         settings.quality = crate::quality::QualityFilter {
-            drop_echoes: !self.no_echo_filter.unwrap_or(false),
-            drop_restatements: !self.no_restate_filter.unwrap_or(false),
-            drop_placeholders: !self.no_placeholder_filter.unwrap_or(false),
-            drop_non_questions: !self.no_question_form_filter.unwrap_or(false),
-            drop_off_topic: !self.no_topic_filter.unwrap_or(false),
-            drop_thin_answers: !self.no_thin_answer_filter.unwrap_or(false),
-            drop_unfinished: !self.no_unfinished_filter.unwrap_or(false),
-            drop_repetitive: !self.no_repetition_filter.unwrap_or(false),
-            drop_invented: !self.no_invented_filter.unwrap_or(false),
-            drop_unanswered: !self.no_unanswered_filter.unwrap_or(false),
-            dedupe: self.dedupe.unwrap_or_default(),
+            drop_echoes: !self.quality.no_echo_filter.unwrap_or(false),
+            drop_restatements: !self.quality.no_restate_filter.unwrap_or(false),
+            drop_placeholders: !self.quality.no_placeholder_filter.unwrap_or(false),
+            drop_non_questions: !self.quality.no_question_form_filter.unwrap_or(false),
+            drop_off_topic: !self.quality.no_topic_filter.unwrap_or(false),
+            drop_thin_answers: !self.quality.no_thin_answer_filter.unwrap_or(false),
+            drop_unfinished: !self.quality.no_unfinished_filter.unwrap_or(false),
+            drop_repetitive: !self.quality.no_repetition_filter.unwrap_or(false),
+            drop_invented: !self.quality.no_invented_filter.unwrap_or(false),
+            drop_unanswered: !self.quality.no_unanswered_filter.unwrap_or(false),
+            dedupe: self.quality.dedupe.unwrap_or_default(),
             min_grounding: self
+                .quality
                 .min_grounding
                 .unwrap_or(crate::quality::DEFAULT_MIN_GROUNDING),
-            with_quality: self.with_quality.unwrap_or(false),
+            with_quality: self.quality.with_quality.unwrap_or(false),
             // Set by `tdg validate --min-score`, and kept by later runs.
             min_judge_score: None,
         };
-        settings.resume = self.resume.unwrap_or(false);
-        settings.overwrite = self.overwrite.unwrap_or(false);
-        settings.skip_failed = self.skip_failed.unwrap_or(false);
-        if let Some(concurrency) = self.concurrency {
+        settings.resume = self.run.resume.unwrap_or(false);
+        settings.overwrite = self.run.overwrite.unwrap_or(false);
+        settings.skip_failed = self.run.skip_failed.unwrap_or(false);
+        if let Some(concurrency) = self.run.concurrency {
             if concurrency == 0 {
                 let name = option("concurrency");
                 return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
@@ -301,11 +316,11 @@ impl GenerateArgs {
         } else if settings.model.provider == ProviderKind::Embedded {
             settings.concurrency = crate::provider::embedded::DEFAULT_CONCURRENCY;
         }
-        if self.limit == Some(0) {
+        if self.run.limit == Some(0) {
             let name = option("limit");
             return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
         }
-        settings.limit = self.limit;
+        settings.limit = self.run.limit;
         Ok(settings)
     }
 }

@@ -1,12 +1,15 @@
 //! Tests of `generate`'s settings resolution: option > environment > config file > default.
 
 use super::*;
+use crate::config::generate_args::DirArgs;
 use crate::provider::settings::ProviderKind;
 
 fn args(chunks: &str) -> GenerateArgs {
     GenerateArgs {
-        chunks_dir: Some(chunks.into()),
-        qa_dir: Some("qa".into()),
+        dirs: DirArgs {
+            chunks_dir: Some(chunks.into()),
+            qa_dir: Some("qa".into()),
+        },
         ..Default::default()
     }
 }
@@ -14,7 +17,7 @@ fn args(chunks: &str) -> GenerateArgs {
 #[test]
 fn defaults_match_the_original() {
     let mut ollama = args("c");
-    ollama.ollama_top_k = Some(40);
+    ollama.model.ollama_top_k = Some(40);
     let settings = ollama.resolve(|_| None).unwrap();
     assert_eq!(settings.model.provider, ProviderKind::Local);
     assert_eq!(settings.prompt.questions_per_chunk, 3);
@@ -37,20 +40,20 @@ fn the_embedded_engine_is_the_default_when_nothing_names_a_server() {
         crate::provider::embedded::DEFAULT_CONCURRENCY
     );
     let mut gguf = args("c");
-    gguf.model = Some("models/small.gguf".into());
+    gguf.model.model = Some("models/small.gguf".into());
     assert_eq!(
         gguf.resolve(|_| None).unwrap().model.provider,
         ProviderKind::Embedded
     );
     // Each of the original's ways of naming a server keeps Ollama.
     let mut named = args("c");
-    named.model = Some("qwen3:14b".into());
+    named.model.model = Some("qwen3:14b".into());
     let mut url = args("c");
-    url.ollama_base_url = Some("http://gpu:11434".into());
+    url.model.ollama_base_url = Some("http://gpu:11434".into());
     let mut base = args("c");
-    base.base_url = vec!["http://gpu:11434".into()];
+    base.model.base_url = vec!["http://gpu:11434".into()];
     let mut chosen = args("c");
-    chosen.provider = Some("local".into());
+    chosen.model.provider = Some("local".into());
     for args in [named, url, base, chosen] {
         let settings = args.resolve(|_| None).unwrap();
         assert_eq!(settings.model.provider, ProviderKind::Local);
@@ -63,18 +66,18 @@ fn the_embedded_engine_is_the_default_when_nothing_names_a_server() {
 fn answers_are_quoted_by_default_only_where_the_engine_decodes_under_its_grammar() {
     assert!(args("c").resolve(|_| None).unwrap().model.quote_answers);
     let mut free = args("c");
-    free.quote_answers = Some(false);
+    free.model.quote_answers = Some(false);
     assert!(!free.resolve(|_| None).unwrap().model.quote_answers);
     // Without the grammar there is nothing to quote through.
     let mut plain = args("c");
-    plain.structured = Some(false);
+    plain.model.structured = Some(false);
     assert!(!plain.clone().resolve(|_| None).unwrap().model.quote_answers);
-    plain.quote_answers = Some(true);
+    plain.model.quote_answers = Some(true);
     let refused = plain.resolve(|_| None).unwrap_err().to_string();
     assert!(refused.contains("--quote-answers"), "{refused}");
     // A server provider never quotes, and refuses to be asked to.
     let mut server = args("c");
-    server.provider = Some("local".into());
+    server.model.provider = Some("local".into());
     assert!(
         !server
             .clone()
@@ -83,7 +86,7 @@ fn answers_are_quoted_by_default_only_where_the_engine_decodes_under_its_grammar
             .model
             .quote_answers
     );
-    server.quote_answers = Some(true);
+    server.model.quote_answers = Some(true);
     let refused = server.resolve(|_| None).unwrap_err().to_string();
     assert!(refused.contains("embedded"), "{refused}");
 }
@@ -91,17 +94,17 @@ fn answers_are_quoted_by_default_only_where_the_engine_decodes_under_its_grammar
 #[test]
 fn embedded_options_and_limit_are_read() {
     let mut embedded = args("c");
-    embedded.threads = Some(3);
-    embedded.gpu_layers = Some(12);
-    embedded.limit = Some(5);
-    embedded.structured = Some(false);
+    embedded.model.threads = Some(3);
+    embedded.model.gpu_layers = Some(12);
+    embedded.run.limit = Some(5);
+    embedded.model.structured = Some(false);
     let settings = embedded.resolve(|_| None).unwrap();
     assert_eq!(settings.model.embedded.threads, Some(3));
     assert_eq!(settings.model.embedded.gpu_layers, 12);
     assert_eq!(settings.limit, Some(5));
     assert!(!settings.model.structured, "--structured=false wins");
     let mut zero = args("c");
-    zero.limit = Some(0);
+    zero.run.limit = Some(0);
     assert!(zero.resolve(|_| None).is_err());
 }
 
@@ -114,8 +117,8 @@ fn flags_win_over_the_config_file() {
     )
     .unwrap();
     let mut cli = args("c");
-    cli.model = Some("from-flag".into());
-    cli.var = vec![("tone".into(), "casual".into())];
+    cli.model.model = Some("from-flag".into());
+    cli.generation.var = vec![("tone".into(), "casual".into())];
     let settings = cli
         .with_config_file(dir.path())
         .unwrap()
@@ -136,7 +139,7 @@ fn flags_win_over_the_config_file() {
 #[test]
 fn a_mix_of_question_types_sets_the_questions_asked() {
     let mut cli = args("c");
-    cli.question_types = Some("factual=2,inferential=1".into());
+    cli.generation.question_types = Some("factual=2,inferential=1".into());
     let settings = cli.clone().resolve(|_| None).unwrap();
     assert_eq!(settings.prompt.questions_per_chunk, 3);
     assert_eq!(
@@ -144,9 +147,9 @@ fn a_mix_of_question_types_sets_the_questions_asked() {
         "factual=2,inferential=1"
     );
     // --questions-per-chunk may be given too, if it agrees.
-    cli.questions_per_chunk = Some(3);
+    cli.generation.questions_per_chunk = Some(3);
     assert!(cli.clone().resolve(|_| None).is_ok());
-    cli.questions_per_chunk = Some(5);
+    cli.generation.questions_per_chunk = Some(5);
     let error = cli.resolve(|_| None).unwrap_err().to_string();
     assert_eq!(
         error,
@@ -160,7 +163,7 @@ fn a_mix_of_question_types_sets_the_questions_asked() {
 #[test]
 fn a_bad_mix_names_the_option_and_the_known_types() {
     let mut cli = args("c");
-    cli.question_types = Some("factual=2,opinion=1".into());
+    cli.generation.question_types = Some("factual=2,opinion=1".into());
     let error = cli.clone().resolve(|_| None).unwrap_err().to_string();
     assert_eq!(
         error,
@@ -174,7 +177,7 @@ fn a_bad_mix_names_the_option_and_the_known_types() {
         "{error}"
     );
     let mut zero = args("c");
-    zero.question_types = Some("factual=0".into());
+    zero.generation.question_types = Some("factual=0".into());
     let error = zero.resolve(|_| None).unwrap_err().to_string();
     assert!(
         error.starts_with("--question-types must be TYPE=COUNT pairs whose counts"),
@@ -212,7 +215,7 @@ fn the_mix_and_the_number_asked_are_one_setting_across_layers() {
     .unwrap();
     // A mix on the command line replaces the file's number and mix alike.
     let mut cli = args("c");
-    cli.question_types = Some("factual=2,inferential=1".into());
+    cli.generation.question_types = Some("factual=2,inferential=1".into());
     let settings = cli
         .with_config_file(dir.path())
         .unwrap()
@@ -225,7 +228,7 @@ fn the_mix_and_the_number_asked_are_one_setting_across_layers() {
     );
     // A number on the command line replaces the file's mix: no mix is asked.
     let mut cli = args("c");
-    cli.questions_per_chunk = Some(4);
+    cli.generation.questions_per_chunk = Some(4);
     let settings = cli
         .with_config_file(dir.path())
         .unwrap()
@@ -252,7 +255,7 @@ fn a_typo_in_the_config_file_is_named() {
 #[test]
 fn a_missing_key_names_the_variable() {
     let mut cli = args("c");
-    cli.provider = Some("gemini".into());
+    cli.model.provider = Some("gemini".into());
     let error = cli.clone().resolve(|_| None).unwrap_err().to_string();
     assert_eq!(
         error,
@@ -267,16 +270,16 @@ fn a_missing_key_names_the_variable() {
 #[test]
 fn a_custom_base_url_needs_no_key_and_overrides_ollama_base_url() {
     let mut cli = args("c");
-    cli.provider = Some("openai".into());
-    cli.base_url = vec!["http://127.0.0.1:8080".into()];
+    cli.model.provider = Some("openai".into());
+    cli.model.base_url = vec!["http://127.0.0.1:8080".into()];
     assert!(cli.resolve(|_| None).unwrap().model.api_key.is_none());
     let mut local = args("c");
-    local.ollama_base_url = Some("http://gpu-box:11434".into());
+    local.model.ollama_base_url = Some("http://gpu-box:11434".into());
     assert_eq!(
         local.clone().resolve(|_| None).unwrap().model.base_urls[0],
         "http://gpu-box:11434"
     );
-    local.base_url = vec!["http://127.0.0.1:9".into()];
+    local.model.base_url = vec!["http://127.0.0.1:9".into()];
     assert_eq!(
         local.resolve(|_| None).unwrap().model.base_urls[0],
         "http://127.0.0.1:9"
@@ -286,7 +289,7 @@ fn a_custom_base_url_needs_no_key_and_overrides_ollama_base_url() {
 #[test]
 fn a_bad_value_names_the_variable_it_came_from() {
     let mut cli = args("c");
-    cli.concurrency = Some(0);
+    cli.run.concurrency = Some(0);
     let env = |var: &str| (var == "GENERATOR_CONCURRENCY").then(|| "0".to_string());
     let error = cli.clone().resolve(env).unwrap_err().to_string();
     assert_eq!(
@@ -300,12 +303,12 @@ fn a_bad_value_names_the_variable_it_came_from() {
 #[test]
 fn answers_of_no_tokens_and_absurd_backoffs_are_refused() {
     let mut cli = args("c");
-    cli.max_tokens = Some(0);
+    cli.model.max_tokens = Some(0);
     let error = cli.resolve(|_| None).unwrap_err().to_string();
     assert_eq!(error, "--max-tokens must be at least 1");
     for absurd in [0, 3_600_000] {
         let mut cli = args("c");
-        cli.retry_base_ms = Some(absurd);
+        cli.requests.retry_base_ms = Some(absurd);
         let error = cli.resolve(|_| None).unwrap_err().to_string();
         assert!(
             error.starts_with("--retry-base-ms must be from 1 to 60000"),
@@ -313,7 +316,7 @@ fn answers_of_no_tokens_and_absurd_backoffs_are_refused() {
         );
     }
     let mut cli = args("c");
-    cli.retry_base_ms = Some(1);
+    cli.requests.retry_base_ms = Some(1);
     let settings = cli.resolve(|_| None).unwrap();
     assert_eq!(settings.model.retry.base, Duration::from_millis(1));
 }

@@ -27,7 +27,7 @@ pub fn value_name(value: impl ValueEnum) -> String {
 pub fn question_types() -> String {
     format!(
         "The mix of question types to ask for per chunk, as TYPE=COUNT pairs (factual=2,inferential=1); the counts' sum is the number of questions. Types: {} [default: diverse types, --questions-per-chunk of them]",
-        crate::generate::settings::QUESTION_TYPES.join(", ")
+        crate::question_types::QUESTION_TYPES.join(", ")
     )
 }
 

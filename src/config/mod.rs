@@ -15,20 +15,20 @@
 //! - [`model`]: choosing the provider, model, servers and key, shared by both;
 //! - [`help`]: help texts built from the defaults the code uses.
 
-mod args;
 pub mod batch;
 mod card;
 mod dotenv;
 mod generate;
+mod generate_args;
 pub mod help;
 pub mod model;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use args::{GenerateArgs, parse_key_value};
 pub use batch::{BatchAction, BatchArgs};
 pub use dotenv::{DotEnv, load_dotenv, read_dotenv};
+pub use generate_args::{GenerateArgs, parse_key_value};
 pub use model::{ModelChoice, OptionName, RecordedModel, resolve_key};
 pub use validate::ValidateArgs;
 
@@ -138,10 +138,18 @@ pub fn read_config_file(
         path: path.clone(),
         source,
     })?;
+    let parse_error = |message: String| ConfigError::Parse {
+        path: path.clone(),
+        message,
+    };
+    let table: toml::Table = toml::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
+    if let Some(key) = generate_args::unknown_key(table.keys().map(String::as_str)) {
+        return Err(parse_error(format!(
+            "unknown key `{key}`: the keys are `tdg generate`'s long options with `_` for `-` \
+             (docs/reference.md)"
+        )));
+    }
     toml::from_str(&text)
         .map(Some)
-        .map_err(|e| ConfigError::Parse {
-            path,
-            message: e.to_string(),
-        })
+        .map_err(|e| parse_error(e.to_string()))
 }

@@ -30,15 +30,15 @@ impl ModelChoice {
     /// whole layers instead).
     pub fn over_config_file(self, file: super::GenerateArgs) -> Self {
         ModelChoice {
-            provider: self.provider.or(file.provider),
-            model: self.model.or(file.model),
+            provider: self.provider.or(file.model.provider),
+            model: self.model.or(file.model.model),
             base_urls: if self.base_urls.is_empty() {
-                file.base_url
+                file.model.base_url
             } else {
                 self.base_urls
             },
-            ollama_base_url: self.ollama_base_url.or(file.ollama_base_url),
-            api_key: self.api_key.or(file.api_key),
+            ollama_base_url: self.ollama_base_url.or(file.model.ollama_base_url),
+            api_key: self.api_key.or(file.model.api_key),
             server_options: self.server_options,
         }
     }

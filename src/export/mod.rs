@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::convert::training_example;
+use crate::outputs::training_file::training_example;
 use crate::plugin::{FormatPlugin, PluginSource};
 
 pub use split::{SplitBy, SplitPlan, SplitSpec};
@@ -293,7 +293,7 @@ fn write_splits(
         .iter()
         .map(|name| sink::SplitSink::new(name, data_dir, kind, request.max_rows_per_file))
         .collect();
-    let options = crate::convert::plugin_options(&request.format_options);
+    let options = crate::outputs::training_file::plugin_options(&request.format_options);
     let mut shape = schema::Shape::Null;
     let mut document_splits: BTreeMap<String, std::collections::BTreeSet<usize>> = BTreeMap::new();
     // Second pass: format and write.

@@ -1,6 +1,7 @@
 //! One chunk's work, from its prompt to its outcome, whatever carries the request to
-//! the model: a live call ([`super::pipeline`]) or a line in a provider's batch
-//! ([`crate::batch`]). Both go through the same steps, so an answer is parsed, gated
+//! the model: a live call ([`super::pipeline`], through [`ask_until_settled`]) or a
+//! line in a provider's batch ([`super::batch_flow`]). It also defines what both share:
+//! the [`Job`], the workers' [`WorkerContext`] and why a run [`Stop`]s. Both go through the same steps, so an answer is parsed, gated
 //! and recorded the same way however it came back.
 //!
 //! [`begin`] builds the prompt (or settles a chunk with nothing to ask); [`ChunkWork::answer`]
@@ -8,15 +9,48 @@
 //! turn for another attempt; [`ChunkWork::fail`] settles it with a cause.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::pipeline::{Job, WorkerContext};
+use crate::chat::Message;
 use crate::checkpoint::{ChunkOutcome, ChunkStatus, StoredPair};
-use crate::chunks::MAX_CHUNK_TEXT_BYTES;
+use crate::chunks::{ChunkFile, MAX_CHUNK_TEXT_BYTES};
 use crate::plugin::parser::ParseError;
-use crate::provider::{AnswerQuotes, ChatResponse, Message};
+use crate::plugin::{ParserPlugin, PluginThreads};
+use crate::prompt::PromptBuilder;
+use crate::provider::{AnswerQuotes, ChatResponse, ModelClient, ModelError};
+
+/// One chunk to process.
+#[derive(Clone)]
+pub struct Job {
+    pub doc: Arc<ChunkFile>,
+    pub index: usize,
+}
+
+/// What the workers share.
+pub struct WorkerContext {
+    pub prompt: Arc<PromptBuilder>,
+    pub parser: ParserPlugin,
+    pub client: ModelClient,
+    /// The settings every outcome records it was made with.
+    pub run_record: Arc<crate::checkpoint::RunRecord>,
+    pub questions: u32,
+    pub parse_retries: u32,
+    /// How long a request in flight may go on after Ctrl+C.
+    pub grace: Duration,
+    /// The quality gate's view of the prompt, shared while it stays the same.
+    pub prompt_sides: crate::quality::PromptSideCache,
+    /// Where the prompt and parser plugins run, off the async workers.
+    pub plugin_threads: PluginThreads,
+}
+
+/// Why a worker stopped the run.
+pub enum Stop {
+    Model(ModelError),
+    /// What must be recorded could not be (the batch ledger).
+    Record(String),
+}
 
 /// What to do next with a chunk.
 pub enum Step {
@@ -123,11 +157,6 @@ impl ChunkWork {
         self.quotes.as_ref()
     }
 
-    /// How often the model has been asked.
-    pub fn attempts(&self) -> u32 {
-        self.outcome.attempts
-    }
-
     /// Takes the model's answer to [`Self::messages`]: settled when it holds pairs, or
     /// when no attempt is left; else asked again with the parser's reason added.
     pub async fn answer(
@@ -226,5 +255,28 @@ pub fn failed(
 fn verdict_text(verdict: &ParseError) -> &str {
     match verdict {
         ParseError::NoJson(text) | ParseError::WrongShape(text) | ParseError::NoPairs(text) => text,
+    }
+}
+
+/// Asks the model live until the chunk is settled (an answer with pairs, or no
+/// attempt left); a failed request settles it as failed.
+pub async fn ask_until_settled(
+    context: Arc<WorkerContext>,
+    mut work: Box<ChunkWork>,
+) -> Result<ChunkOutcome, Stop> {
+    loop {
+        let response = match context
+            .client
+            .chat_quoting(work.messages(), work.quotes())
+            .await
+        {
+            Ok(response) => response,
+            Err(error) if error.stops_run() => return Err(Stop::Model(error)),
+            Err(error) => return Ok(work.fail(error.to_string())),
+        };
+        work = match work.answer(&context, response).await {
+            Step::Ask(work) => work,
+            Step::Done(outcome) => return Ok(*outcome),
+        };
     }
 }

@@ -13,50 +13,19 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::FutureExt;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::chunk_work::{self, Step, failed, new_outcome};
+use super::chunk_work::{
+    self, Job, Step, Stop, WorkerContext, ask_until_settled, failed, new_outcome,
+};
 use super::writer::WriterMessage;
 use crate::checkpoint::ChunkOutcome;
 use crate::chunks::{ChunkFile, ChunkFileError};
-use crate::plugin::{ParserPlugin, PluginThreads, panic_text};
-use crate::prompt::PromptBuilder;
-use crate::provider::{ModelClient, ModelError};
-
-/// One chunk to process.
-#[derive(Clone)]
-pub struct Job {
-    pub doc: Arc<ChunkFile>,
-    pub index: usize,
-}
-
-/// What the workers share.
-pub struct WorkerContext {
-    pub prompt: Arc<PromptBuilder>,
-    pub parser: ParserPlugin,
-    pub client: ModelClient,
-    /// The settings every outcome records it was made with.
-    pub run_record: Arc<crate::checkpoint::RunRecord>,
-    pub questions: u32,
-    pub parse_retries: u32,
-    /// How long a request in flight may go on after Ctrl+C.
-    pub grace: Duration,
-    /// The quality gate's view of the prompt, shared while it stays the same.
-    pub prompt_sides: crate::quality::PromptSideCache,
-    /// Where the prompt and parser plugins run, off the async workers.
-    pub plugin_threads: PluginThreads,
-}
-
-/// Why a worker stopped the run.
-pub enum Stop {
-    Model(ModelError),
-    /// What must be recorded could not be (the batch ledger).
-    Record(String),
-}
+use crate::plugin::panic_text;
 
 /// Runs one worker until the queue is empty or the run is cancelled. Returns the
 /// error that must stop the run, if one happened.
@@ -108,29 +77,6 @@ async fn process(context: &Arc<WorkerContext>, job: Job) -> Result<ChunkOutcome,
     match chunk_work::begin(context, job).await {
         Step::Ask(work) => ask_until_settled(context.clone(), work).await,
         Step::Done(outcome) => Ok(*outcome),
-    }
-}
-
-/// Asks the model live until the chunk is settled (an answer with pairs, or no
-/// attempt left); a failed request settles it as failed.
-pub async fn ask_until_settled(
-    context: Arc<WorkerContext>,
-    mut work: Box<chunk_work::ChunkWork>,
-) -> Result<ChunkOutcome, Stop> {
-    loop {
-        let response = match context
-            .client
-            .chat_quoting(work.messages(), work.quotes())
-            .await
-        {
-            Ok(response) => response,
-            Err(error) if error.stops_run() => return Err(Stop::Model(error)),
-            Err(error) => return Ok(work.fail(error.to_string())),
-        };
-        work = match work.answer(&context, response).await {
-            Step::Ask(work) => work,
-            Step::Done(outcome) => return Ok(*outcome),
-        };
     }
 }
 

@@ -20,10 +20,11 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crate::checkpoint::{CheckpointStore, ChunkOutcome, ChunkStatus, DocumentRecord, StoreError};
 use crate::generate::settings::CostSettings;
+use crate::outputs::qa_files;
 use crate::progress::Progress;
 use crate::qa_file::DocumentStatus;
 use crate::quality::DedupeScope;
-use crate::{atomic_file, pyjson, timestamp, views};
+use crate::{atomic_file, pyjson, timestamp};
 
 /// The failure log's file name in the Q&A directory.
 pub const FAILURE_LOG: &str = "qa_generation_failures.jsonl";
@@ -90,7 +91,7 @@ pub struct WriterHooks {
 pub struct TrainingOutput {
     pub format: crate::plugin::FormatPlugin,
     pub options: Vec<crate::plugin::types::KeyValue>,
-    pub output_type: crate::convert::OutputType,
+    pub output_type: crate::outputs::training_file::OutputType,
     pub dir: PathBuf,
 }
 
@@ -98,18 +99,18 @@ impl TrainingOutput {
     /// Writes the training file of `stem` from its view in `store`.
     fn write(&self, store: &CheckpointStore, stem: &str) -> Result<(), String> {
         let Some(file) =
-            views::qa_file(store, stem, DocumentStatus::Completed).map_err(|e| e.to_string())?
+            qa_files::qa_file(store, stem, DocumentStatus::Completed).map_err(|e| e.to_string())?
         else {
             return Ok(());
         };
         let pairs = file.training_pairs;
-        let path = crate::convert::training_file_path(
+        let path = crate::outputs::training_file::training_file_path(
             &self.dir,
             stem,
             self.format.info(),
             self.output_type,
         );
-        crate::convert::write_training_file(
+        crate::outputs::training_file::write_training_file(
             &pairs,
             stem,
             &path,
@@ -440,7 +441,7 @@ impl Writer {
     /// Writes a document's view; failures are logged, never fatal, since the store
     /// still holds everything and the view can be written again.
     fn write_view(&mut self, stem: &str, status: DocumentStatus) {
-        match views::write(&self.store, &self.qa_dir, stem, status) {
+        match qa_files::write(&self.store, &self.qa_dir, stem, status) {
             Ok(Some(written)) => {
                 self.kept.insert(stem.to_string(), written.pairs);
                 if !self.report.qa_files.contains(&written.name) {

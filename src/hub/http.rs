@@ -41,7 +41,7 @@ pub(crate) struct HubClient {
 
 impl HubClient {
     pub fn new(settings: &HubSettings) -> Result<Self, HubError> {
-        crate::provider::install_tls_provider();
+        crate::net::install_tls_provider();
         let build = |redirects: reqwest::redirect::Policy| {
             reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -254,7 +254,7 @@ fn error_chain(error: &reqwest::Error) -> String {
     } else {
         error.to_string()
     };
-    crate::provider::with_causes(text, error.source())
+    crate::net::with_causes(text, error.source())
 }
 
 #[cfg(test)]

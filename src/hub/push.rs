@@ -286,7 +286,7 @@ impl Hub {
     ) -> Result<(u16, String), PushError> {
         let response = request.send().await.map_err(|e| PushError::Unreachable {
             url: url.to_string(),
-            reason: self.clean(&crate::provider::with_causes(
+            reason: self.clean(&crate::net::with_causes(
                 "request failed".into(),
                 std::error::Error::source(&e),
             )),
@@ -327,7 +327,7 @@ pub async fn push(settings: &HubSettings, request: &PushRequest) -> Result<PushR
     let (org, name) = check_repo(&request.repo)?;
     let token = settings.token.as_ref().ok_or(PushError::NoToken)?;
     let files = exported_files(&request.folder)?;
-    crate::provider::install_tls_provider();
+    crate::net::install_tls_provider();
     let client = Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .read_timeout(Duration::from_secs(300))

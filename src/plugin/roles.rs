@@ -194,7 +194,7 @@ impl ParserPlugin {
 fn checked_type(label: Option<String>, asked: &[String]) -> Option<String> {
     let label = label?.trim().to_lowercase();
     let allowed = if asked.is_empty() {
-        crate::generate::settings::QUESTION_TYPES.contains(&label.as_str())
+        crate::question_types::QUESTION_TYPES.contains(&label.as_str())
     } else {
         asked.contains(&label)
     };

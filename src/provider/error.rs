@@ -115,19 +115,3 @@ impl ModelError {
         )
     }
 }
-
-/// An error with its causes, which reqwest keeps in the chain.
-pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
-    with_causes(error.to_string(), error.source())
-}
-
-/// `text`, followed by each cause in the chain from `source` on.
-pub(crate) fn with_causes(mut text: String, source: Option<&dyn std::error::Error>) -> String {
-    let mut source = source;
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

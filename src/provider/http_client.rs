@@ -8,7 +8,7 @@ pub(super) fn build(
     settings: &ModelSettings,
     concurrency: usize,
 ) -> reqwest::Result<reqwest::Client> {
-    install_tls_provider();
+    crate::net::install_tls_provider();
     let http = reqwest::Client::builder()
         .timeout(settings.request_timeout)
         .connect_timeout(settings.patience.connect_timeout)
@@ -37,13 +37,4 @@ pub(super) fn build(
             }
         }))
         .build()
-}
-
-/// rustls needs a process-wide crypto provider; tdg uses ring (for providers and
-/// the Hub client alike; whichever runs first installs it).
-pub(crate) fn install_tls_provider() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }

@@ -11,7 +11,8 @@
 //! An answer's body is read up to [`MAX_RESPONSE_BYTES`], and every URL and server
 //! message in an error goes through [`crate::redact`].
 
-pub mod api_calls;
+mod answer_quotes;
+pub mod batch_calls;
 mod claude;
 pub mod embedded;
 mod error;
@@ -21,7 +22,6 @@ mod health;
 mod http_client;
 mod ollama;
 mod openai;
-mod quotes;
 mod refusal;
 mod retry;
 pub(crate) mod schema;
@@ -34,14 +34,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::chat::Message;
+
+pub use answer_quotes::AnswerQuotes;
 pub use error::ModelError;
-use error::error_chain;
-pub(crate) use error::with_causes;
 pub use fleet::Fleet;
 pub use health::Patience;
-pub(crate) use http_client::install_tls_provider;
 use openai::StructuredForm;
-pub use quotes::AnswerQuotes;
 pub use retry::RetryPolicy;
 pub use schema::{AnswerSchema, TypeSet, pair_char_budget, qa_schema};
 use settings::{ModelSettings, ProviderKind};
@@ -49,13 +48,6 @@ pub use throttle::{RateCaps, Throttle};
 
 /// The largest answer body tdg reads: past it, reading stops and the chunk fails.
 pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
-
-/// One chat message.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Message {
-    pub role: String,
-    pub content: String,
-}
 
 /// What the model answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -447,7 +439,7 @@ impl ModelClient {
                         status: None,
                         reason: format!(
                             "the answer was cut off: {}",
-                            self.redact(&error_chain(&error.without_url()))
+                            self.redact(&crate::net::error_chain(&error.without_url()))
                         ),
                         retry_after: None,
                     });
@@ -458,7 +450,7 @@ impl ModelClient {
 
     fn send_error(&self, url: &str, error: reqwest::Error) -> ModelError {
         let error = error.without_url();
-        let reason = self.redact(&error_chain(&error));
+        let reason = self.redact(&crate::net::error_chain(&error));
         if error.is_connect() {
             ModelError::Unreachable {
                 url: url.to_string(),

@@ -177,10 +177,10 @@ pub(super) fn status_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::settings::{GenerateSettings, ProviderKind};
+    use crate::provider::settings::{ModelSettings, ProviderKind};
 
     fn classify(status: u16, body: &str) -> ModelError {
-        let settings = GenerateSettings::new("c", "q", ProviderKind::OpenAi).model;
+        let settings = ModelSettings::new(ProviderKind::OpenAi);
         status_error(
             &settings,
             "http://h/v1",

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::generate::settings::QUESTION_TYPES;
+use crate::question_types::QUESTION_TYPES;
 
 /// The question types a schema lets a pair be labelled with: a set of
 /// [`QUESTION_TYPES`], by their place in it.

@@ -35,10 +35,10 @@
 mod assess;
 mod checks;
 mod gate;
-mod quoted;
+mod unanswered;
 mod words;
 
-pub use assess::{Assessor, PromptSide, PromptSideCache, assess, prompt_without, sentences};
+pub use assess::{Assessor, PromptSide, PromptSideCache, assess, prompt_without};
 pub use gate::Gate;
 
 use serde::{Deserialize, Serialize};

@@ -25,7 +25,7 @@ use super::index::{self, Overview, Page, PairView};
 use super::{Inner, ReviewState, auth};
 use crate::checkpoint::{Decision, DecisionAction, StoreError, current_reviewer};
 use crate::dir_lock::{self, DirLockError};
-use crate::views::{self, ViewError};
+use crate::outputs::qa_files::{self, ViewError};
 
 const PAGE_HTML: &str = include_str!("page.html");
 const PAGE_JS: &str = include_str!("page.js");
@@ -222,7 +222,7 @@ async fn decide(
         inner.index.set_verdict(id, verdict);
         let (written, note) = match dir_lock::lock(&state.qa_dir) {
             Ok(_lock) => (
-                views::rewrite(&inner.store, &state.qa_dir, &body.stem)?.is_some(),
+                qa_files::rewrite(&inner.store, &state.qa_dir, &body.stem)?.is_some(),
                 None,
             ),
             Err(DirLockError::Busy { .. }) => (

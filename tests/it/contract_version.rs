@@ -58,7 +58,7 @@ fn the_package_line_is_read_as_written() {
 #[test]
 fn host_and_sdk_know_the_same_question_types() {
     assert_eq!(
-        tdg::generate::settings::QUESTION_TYPES,
+        tdg::question_types::QUESTION_TYPES,
         tdg_plugin_sdk::QUESTION_TYPES,
         "the question types a mix may name, and a parser may keep, are one list"
     );

@@ -353,11 +353,11 @@ fn quick_start_arguments(qa_dir: &Path, limit: &str) -> Vec<String> {
 fn the_quick_start_fetches_the_default_model_from_the_hub_and_limit_asks_for_the_first_chunks() {
     let Some(model) = test_model() else { return };
     // A fake hub serves the test model under the default model's name.
-    let hub = crate::hub::fake_hub::FakeHub::start();
+    let hub = crate::common::fake_hub::FakeHub::start();
     let commit = "0123456789abcdef0123456789abcdef01234567";
     hub.add(
         tdg::provider::embedded::DEFAULT_MODEL,
-        crate::hub::fake_hub::Served::new(std::fs::read(&model).unwrap(), commit),
+        crate::common::fake_hub::Served::new(std::fs::read(&model).unwrap(), commit),
     );
     let dir = tempfile::tempdir().unwrap();
     let qa_dir = dir.path().join("qa_results");

@@ -2,11 +2,9 @@
 //! cache layout other tools share, resuming a cut-off download with `Range`, the
 //! SHA-256 check, offline mode, tokens, and the errors that say what to do.
 
-pub(crate) mod fake_hub;
-
 use std::path::{Path, PathBuf};
 
-use fake_hub::{FakeHub, Served, sha256_hex};
+use crate::common::fake_hub::{FakeHub, Served, sha256_hex};
 use tdg::hub::{HubError, HubSettings, HubToken, resolve_model};
 use tdg::progress::ProgressMode;
 

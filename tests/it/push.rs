@@ -3,13 +3,11 @@
 //! the token is sent only in the `Authorization` header of requests to the Hub.
 //! (No real push is possible here: the tests cannot reach huggingface.co.)
 
-mod fake_hub;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::fake_hub::FakeHub;
 use crate::common::{self, assert_success, tdg_isolated};
-use fake_hub::FakeHub;
 
 const TOKEN: &str = "hf_fake_secret_token_123";
 
@@ -66,7 +64,8 @@ fn push(hub: &FakeHub, folder: &Path, token: Option<&str>, extra: &[&str]) -> Ou
 fn a_push_creates_the_repo_and_commits_every_file_with_parquet_by_lfs() {
     let root = tempfile::tempdir().unwrap();
     let folder = exported(root.path(), &["--license", "cc-by-4.0"]);
-    let hub = FakeHub::start(TOKEN);
+    let hub = FakeHub::start();
+    hub.require_token(TOKEN);
     let output = push(
         &hub,
         &folder,
@@ -106,18 +105,18 @@ fn a_push_creates_the_repo_and_commits_every_file_with_parquet_by_lfs() {
     // The token: only in the Authorization header, and only to the Hub, never to storage.
     let requests = hub.requests();
     for request in &requests {
-        let is_storage = request.uri.starts_with("/storage/");
+        let is_storage = request.path.starts_with("/storage/");
         assert_eq!(
             request.header("authorization").is_some(),
             !is_storage,
             "{} {}",
             request.method,
-            request.uri
+            request.path
         );
         if let Some(value) = request.header("authorization") {
             assert_eq!(value, format!("Bearer {TOKEN}"));
         }
-        assert!(!request.uri.contains(TOKEN));
+        assert!(!request.path.contains(TOKEN));
         for (name, value) in &request.headers {
             assert!(name == "authorization" || !value.contains(TOKEN), "{name}");
         }
@@ -126,7 +125,7 @@ fn a_push_creates_the_repo_and_commits_every_file_with_parquet_by_lfs() {
     assert_eq!(
         requests
             .iter()
-            .filter(|r| r.uri.starts_with("/storage/"))
+            .filter(|r| r.path.starts_with("/storage/"))
             .count(),
         3
     );
@@ -154,7 +153,7 @@ fn a_push_creates_the_repo_and_commits_every_file_with_parquet_by_lfs() {
     let uploads = hub
         .requests()
         .iter()
-        .filter(|r| r.uri.starts_with("/storage/"))
+        .filter(|r| r.path.starts_with("/storage/"))
         .count();
     assert_eq!(uploads, 3, "nothing is uploaded twice");
 }
@@ -163,7 +162,8 @@ fn a_push_creates_the_repo_and_commits_every_file_with_parquet_by_lfs() {
 fn a_push_to_a_branch_creates_it() {
     let root = tempfile::tempdir().unwrap();
     let folder = exported(root.path(), &["--license", "mit"]);
-    let hub = FakeHub::start(TOKEN);
+    let hub = FakeHub::start();
+    hub.require_token(TOKEN);
     assert_success(&push(
         &hub,
         &folder,
@@ -178,7 +178,8 @@ fn a_push_to_a_branch_creates_it() {
 #[test]
 fn a_push_without_token_license_or_rights_says_what_to_do() {
     let root = tempfile::tempdir().unwrap();
-    let hub = FakeHub::start(TOKEN);
+    let hub = FakeHub::start();
+    hub.require_token(TOKEN);
     let unlicensed = exported(root.path(), &[]);
     let output = push(&hub, &unlicensed, Some(TOKEN), &["--repo", "org/set"]);
     common::assert_fails_with(&output, "the card names no license");

@@ -1,5 +1,5 @@
-//! The guest bindings of the tdg contract (`wit/v0.2/tdg.wit` at the top of the
-//! repository), one module per one-role world.
+//! The guest bindings of the tdg contract (`wit/v0.2/tdg.wit` in this crate, which
+//! the repository's top-level `wit/` links to), one module per one-role world.
 //!
 //! Each world is generated with its own export macro, so that a component exports
 //! only the roles it fills: a format plugin built with the SDK does not also claim
@@ -15,7 +15,7 @@
 pub mod prompt_plugin {
     wit_bindgen::generate!({
         world: "prompt-plugin",
-        path: "../../wit/v0.2",
+        path: "wit/v0.2",
         pub_export_macro: true,
         export_macro_name: "__export_prompt_plugin",
         default_bindings_module: "tdg_plugin_sdk::__private::prompt_plugin",
@@ -26,7 +26,7 @@ pub mod prompt_plugin {
 pub mod parser_plugin {
     wit_bindgen::generate!({
         world: "parser-plugin",
-        path: "../../wit/v0.2",
+        path: "wit/v0.2",
         with: {
             "tdg:plugin/types@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::types,
             "tdg:plugin/host@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::host,
@@ -41,7 +41,7 @@ pub mod parser_plugin {
 pub mod format_plugin {
     wit_bindgen::generate!({
         world: "format-plugin",
-        path: "../../wit/v0.2",
+        path: "wit/v0.2",
         with: {
             "tdg:plugin/types@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::types,
             "tdg:plugin/host@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::host,

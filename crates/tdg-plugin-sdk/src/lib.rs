@@ -53,7 +53,7 @@ pub const CONTRACT_PACKAGE: &str = "tdg:plugin";
 pub const CONTRACT_VERSION: &str = "0.2.0";
 /// The contract itself, the WIT file plugins in other languages generate bindings
 /// from (for example `componentize-py -d DIR`, after writing it to `DIR/tdg.wit`).
-pub const WIT: &str = include_str!("../../../wit/v0.2/tdg.wit");
+pub const WIT: &str = include_str!("../wit/v0.2/tdg.wit");
 /// The question types tdg knows, as `--question-types` names them and a pair's
 /// `question_type` spells them.
 pub const QUESTION_TYPES: [&str; 4] = ["factual", "analytical", "explanatory", "inferential"];

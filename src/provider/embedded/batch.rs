@@ -19,9 +19,34 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc, oneshot};
 
 use super::chat_template::ChatTemplate;
-use super::engine::{BATCH_TOKENS, DecodeConfig, Request};
 use super::grammar::AnswerSampler;
-use crate::provider::{ChatResponse, Message, ModelError};
+use crate::chat::Message;
+use crate::provider::{ChatResponse, ModelError};
+
+/// Tokens decoded in one step (prompt chunks and one token per answering sequence).
+pub(super) const BATCH_TOKENS: u32 = 512;
+
+/// One `chat` call waiting for the engine.
+pub(super) struct Request {
+    pub messages: Vec<Message>,
+    /// The grammar of this request's answer, when not the engine's own (quoted answers).
+    pub grammar: Option<String>,
+    pub reply: oneshot::Sender<Result<ChatResponse, ModelError>>,
+}
+
+/// What every sequence is decoded with, fixed for the engine's life.
+pub(super) struct DecodeConfig {
+    /// The model's file, for messages.
+    pub model: String,
+    pub temperature: f32,
+    pub max_tokens: u32,
+    /// The GBNF grammar answers are decoded under, if structured.
+    pub grammar: Option<String>,
+    /// Sequences decoded together.
+    pub slots: usize,
+    /// Each sequence's share of the context (prompt and answer), in tokens.
+    pub slot_context: u32,
+}
 
 type Reply = oneshot::Sender<Result<ChatResponse, ModelError>>;
 

@@ -8,7 +8,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use minijinja::{Environment, ErrorKind, context};
 
-use crate::provider::Message;
+use crate::chat::Message;
 
 /// The template's name in the minijinja environment.
 const NAME: &str = "chat";

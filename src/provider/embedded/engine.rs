@@ -16,39 +16,15 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
 use tokio::sync::{mpsc, oneshot};
 
-use super::batch::Scheduler;
+use super::batch::{BATCH_TOKENS, DecodeConfig, Request, Scheduler};
 use super::chat_template::ChatTemplate;
 use super::{grammar, model_path, physical_cores};
+use crate::chat::Message;
 use crate::provider::settings::ModelSettings;
-use crate::provider::{AnswerQuotes, ChatResponse, Message, ModelError};
-
-/// Tokens decoded in one step (prompt chunks and one token per answering sequence).
-pub(super) const BATCH_TOKENS: u32 = 512;
+use crate::provider::{AnswerQuotes, ChatResponse, ModelError};
 
 /// Room in each sequence's context for the prompt, besides the answer's `--max-tokens`.
 const PROMPT_ROOM: u32 = 2048;
-
-/// One `chat` call waiting for the engine.
-pub(super) struct Request {
-    pub messages: Vec<Message>,
-    /// The grammar of this request's answer, when not the engine's own (quoted answers).
-    pub grammar: Option<String>,
-    pub reply: oneshot::Sender<Result<ChatResponse, ModelError>>,
-}
-
-/// What every sequence is decoded with, fixed for the engine's life.
-pub(super) struct DecodeConfig {
-    /// The model's file, for messages.
-    pub model: String,
-    pub temperature: f32,
-    pub max_tokens: u32,
-    /// The GBNF grammar answers are decoded under, if structured.
-    pub grammar: Option<String>,
-    /// Sequences decoded together.
-    pub slots: usize,
-    /// Each sequence's share of the context (prompt and answer), in tokens.
-    pub slot_context: u32,
-}
 
 /// A handle on the engine thread; shared behind an `Arc`.
 pub struct Engine {

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: the tdg binary, test plugins built on
 //! demand, and fixture paths.
 
+pub mod fake_hub;
 pub mod mock_server;
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,7 @@
-//! The command line: every subcommand and flag, with help text.
+//! The command line: every subcommand and flag, with help text; [`reference`]
+//! renders them as the Markdown option reference.
+
+pub mod reference;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -7,10 +10,10 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::{BatchArgs, GenerateArgs, ValidateArgs, parse_key_value};
-use crate::convert::OutputType;
 use crate::export::{ExportType, SplitBy, SplitSpec};
-use crate::generate::settings::DEFAULT_PROMPT_PLUGIN;
+use crate::outputs::training_file::OutputType;
 use crate::plugin::PluginLimits;
+use crate::prompt::DEFAULT_PROMPT_PLUGIN;
 
 /// The format `tdg convert` writes when none is given.
 pub const DEFAULT_FORMAT: &str = "alpaca";
@@ -170,6 +173,9 @@ pub enum Command {
     /// Open a local web page to read, filter, accept, reject and edit the pairs of a
     /// Q&A directory; decisions go to the checkpoint and the Q&A files at once.
     Review(ReviewArgs),
+    /// Print the option reference (docs/reference.md) as Markdown.
+    #[command(hide = true)]
+    Reference,
 }
 
 /// `tdg review QA_DIR [--port N] [--host H] [--open]`

@@ -1,132 +1,21 @@
-//! A fake Hugging Face Hub on 127.0.0.1 that takes dataset pushes as the real one's
-//! API does: repository creation, branches, the pre-upload check (Parquet files go
-//! by LFS), the Git LFS batch API with uploads to a separate storage address and
-//! their verification, and NDJSON commits. It records every request, with its
-//! headers and body, so tests can check where the token went.
+//! Dataset pushes as the Hub's API takes them: repository creation, branches, the
+//! pre-upload check (Parquet files go by LFS), the Git LFS batch API with uploads
+//! to a separate storage address and their verification, and NDJSON commits.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{post, put};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// A request the fake hub received.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub method: String,
-    /// The path and query.
-    pub uri: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+use super::{Commit, Shared};
 
-impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// A commit the fake hub took.
-#[derive(Debug, Clone)]
-pub struct Commit {
-    pub repo: String,
-    pub revision: String,
-    pub summary: String,
-    /// Every file, by path: its bytes (an LFS file's from storage).
-    pub files: BTreeMap<String, Vec<u8>>,
-    /// The paths committed as LFS pointers.
-    pub lfs: Vec<String>,
-}
-
-#[derive(Default)]
-struct Hub {
-    url: String,
-    token: String,
-    requests: Vec<Recorded>,
-    repos: HashMap<String, bool>,
-    branches: HashSet<String>,
-    lfs: HashMap<String, Vec<u8>>,
-    commits: Vec<Commit>,
-}
-
-type Shared = Arc<Mutex<Hub>>;
-
-/// The server; it runs until the test process ends.
-#[derive(Clone)]
-pub struct FakeHub {
-    pub url: String,
-    state: Shared,
-}
-
-impl FakeHub {
-    /// A hub that takes requests with `Authorization: Bearer {token}`.
-    pub fn start(token: &str) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let state: Shared = Arc::new(Mutex::new(Hub {
-            url: url.clone(),
-            token: token.to_string(),
-            ..Default::default()
-        }));
-        let app = Router::new()
-            .route("/api/repos/create", post(create_repo))
-            .route("/api/datasets/{org}/{name}/branch/{revision}", post(branch))
-            .route(
-                "/api/datasets/{org}/{name}/preupload/{revision}",
-                post(preupload),
-            )
-            .route("/api/datasets/{org}/{name}/commit/{revision}", post(commit))
-            .route("/datasets/{org}/{git}/info/lfs/objects/batch", post(batch))
-            .route("/storage/{oid}", put(storage))
-            .route("/verify/{oid}", post(verify))
-            .with_state(state.clone());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
-        FakeHub { url, state }
-    }
-
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.state.lock().unwrap().requests.clone()
-    }
-
-    pub fn commits(&self) -> Vec<Commit> {
-        self.state.lock().unwrap().commits.clone()
-    }
-
-    /// Whether `repo` exists, and is private.
-    pub fn repo(&self, repo: &str) -> Option<bool> {
-        self.state.lock().unwrap().repos.get(repo).copied()
-    }
-
-    pub fn has_branch(&self, repo: &str, branch: &str) -> bool {
-        self.state
-            .lock()
-            .unwrap()
-            .branches
-            .contains(&format!("{repo}@{branch}"))
-    }
-}
-
-/// Records the request; the 401 to answer when `authorised` and it lacks the token.
+/// Records the request; the 401 to answer when `authorised` and it lacks the token
+/// the hub requires.
 fn record(
     state: &Shared,
     method: &Method,
@@ -135,19 +24,11 @@ fn record(
     body: &[u8],
     authorised: bool,
 ) -> Option<Response> {
-    let mut hub = state.lock().unwrap();
-    hub.requests.push(Recorded {
-        method: method.to_string(),
-        uri: uri.to_string(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect(),
-        body: body.to_vec(),
-    });
-    let expected = format!("Bearer {}", hub.token);
+    super::record(state, method, uri, headers, body);
+    let token = state.lock().unwrap().token.clone();
+    let expected = token.map(|token| format!("Bearer {token}"));
     let sent = headers.get("authorization").and_then(|v| v.to_str().ok());
-    if authorised && sent != Some(expected.as_str()) {
+    if authorised && expected.is_some() && sent != expected.as_deref() {
         return Some(
             (
                 StatusCode::UNAUTHORIZED,
@@ -163,7 +44,7 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({"error": message}))).into_response()
 }
 
-async fn create_repo(
+pub(super) async fn create_repo(
     State(state): State<Shared>,
     method: Method,
     uri: Uri,
@@ -196,7 +77,7 @@ async fn create_repo(
     axum::Json(json!({"url": url})).into_response()
 }
 
-async fn branch(
+pub(super) async fn branch(
     State(state): State<Shared>,
     Path((org, name, revision)): Path<(String, String, String)>,
     method: Method,
@@ -214,7 +95,7 @@ async fn branch(
     axum::Json(json!({})).into_response()
 }
 
-async fn preupload(
+pub(super) async fn preupload(
     State(state): State<Shared>,
     method: Method,
     uri: Uri,
@@ -239,7 +120,7 @@ async fn preupload(
     axum::Json(json!({"files": files, "commitOid": "0"})).into_response()
 }
 
-async fn batch(
+pub(super) async fn batch(
     State(state): State<Shared>,
     method: Method,
     uri: Uri,
@@ -271,7 +152,7 @@ async fn batch(
     axum::Json(json!({"transfer": "basic", "objects": objects})).into_response()
 }
 
-async fn storage(
+pub(super) async fn storage(
     State(state): State<Shared>,
     Path(oid): Path<String>,
     method: Method,
@@ -295,7 +176,7 @@ async fn storage(
     StatusCode::OK.into_response()
 }
 
-async fn verify(
+pub(super) async fn verify(
     State(state): State<Shared>,
     Path(oid): Path<String>,
     method: Method,
@@ -313,7 +194,7 @@ async fn verify(
     }
 }
 
-async fn commit(
+pub(super) async fn commit(
     State(state): State<Shared>,
     Path((org, name, revision)): Path<(String, String, String)>,
     method: Method,

@@ -1,4 +1,4 @@
-//! The views: every `<stem>_qa.json` is rendered here, and only here, from the
+//! Every `<stem>_qa.json` is rendered here, and only here, from the
 //! checkpoint's typed [`DocumentView`] into a typed [`QaFile`], and written atomically
 //! in the original tool's layout. `generate`, `validate` and `reparse` all call it, so
 //! a file looks the same whichever command wrote it last.

@@ -140,7 +140,7 @@ impl ModelClient {
                         status: None,
                         reason: format!(
                             "the file was cut off: {}",
-                            self.redact(&super::error_chain(&error.without_url()))
+                            self.redact(&crate::net::error_chain(&error.without_url()))
                         ),
                         retry_after: None,
                     });

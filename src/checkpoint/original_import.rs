@@ -1,4 +1,5 @@
-//! Importing what the original Python tool wrote.
+//! Importing what the original Python tool wrote into a checkpoint (for `generate
+//! --resume` and `validate` alike).
 //!
 //! The original kept its progress in the `_qa.json` itself: `completed_chunks` holds
 //! the positions of the finished chunks, and `training_pairs` their pairs (with
@@ -12,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::checkpoint::{
+use super::{
     CheckpointStore, ChunkOutcome, ChunkStatus, DocumentRecord, RunRecord, StoreError, StoredPair,
 };
 use crate::chunks;

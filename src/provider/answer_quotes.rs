@@ -94,7 +94,7 @@ impl AnswerQuotes {
     pub fn from_chunk(chunk: &str, pairs: u32, max_chars: usize) -> Option<AnswerQuotes> {
         let mut pieces: Vec<String> = Vec::new();
         let mut standing: Vec<String> = Vec::new();
-        for sentence in crate::quality::sentences(chunk) {
+        for sentence in crate::sentences::sentences(chunk) {
             // A chunk may begin mid-sentence, and code loses its layout in one line.
             let whole = !sentence.starts_with(char::is_lowercase) && !sentence.contains("```");
             for piece in clauses(sentence, max_chars) {

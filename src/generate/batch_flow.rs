@@ -1,4 +1,5 @@
-//! A generation run through a batch API, in place of the live workers: take every
+//! A generation run through a batch API ([`crate::batch`]), beside the live pipeline
+//! ([`super::pipeline`]) and in place of its workers: take every
 //! queued chunk, build its prompt, and put it in a batch (a new one, or the live
 //! batch an earlier run already put it in); then poll the batches, settle each answer
 //! as a live one is settled, and send what failed or expired into a follow-up batch
@@ -16,14 +17,14 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::api::{BatchApi, LineResult, Phase, RequestLine};
-use super::ledger::{BatchedChunk, Ledger, PENDING};
-use super::{BatchFallback, BatchSettings, custom_id};
-use crate::generate::GenerateError;
-use crate::generate::chunk_work::{self, ChunkWork, Step};
-use crate::generate::pipeline::{Job, Stop, WorkerContext, ask_until_settled};
-use crate::generate::settings::{CostSettings, GenerateSettings};
-use crate::generate::writer::WriterMessage;
+use super::GenerateError;
+use super::chunk_work::{self, ChunkWork, Job, Step, Stop, WorkerContext, ask_until_settled};
+use super::settings::{CostSettings, GenerateSettings};
+use super::writer::WriterMessage;
+use crate::batch::ledger::{BatchedChunk, Ledger, PENDING};
+use crate::batch::{
+    BatchApi, BatchFallback, BatchSettings, LineResult, Phase, RequestLine, custom_id,
+};
 
 /// `--max-cost` before submitting: batches are paid for when they run, so a batch is
 /// not submitted if its estimated price would take the run past the cap.
@@ -100,7 +101,7 @@ impl BatchFlow {
             prices: settings.cost,
             max,
             tokens_per_answer: (u64::from(settings.prompt.questions_per_chunk)
-                * crate::estimate::TOKENS_PER_PAIR)
+                * super::estimate::TOKENS_PER_PAIR)
                 .min(u64::from(settings.model.max_tokens)),
         });
         let batch = batch.clone();
@@ -489,6 +490,6 @@ fn submission_tag(chunks: &[BatchedChunk]) -> String {
     crate::digest::sha256_hex(seed.as_bytes())[..16].to_string()
 }
 
-fn record_stop(error: super::LedgerError) -> Stop {
+fn record_stop(error: crate::batch::LedgerError) -> Stop {
     Stop::Record(error.to_string())
 }

@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn a_quotation_starts_where_a_sentence_or_clause_does() {
-        let quotations = Quotations::of(crate::quality::sentences(CHUNK));
+        let quotations = Quotations::of(crate::sentences::sentences(CHUNK));
         assert!(quotations.quotes("The license covers reproduction and distribution."));
         assert!(quotations.quotes("it lasts for the term of copyright."));
         // Case, white space and punctuation aside.

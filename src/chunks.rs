@@ -21,6 +21,12 @@ pub const CHUNKS_FILE_SUFFIX: &str = "_chunks.json";
 /// than any model's context. A larger chunk fails with a message, alone.
 pub const MAX_CHUNK_TEXT_BYTES: usize = 1 << 20;
 
+/// The largest chunk file tdg reads: 256 MiB. A file is read whole and parsed into
+/// its chunks, which takes about four times its size in memory; a larger file
+/// (a document of some 60 million words) is refused before it is read, naming the
+/// file, and the other documents go on. Split such a document into several.
+pub const MAX_CHUNK_FILE_BYTES: u64 = 256 << 20;
+
 /// One source document's chunks.
 #[derive(Debug, Clone)]
 pub struct ChunkFile {
@@ -69,6 +75,14 @@ pub enum ChunkFileError {
     Read {
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("{} is {size} bytes, more than the {} MiB tdg reads in one chunk file; split the document into several chunk files", path.display(), MAX_CHUNK_FILE_BYTES >> 20)]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("{} and {} are both document `{stem}` once their names are read as UTF-8 (a name that is not UTF-8): rename one of them", first.display(), second.display())]
+    SameStem {
+        first: PathBuf,
+        second: PathBuf,
+        stem: String,
     },
     #[error("{} is not valid JSON (line {line}, column {column}): {message}. Re-run the chunker for this document", path.display())]
     Json {
@@ -119,12 +133,37 @@ pub fn stem_of(path: &Path) -> String {
         .unwrap_or(name)
 }
 
-/// Reads and checks one chunk file.
+/// Fails, naming both files, when two chunk files give one document stem (two
+/// names that are not UTF-8 and differ only where they are not).
+pub fn check_distinct_stems(files: &[PathBuf]) -> Result<(), ChunkFileError> {
+    let mut seen: std::collections::HashMap<String, &PathBuf> = Default::default();
+    for file in files {
+        if let Some(first) = seen.insert(stem_of(file), file) {
+            return Err(ChunkFileError::SameStem {
+                first: first.clone(),
+                second: file.clone(),
+                stem: stem_of(file),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Reads and checks one chunk file (one over [`MAX_CHUNK_FILE_BYTES`] is refused
+/// unread).
 pub fn load_chunk_file(path: &Path) -> Result<ChunkFile, ChunkFileError> {
-    let bytes = std::fs::read(path).map_err(|source| ChunkFileError::Read {
+    let read_error = |source| ChunkFileError::Read {
         path: path.into(),
         source,
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    if size > MAX_CHUNK_FILE_BYTES {
+        return Err(ChunkFileError::TooLarge {
+            path: path.into(),
+            size,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read_error)?;
     let raw: RawChunkFile =
         crate::pyjson::from_slice(&bytes).map_err(|e| ChunkFileError::Json {
             path: path.into(),

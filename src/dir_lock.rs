@@ -29,6 +29,14 @@ pub enum DirLockError {
     },
 }
 
+impl DirLockError {
+    /// Another process holds the directory, or it could not be locked: either may
+    /// pass.
+    pub fn retry(&self) -> crate::failure::Retry {
+        crate::failure::Retry::Helps
+    }
+}
+
 /// The held lock; it is released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct DirLock {

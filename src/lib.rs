@@ -66,6 +66,7 @@ pub mod validate;
 
 // Shared words that the public types above are made of.
 pub mod chat;
+pub mod failure;
 pub mod progress;
 pub mod question_types;
 

@@ -122,6 +122,25 @@ pub enum MergeError {
     View(#[from] ViewError),
 }
 
+impl MergeError {
+    /// A shard still running (its directory locked), shards not yet run, or a disk
+    /// fault may pass; shards of different counts or settings will not.
+    pub fn retry(&self) -> crate::failure::Retry {
+        use crate::failure::Retry;
+        match self {
+            MergeError::Io { .. } | MergeError::Missing { .. } => Retry::Helps,
+            MergeError::Lock(error) => error.retry(),
+            MergeError::Store(error) => error.retry(),
+            MergeError::View(_) => Retry::Helps,
+            MergeError::NoShards(_)
+            | MergeError::MixedCounts { .. }
+            | MergeError::SettingsDiffer { .. }
+            | MergeError::NotAMerge(_)
+            | MergeError::Absorb(_) => Retry::Futile,
+        }
+    }
+}
+
 /// Merges the shards under `request.qa_dir`.
 pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let (count, shards) = find_shards(&request.qa_dir)?;

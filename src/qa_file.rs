@@ -128,14 +128,36 @@ pub fn files_ending_with(dir: &Path, suffix: &str) -> std::io::Result<Vec<PathBu
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| {
-            path.is_file()
-                && path
-                    .file_name()
-                    .is_some_and(|name| name.to_string_lossy().ends_with(suffix))
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().ends_with(suffix))
+        })
+        .filter(|path| {
+            let regular = path.is_file();
+            if !regular {
+                tracing::warn!("{}: {}; skipped", path.display(), not_a_file(path));
+            }
+            regular
         })
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// What a path named like a data file is, when it is not a regular file (after
+/// following links): said when it is skipped.
+fn not_a_file(path: &Path) -> &'static str {
+    match (std::fs::symlink_metadata(path), std::fs::metadata(path)) {
+        (Ok(link), Err(error)) if link.file_type().is_symlink() => {
+            if error.raw_os_error() == Some(40) {
+                "a symbolic link that loops"
+            } else {
+                "a symbolic link to nothing"
+            }
+        }
+        (_, Ok(meta)) if meta.is_dir() => "a directory",
+        (_, Ok(_)) => "not a regular file (a FIFO, socket or device)",
+        (_, Err(_)) => "unreadable",
+    }
 }
 
 /// The Q&A files (`*_qa.json`) in `dir`, sorted by name.

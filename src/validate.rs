@@ -76,6 +76,20 @@ pub enum ValidateError {
     Model(ModelError),
 }
 
+impl ValidateError {
+    /// Whether running the validation again may help: as the judge's model error
+    /// says, or a checkpoint that could not be written.
+    pub fn retry(&self) -> crate::failure::Retry {
+        use crate::failure::Retry;
+        match self {
+            ValidateError::NoCheckpoint(_) => Retry::Futile,
+            ValidateError::Store(error) => error.retry(),
+            ValidateError::View(_) => Retry::Helps,
+            ValidateError::Model(error) => error.retry(),
+        }
+    }
+}
+
 /// The stored settings of the run in `qa_dir` (provider, model, base URLs), for
 /// judging with the same model by default.
 pub fn run_settings(qa_dir: &Path) -> Option<RunRecord> {

@@ -45,6 +45,13 @@ pub struct LedgerError {
     source: rusqlite::Error,
 }
 
+impl LedgerError {
+    /// The checkpoint could not be read or written: that may pass.
+    pub fn retry(&self) -> crate::failure::Retry {
+        crate::failure::Retry::Helps
+    }
+}
+
 /// A chunk in a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchedChunk {

@@ -230,6 +230,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A database that cannot be opened or written (a full disk, a lock) may work
+    /// next time; a missing or foreign checkpoint will not.
+    pub fn retry(&self) -> crate::failure::Retry {
+        crate::failure::Retry::helps_if(matches!(self, StoreError::Sqlite { .. }))
+    }
+
     fn sqlite(path: &Path, source: rusqlite::Error) -> Self {
         StoreError::Sqlite {
             path: path.to_path_buf(),

@@ -1,6 +1,7 @@
 //! The command line: every subcommand and flag, with help text; [`reference`]
 //! renders them as the Markdown option reference.
 
+pub mod exit_code;
 pub mod reference;
 
 use std::ffi::OsString;
@@ -22,7 +23,8 @@ pub const DEFAULT_OUTPUT_FILE: &str = "training_data.json";
 
 /// Turn chunked documents into question-answer training data.
 ///
-/// Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted.
+/// Exit codes: 0 success, 1 failure, 2 usage error, 75 a fault that may pass (run
+/// again), 78 a wrong setting (fix it first), 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "tdg", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {

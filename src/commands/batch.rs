@@ -35,6 +35,9 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
     let api = BatchApi::of(client).map_err(anyhow::Error::msg)?;
     until_signalled(async |_stop| {
         let mut unreadable = 0;
+        // The first fault, which decides the exit code (75 for a provider that could
+        // not be reached: ask again later).
+        let mut first_fault = None;
         outln!("batch\tprovider\tcreated\trequests\tstate\tanswered\tfailed\tcollected");
         for batch in &batches {
             if batch.is_pending() {
@@ -63,6 +66,7 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
                 Err(error) => {
                     unreadable += 1;
                     tracing::error!("batch {}: {error}", batch.id);
+                    first_fault.get_or_insert(error);
                     continue;
                 }
             };
@@ -85,10 +89,18 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
                     Err(error) => {
                         unreadable += 1;
                         tracing::error!("batch {}: cannot cancel it: {error}", batch.id);
+                        first_fault.get_or_insert(error);
                     }
                 }
             }
         }
-        Ok(super::failure_if_any(unreadable))
+        match first_fault {
+            Some(fault) => Err(anyhow::Error::new(fault).context(format!(
+                "{unreadable} of {} batches could not be {}",
+                batches.len(),
+                if cancel { "read or cancelled" } else { "read" }
+            ))),
+            None => Ok(ExitCode::SUCCESS),
+        }
     })
 }

@@ -41,11 +41,7 @@ mod stats;
 mod validate;
 
 /// The exit code of an interrupted run.
-const INTERRUPTED: u8 = 130;
-/// The exit code of a failure that running the task again may fix (EX_TEMPFAIL).
-const TRANSIENT: u8 = 75;
-/// The exit code of a failure that recurs until the configuration is fixed (EX_CONFIG).
-const PERMANENT: u8 = 78;
+const INTERRUPTED: u8 = tdg::cli::exit_code::INTERRUPTED;
 
 /// Runs the subcommand `cli` names. An error is logged, with its causes; its exit
 /// code ([`exit_code`]) tells a scheduler whether to run the task again.
@@ -59,25 +55,10 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// 75 for a failure that may pass, 78 for a wrong setting, 1 for anything else.
+/// 75 for a failure that may pass, 78 for a wrong setting, 1 for anything else: the
+/// one mapping every command goes through.
 fn exit_code(error: &anyhow::Error) -> ExitCode {
-    use tdg::generate::{GenerateError, Retry};
-    if let Some(error) = error.downcast_ref::<GenerateError>() {
-        return ExitCode::from(match error.retry() {
-            Retry::Helps => TRANSIENT,
-            Retry::Futile => PERMANENT,
-        });
-    }
-    if error.downcast_ref::<tdg::config::ConfigError>().is_some() {
-        return ExitCode::from(PERMANENT);
-    }
-    if error
-        .downcast_ref::<tdg::dir_lock::DirLockError>()
-        .is_some()
-    {
-        return ExitCode::from(TRANSIENT);
-    }
-    ExitCode::FAILURE
+    tdg::cli::exit_code::of_error(error)
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {

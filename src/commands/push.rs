@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use tdg::cli::PushArgs;
+use tdg::export::push::{PushRequest, push};
 use tdg::hub::HubSettings;
-use tdg::hub::push::{PushRequest, push};
 
 pub fn run(args: PushArgs) -> Result<ExitCode> {
     let settings = HubSettings::from_env()?;

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ConfigError, GenerateArgs};
 use crate::checkpoint::RunRecord;
-use crate::export::card::RUN_RECORD_HEADING;
+use crate::export::card::{RUN_RECORD_HEADING, run_record_block};
 use crate::quality::QualityFilter;
 
 /// The options the card at `path` records.
@@ -60,14 +60,6 @@ pub fn args_from_card(path: &Path) -> Result<GenerateArgs, ConfigError> {
             "the run record's settings are not valid options: {e}"
         ))
     })
-}
-
-/// The fenced JSON block under the run record's heading.
-fn run_record_block(card: &str) -> Option<&str> {
-    let after = &card[card.find(RUN_RECORD_HEADING)? + RUN_RECORD_HEADING.len()..];
-    let start = after.find("```json")? + "```json".len();
-    let body = &after[start..];
-    Some(&body[..body.find("\n```")?])
 }
 
 /// `generate`'s options (by their serde names) for `run` and `filter`.

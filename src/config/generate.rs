@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::model::{check_max_tokens, check_retry_base, check_temperature, resolve_model};
+use super::model::{check_max_tokens, check_temperature, resolve_model};
 use super::{ConfigError, GenerateArgs, ModelChoice, OptionName, Purpose, read_config_file};
 use crate::generate::settings::{CostSettings, GenerateSettings, TrainingSettings};
 use crate::plugin::PluginSource;
-use crate::provider::RateCaps;
 use crate::provider::embedded::EmbeddedOptions;
 use crate::provider::settings::ProviderKind;
 use crate::question_types::QuestionMix;
@@ -134,55 +133,10 @@ impl GenerateArgs {
             });
         }
         model.embedded = EmbeddedOptions {
-            threads: self.model.threads.filter(|&n| n > 0),
-            gpu_layers: self.model.gpu_layers.unwrap_or(0),
+            threads: super::model::checked_threads(self.model.threads),
+            gpu_layers: super::model::checked_gpu_layers(self.model.gpu_layers),
         };
-        if let Some(seconds) = self.requests.request_timeout {
-            if !(seconds > 0.0 && seconds.is_finite()) {
-                let rule = "a positive number of seconds".into();
-                return Err(ConfigError::invalid(
-                    option("request-timeout"),
-                    rule,
-                    seconds,
-                    &env,
-                ));
-            }
-            model.request_timeout = Duration::from_secs_f64(seconds);
-        }
-        if let Some(retries) = self.requests.max_retries {
-            model.retry.max_retries = retries;
-        }
-        let seconds = |value: Option<f64>, flag: &'static str| match value {
-            Some(seconds) if !(seconds > 0.0 && seconds.is_finite()) => Err(ConfigError::invalid(
-                option(flag),
-                "a positive number of seconds".into(),
-                seconds,
-                &env,
-            )),
-            other => Ok(other.map(Duration::from_secs_f64)),
-        };
-        if let Some(connect) = seconds(self.requests.connect_timeout, "connect-timeout")? {
-            model.patience.connect_timeout = connect;
-        }
-        model.patience.first_byte_timeout =
-            seconds(self.requests.first_byte_timeout, "first-byte-timeout")?;
-        if let Some(bound) = seconds(self.requests.rate_limit_timeout, "rate-limit-timeout")? {
-            model.patience.rate_limited_for = bound;
-        }
-        if let Some(timeouts) = self.requests.max_timeouts {
-            if timeouts == 0 {
-                let name = option("max-timeouts");
-                return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
-            }
-            model.patience.timeouts = timeouts;
-        }
-        if let Some(base) = self.requests.retry_base_ms {
-            model.retry.base = check_retry_base(base, option("retry-base-ms"), &env)?;
-        }
-        model.rate_caps = RateCaps {
-            requests_per_minute: self.requests.requests_per_minute.filter(|&n| n > 0),
-            tokens_per_minute: self.requests.tokens_per_minute.filter(|&n| n > 0),
-        };
+        self.requests.apply_to(model, &env)?;
         model.ollama.top_k = self.model.ollama_top_k;
         model.ollama.top_p = self.model.ollama_top_p;
         model.ollama.repeat_penalty = self.model.ollama_repeat_penalty;

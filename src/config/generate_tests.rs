@@ -94,12 +94,12 @@ fn answers_are_quoted_by_default_only_where_the_engine_decodes_under_its_grammar
 #[test]
 fn embedded_options_and_limit_are_read() {
     let mut embedded = args("c");
-    embedded.model.threads = Some(3);
+    embedded.model.threads = Some(1);
     embedded.model.gpu_layers = Some(12);
     embedded.run.limit = Some(5);
     embedded.model.structured = Some(false);
     let settings = embedded.resolve(|_| None).unwrap();
-    assert_eq!(settings.model.embedded.threads, Some(3));
+    assert_eq!(settings.model.embedded.threads, Some(1));
     assert_eq!(settings.model.embedded.gpu_layers, 12);
     assert_eq!(settings.limit, Some(5));
     assert!(!settings.model.structured, "--structured=false wins");

@@ -99,6 +99,11 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// A wrong setting: the same command fails the same way until it is fixed.
+    pub fn retry(&self) -> crate::failure::Retry {
+        crate::failure::Retry::Futile
+    }
+
     /// `name` must follow `rule`, and is `value`. The environment variable is named
     /// when it holds that value, so that a bad `GENERATOR_*` setting is found.
     pub fn invalid(

@@ -218,9 +218,54 @@ pub fn check_retry_base(
     Ok(Duration::from_millis(millis))
 }
 
+/// The embedded engine's `--threads`: unset or 0 is the default (the physical
+/// cores, said once for 0); more than the machine's logical cores is capped at them
+/// with a warning, since threads beyond the cores only spin and slow every decode.
+pub fn checked_threads(asked: Option<u32>) -> Option<u32> {
+    let logical = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    match asked {
+        None => None,
+        Some(0) => {
+            tracing::info!("--threads 0 means the default: one thread per physical core");
+            None
+        }
+        Some(n) if n > logical => {
+            tracing::warn!(
+                "--threads {n} is more than this machine's {logical} logical cores: using {logical}"
+            );
+            Some(logical)
+        }
+        Some(n) => Some(n),
+    }
+}
+
+/// The embedded engine's `--gpu-layers`, with a warning when this build has no GPU
+/// back-end to put them on (every layer then runs on the CPU).
+pub fn checked_gpu_layers(asked: Option<u32>) -> u32 {
+    let layers = asked.unwrap_or(0);
+    let gpu_build = cfg!(any(feature = "cuda", feature = "metal", feature = "vulkan"));
+    if layers > 0 && !gpu_build {
+        tracing::warn!(
+            "--gpu-layers {layers}: this tdg was built without a GPU back-end (the cuda, metal or vulkan feature), so every layer runs on the CPU"
+        );
+    }
+    layers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_beyond_the_cores_are_capped_and_zero_is_the_default() {
+        let logical = std::thread::available_parallelism().unwrap().get() as u32;
+        assert_eq!(checked_threads(Some(1000)), Some(logical));
+        assert_eq!(checked_threads(Some(0)), None);
+        assert_eq!(checked_threads(None), None);
+        assert_eq!(checked_threads(Some(1)), Some(1));
+        assert_eq!(checked_gpu_layers(None), 0);
+        assert_eq!(checked_gpu_layers(Some(99)), 99);
+    }
 
     fn recorded(provider: &str, model: &str, url: &str) -> RecordedModel {
         RecordedModel {

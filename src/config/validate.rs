@@ -7,13 +7,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::generate_args::RequestArgs;
 use super::model::{
-    ModelChoice, RecordedModel, check_max_tokens, check_retry_base, check_temperature,
-    resolve_model,
+    ModelChoice, RecordedModel, check_max_tokens, check_temperature, resolve_model,
 };
 use super::{ConfigError, OptionName, Purpose, read_config_file};
 use crate::generate::settings::DEFAULT_CONCURRENCY;
-use crate::provider::RetryPolicy;
 use crate::validate::ValidateSettings;
 
 /// The judge's temperature, when not given: judgments should not vary.
@@ -72,7 +71,7 @@ pub struct ValidateArgs {
           value_parser = clap::builder::BoolishValueParser::new())]
     pub structured: Option<bool>,
 
-    /// CPU threads for the embedded engine [default: the physical cores].
+    /// CPU threads for the embedded engine, at most the logical cores (more are capped, with a warning); 0 is the default [default: the physical cores].
     #[arg(long, env = "GENERATOR_THREADS", value_name = "N")]
     pub threads: Option<u32>,
 
@@ -84,13 +83,9 @@ pub struct ValidateArgs {
     #[arg(long, default_value_t = JUDGE_PARSE_RETRIES)]
     pub parse_retries: u32,
 
-    /// How often a transient failure is retried.
-    #[arg(long, env = "GENERATOR_MAX_RETRIES", default_value_t = RetryPolicy::default().max_retries)]
-    pub max_retries: u32,
-
-    /// The first retry's backoff in milliseconds.
-    #[arg(long, env = "GENERATOR_RETRY_BASE_MS", default_value_t = RetryPolicy::default().base.as_millis() as u64)]
-    pub retry_base_ms: u64,
+    /// Retries, timeouts and rate limits, as `generate` takes them.
+    #[command(flatten)]
+    pub requests: RequestArgs,
 
     /// The config file, for the model options [default: tdg.toml in the working directory, if present].
     #[arg(long, env = "TDG_CONFIG", value_name = "FILE")]
@@ -106,6 +101,7 @@ impl ValidateArgs {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<ValidateSettings, ConfigError> {
         let file = read_config_file(self.config.as_deref(), working_dir)?.unwrap_or_default();
+        let requests = self.requests.over(file.requests.clone());
         let choice = ModelChoice {
             provider: self.provider,
             model: self.model,
@@ -119,15 +115,14 @@ impl ValidateArgs {
         let mut model = resolve_model(choice, record.as_ref(), &env, Purpose::Generate)?;
         model.temperature = check_temperature(self.temperature, option("temperature"), &env)?;
         model.max_tokens = check_max_tokens(self.max_tokens, option("max-tokens"), &env)?;
-        model.retry.max_retries = self.max_retries;
-        model.retry.base = check_retry_base(self.retry_base_ms, option("retry-base-ms"), &env)?;
+        requests.apply_to(&mut model, &env)?;
         // The judge answers in the score schema: decoded under its grammar by default
         // on the embedded engine, sent with `--structured` to servers.
         model.answer = crate::provider::AnswerSchema::JudgeScores;
         model.structured = self
             .structured
             .unwrap_or(model.provider == crate::provider::settings::ProviderKind::Embedded);
-        model.embedded.threads = self.threads.filter(|&n| n > 0);
+        model.embedded.threads = super::model::checked_threads(self.threads);
         // The engine holds a KV cache per sequence: fewer at once than a server takes.
         let default_concurrency = match model.provider {
             crate::provider::settings::ProviderKind::Embedded => {

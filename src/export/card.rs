@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::manifest::ManifestFile;
 use super::provenance::Provenance;
 use super::{ExportError, ExportReport, ExportRequest};
 use crate::checkpoint::RunRecord;
@@ -52,6 +53,29 @@ fn yaml(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
 }
 
+/// `text` as inline Markdown that shows it as written: HTML's special characters
+/// as entities (the Hub renders a card's HTML), a table's `|` and Markdown's
+/// emphasis and code marks escaped, line breaks as spaces. Document names and the
+/// title come from file names and options, not from tdg.
+fn markdown_text(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => shown.push_str("&amp;"),
+            '<' => shown.push_str("&lt;"),
+            '>' => shown.push_str("&gt;"),
+            '"' => shown.push_str("&quot;"),
+            '|' | '`' | '*' | '_' | '[' | ']' | '\\' | '#' => {
+                shown.push('\\');
+                shown.push(c);
+            }
+            '\n' | '\r' => shown.push(' '),
+            c => shown.push(c),
+        }
+    }
+    shown
+}
+
 /// `text` quoted for a POSIX shell.
 fn shell(text: &str) -> String {
     if !text.is_empty()
@@ -65,24 +89,44 @@ fn shell(text: &str) -> String {
     }
 }
 
+/// The manifest of the data files a card's run record holds, if it holds one.
+pub fn manifest_of(card: &str) -> Option<Vec<ManifestFile>> {
+    let record: serde_json::Value = serde_json::from_str(run_record_block(card)?).ok()?;
+    serde_json::from_value(record.get("export")?.get("files")?.clone()).ok()
+}
+
+/// The fenced JSON block under the run record's heading.
+pub(crate) fn run_record_block(card: &str) -> Option<&str> {
+    let after = &card[card.find(RUN_RECORD_HEADING)? + RUN_RECORD_HEADING.len()..];
+    let start = after.find("```json")? + "```json".len();
+    let body = &after[start..];
+    Some(&body[..body.find("\n```")?])
+}
+
 /// Writes the card into `out_dir`.
 pub fn write(
     out_dir: &Path,
     request: &ExportRequest,
     report: &ExportReport,
     provenance: &Provenance,
+    files: &[ManifestFile],
 ) -> Result<(), ExportError> {
     let path = out_dir.join("README.md");
-    crate::atomic_file::write(&path, render(request, report, provenance).as_bytes()).map_err(|e| {
-        ExportError::Write {
-            path,
-            message: e.to_string(),
-        }
+    let text = render(request, report, provenance, files);
+    crate::atomic_file::write(&path, text.as_bytes()).map_err(|e| ExportError::Write {
+        path,
+        message: e.to_string(),
     })
 }
 
-/// The card's text.
-pub fn render(request: &ExportRequest, report: &ExportReport, provenance: &Provenance) -> String {
+/// The card's text; `files` is the manifest of the data files, recorded in the run
+/// record.
+pub fn render(
+    request: &ExportRequest,
+    report: &ExportReport,
+    provenance: &Provenance,
+    files: &[ManifestFile],
+) -> String {
     let mut card = String::new();
     header(&mut card, request, report);
     let name = request
@@ -90,7 +134,7 @@ pub fn render(request: &ExportRequest, report: &ExportReport, provenance: &Prove
         .pretty_name
         .clone()
         .unwrap_or_else(|| folder_name(request));
-    let _ = writeln!(card, "# {name}\n");
+    let _ = writeln!(card, "# {}\n", markdown_text(&name));
     let chunks: u64 = report.documents.iter().map(|d| d.chunks).sum();
     let _ = writeln!(
         card,
@@ -104,7 +148,7 @@ pub fn render(request: &ExportRequest, report: &ExportReport, provenance: &Prove
     generation(&mut card, provenance);
     quality(&mut card, provenance);
     documents(&mut card, report, provenance);
-    run_record(&mut card, request, provenance);
+    run_record(&mut card, request, provenance, files);
     card
 }
 
@@ -377,7 +421,7 @@ fn documents(card: &mut String, report: &ExportReport, provenance: &Provenance) 
         let _ = writeln!(
             card,
             "| {} | {total} | {} | {} | {} |",
-            document.name.replace('|', "\\|"),
+            markdown_text(&document.name),
             document.chunks,
             document.pairs,
             document.splits.join(", ")
@@ -386,7 +430,12 @@ fn documents(card: &mut String, report: &ExportReport, provenance: &Provenance) 
     card.push('\n');
 }
 
-fn run_record(card: &mut String, request: &ExportRequest, provenance: &Provenance) {
+fn run_record(
+    card: &mut String,
+    request: &ExportRequest,
+    provenance: &Provenance,
+    files: &[ManifestFile],
+) {
     let record = serde_json::json!({
         "tdg_version": env!("CARGO_PKG_VERSION"),
         "run": provenance.run,
@@ -401,6 +450,7 @@ fn run_record(card: &mut String, request: &ExportRequest, provenance: &Provenanc
             "split": request.split.splits,
             "split_by": request.split_by.name(),
             "seed": request.seed,
+            "files": files,
         },
     });
     let _ = writeln!(
@@ -413,6 +463,16 @@ fn run_record(card: &mut String, request: &ExportRequest, provenance: &Provenanc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn document_names_are_shown_as_written_never_as_markup() {
+        let shown = markdown_text("<script>alert(1)</script>|x_y*\n# z");
+        assert_eq!(
+            shown,
+            "&lt;script&gt;alert(1)&lt;/script&gt;\\|x\\_y\\* \\# z"
+        );
+        assert!(!shown.contains('<'));
+    }
 
     #[test]
     fn size_categories_follow_the_hub() {

@@ -20,8 +20,10 @@
 //! the trainers' configuration.
 
 pub mod card;
+pub mod manifest;
 pub mod parquet;
 pub mod provenance;
+pub mod push;
 pub mod schema;
 pub mod sink;
 pub mod source;
@@ -166,71 +168,134 @@ pub enum ExportError {
     Checkpoint(#[from] crate::checkpoint::StoreError),
 }
 
+/// Where an export is built before it takes the previous one's place, inside the
+/// dataset folder (so on the same file system, where a rename is atomic).
+const STAGING_DIR: &str = ".tdg-export-staging";
+
 /// Exports `request` through `format`, and writes the card and the trainers'
 /// configuration.
+///
+/// The whole export is built aside ([`STAGING_DIR`]) and swapped in only when it is
+/// complete: a failed or interrupted export (a full disk, Ctrl+C) leaves the previous
+/// export as it was. The swap removes the previous card first and puts the new card
+/// in last, so a folder is never a card over other data; and the card's manifest
+/// (each data file's size and SHA-256) lets `tdg push` check that.
 pub fn export(request: &ExportRequest, format: &FormatPlugin) -> Result<ExportReport, ExportError> {
     let source = source::Source::open(&request.input)?;
     let provenance = provenance::Provenance::gather(&source, request)?;
-    let data_dir = request.output_dir.join("data");
-    prepare_folder(&request.output_dir, &data_dir, request.overwrite)?;
-    let written = write_splits(request, format, &source, &data_dir);
-    if written.is_err() {
-        remove_temporaries(&data_dir);
-    }
-    let report = written?;
-    card::write(&request.output_dir, request, &report, &provenance)?;
-    trainers::write_dataset_info(&request.output_dir, request, &report)?;
+    check_folder(&request.output_dir, request.overwrite)?;
+    let staging = request.output_dir.join(STAGING_DIR);
+    let _ = std::fs::remove_dir_all(&staging);
+    let built = build(request, format, &source, &provenance, &staging);
+    let report = match built {
+        Ok(report) => report,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
+    swap_in(&staging, &request.output_dir)?;
     Ok(report)
 }
 
-/// Creates the folder; refuses one holding an earlier export unless `overwrite`, which
-/// removes that export's data files (and nothing else).
-fn prepare_folder(out_dir: &Path, data_dir: &Path, overwrite: bool) -> Result<(), ExportError> {
-    std::fs::create_dir_all(data_dir).map_err(|e| ExportError::Write {
-        path: data_dir.to_path_buf(),
+/// Writes the whole export into `staging`: data files, card, trainers' entries.
+fn build(
+    request: &ExportRequest,
+    format: &FormatPlugin,
+    source: &source::Source,
+    provenance: &provenance::Provenance,
+    staging: &Path,
+) -> Result<ExportReport, ExportError> {
+    let data_dir = staging.join("data");
+    std::fs::create_dir_all(&data_dir).map_err(|e| ExportError::Write {
+        path: data_dir.clone(),
         message: e.to_string(),
     })?;
-    remove_temporaries(data_dir);
-    if out_dir.join("README.md").exists() && !overwrite {
+    let report = write_splits(request, format, source, &data_dir)?;
+    let files: Vec<String> = report
+        .splits
+        .iter()
+        .flat_map(|split| split.files.iter().cloned())
+        .collect();
+    let files = manifest::of_files(staging, &files).map_err(|e| ExportError::Read {
+        path: data_dir.clone(),
+        message: e.to_string(),
+    })?;
+    card::write(staging, request, &report, provenance, &files)?;
+    trainers::write_dataset_info(&request.output_dir, staging, request, &report)?;
+    Ok(report)
+}
+
+/// Refuses a folder holding an earlier export unless `overwrite`.
+fn check_folder(out_dir: &Path, overwrite: bool) -> Result<(), ExportError> {
+    if overwrite {
+        return Ok(());
+    }
+    if out_dir.join("README.md").exists() {
         return Err(ExportError::AlreadyExported {
             dir: out_dir.to_path_buf(),
             file: "README.md".into(),
         });
     }
-    let entries = std::fs::read_dir(data_dir).map_err(|e| ExportError::Read {
-        path: data_dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let data_dir = out_dir.join("data");
+    let Ok(entries) = std::fs::read_dir(&data_dir) else {
+        return Ok(());
+    };
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !sink::is_export_file(&name) {
-            continue;
-        }
-        if !overwrite {
+        if sink::is_export_file(&name) && !name.starts_with('.') {
             return Err(ExportError::AlreadyExported {
                 dir: out_dir.to_path_buf(),
                 file: format!("data/{name}"),
             });
         }
-        std::fs::remove_file(entry.path()).map_err(|e| ExportError::Write {
-            path: entry.path(),
-            message: e.to_string(),
-        })?;
     }
     Ok(())
 }
 
-/// Removes the temporary files of an unfinished export.
-fn remove_temporaries(data_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(data_dir) else {
-        return;
+/// Puts the export built in `staging` in the place of the previous one: the old card
+/// goes first (from then on no card describes the old data), then the old data
+/// files; the new data files and LLaMA-Factory's entries (merged with the folder's
+/// others) come in, and the new card last. Files
+/// of the folder that are not the export's are left alone.
+fn swap_in(staging: &Path, out_dir: &Path) -> Result<(), ExportError> {
+    let write_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: std::io::Error| ExportError::Write {
+            path,
+            message: e.to_string(),
+        }
     };
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && sink::is_export_file(&name) {
-            let _ = std::fs::remove_file(entry.path());
+    let remove = |path: &Path| match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(write_error(path)(error)),
+        _ => Ok(()),
+    };
+    remove(&out_dir.join("README.md"))?;
+    let data_dir = out_dir.join("data");
+    std::fs::create_dir_all(&data_dir).map_err(write_error(&data_dir))?;
+    let old = std::fs::read_dir(&data_dir).map_err(write_error(&data_dir))?;
+    for entry in old.filter_map(Result::ok) {
+        if sink::is_export_file(&entry.file_name().to_string_lossy()) {
+            remove(&entry.path())?;
         }
     }
+    let new_data = staging.join("data");
+    let new = std::fs::read_dir(&new_data).map_err(write_error(&new_data))?;
+    for entry in new.filter_map(Result::ok) {
+        let target = data_dir.join(entry.file_name());
+        std::fs::rename(entry.path(), &target).map_err(write_error(&target))?;
+    }
+    crate::atomic_file::sync_dir(&data_dir).map_err(write_error(&data_dir))?;
+    for name in [trainers::DATASET_INFO_FILE, "README.md"] {
+        let from = staging.join(name);
+        if from.exists() {
+            let target = out_dir.join(name);
+            std::fs::rename(&from, &target).map_err(write_error(&target))?;
+        }
+    }
+    crate::atomic_file::sync_dir(out_dir).map_err(write_error(out_dir))?;
+    let _ = std::fs::remove_dir_all(staging);
+    Ok(())
 }
 
 /// The unit key of a pair of `document`.
@@ -363,8 +428,9 @@ fn write_splits(
             report.row_groups += written.row_groups;
             parts = written.parts;
         }
+        // `data_dir` is the folder's `data/`: the files are named from the folder.
         let files = sink::publish(
-            &request.output_dir,
+            data_dir.parent().unwrap_or(data_dir),
             name,
             &parts,
             request.output_type.extension(),

@@ -113,9 +113,14 @@ pub fn llama_factory_entry(shape: RecordShape, split: &SplitReport, fields: &[St
     Value::Object(entry)
 }
 
-/// Merges the export's entries into `out_dir/dataset_info.json` (keeping other
-/// entries), when the records have a shape LLaMA-Factory reads.
+/// The file LLaMA-Factory reads a folder's datasets from.
+pub const DATASET_INFO_FILE: &str = "dataset_info.json";
+
+/// Merges the export's entries into the `dataset_info.json` of `existing` (keeping
+/// its other entries) and writes the result into `out_dir`, when the records have a
+/// shape LLaMA-Factory reads.
 pub fn write_dataset_info(
+    existing: &Path,
     out_dir: &Path,
     request: &ExportRequest,
     report: &ExportReport,
@@ -127,10 +132,11 @@ pub fn write_dataset_info(
         );
         return Ok(());
     };
-    let path = out_dir.join("dataset_info.json");
-    let mut info: Map<String, Value> = match std::fs::read(&path) {
+    let read_from = existing.join(DATASET_INFO_FILE);
+    let path = out_dir.join(DATASET_INFO_FILE);
+    let mut info: Map<String, Value> = match std::fs::read(&read_from) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| ExportError::Read {
-            path: path.clone(),
+            path: read_from.clone(),
             message: format!("not a JSON object ({e}): move it away to have tdg write its entries"),
         })?,
         Err(_) => Map::new(),

@@ -1,6 +1,7 @@
 //! Why a run could not start or had to stop ([`GenerateError`]), and whether running
 //! the same task again may help ([`Retry`]): the exit codes a scheduler acts on.
 
+pub use crate::failure::Retry;
 use std::path::PathBuf;
 
 use crate::checkpoint::StoreError;
@@ -24,6 +25,9 @@ pub enum GenerateError {
     },
     #[error("no *_chunks.json files in {}", .0.display())]
     NoChunkFiles(PathBuf),
+    /// The chunk files cannot be told apart (two stems the same).
+    #[error(transparent)]
+    Chunks(#[from] crate::chunks::ChunkFileError),
     #[error(
         "{} already holds a run ({what}). Use --resume to continue it, or --overwrite to start again from nothing",
         qa_dir.display()
@@ -60,27 +64,12 @@ pub enum GenerateError {
     },
 }
 
-/// Whether running the same task again may succeed: what a scheduler (a Kubernetes
-/// Job's `podFailurePolicy`, a Slurm requeue) needs to know of a failed run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// A fault that may pass: an unreachable or overloaded server, a full disk,
-    /// another process on the same directory. Run the task again (with `--resume`).
-    Helps,
-    /// A wrong key, an unknown model, a broken template or plugin, a missing input:
-    /// the same task fails the same way until someone fixes its configuration.
-    Futile,
-}
-
 impl GenerateError {
     /// Whether running the task again may help.
     pub fn retry(&self) -> Retry {
         match self {
-            GenerateError::Model(error) if error.is_transient() => Retry::Helps,
-            GenerateError::Model(
-                ModelError::RateLimitedTooLong { .. } | ModelError::NeverAnswers { .. },
-            )
-            | GenerateError::Io { .. }
+            GenerateError::Model(error) => error.retry(),
+            GenerateError::Io { .. }
             | GenerateError::Store(_)
             | GenerateError::Lock(_)
             | GenerateError::Recording(_)
@@ -88,11 +77,11 @@ impl GenerateError {
             GenerateError::NoChunksDir(_)
             | GenerateError::CreateQaDir { .. }
             | GenerateError::NoChunkFiles(_)
+            | GenerateError::Chunks(_)
             | GenerateError::ExistingRun { .. }
             | GenerateError::NoBatchApi(_)
             | GenerateError::Plugin(_)
             | GenerateError::Prompt { .. }
-            | GenerateError::Model(_)
             | GenerateError::UnknownModel { .. } => Retry::Futile,
         }
     }

@@ -64,6 +64,7 @@ pub(super) async fn plan(generator: &Generator) -> Result<Planned<'_>, GenerateE
     if files.is_empty() {
         return Err(GenerateError::NoChunkFiles(settings.chunks_dir.clone()));
     }
+    chunks::check_distinct_stems(&files)?;
     std::fs::create_dir_all(&settings.qa_dir).map_err(|source| GenerateError::CreateQaDir {
         path: settings.qa_dir.clone(),
         source,

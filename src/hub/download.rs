@@ -69,7 +69,7 @@ pub(crate) async fn download_blob(
         }
     };
     drop(progress);
-    verify(url, meta, &written, &partial)?;
+    verify(url, spec, meta, &written, &partial)?;
     std::fs::rename(&partial, &blob).map_err(HubError::io(&blob))?;
     // Make the rename durable.
     crate::atomic_file::sync_dir(&blobs).map_err(HubError::io(&blobs))
@@ -152,9 +152,12 @@ async fn fetch_rest(
     Ok(written)
 }
 
-/// Refuses a download whose size or SHA-256 differ from the Hub's, deleting it.
+/// Refuses a download whose size or SHA-256 differ from the Hub's, or a `.gguf`
+/// that does not start with GGUF's magic (a hub or proxy answering 200 with an
+/// error page), deleting it: nothing but the announced file enters the cache.
 fn verify(
     url: &Url,
+    spec: &ModelSpec,
     meta: &FileMetadata,
     written: &Written,
     partial: &Path,
@@ -172,20 +175,48 @@ fn verify(
     match &meta.sha256 {
         Some(expected) if *expected != written.sha256 => {
             remove(partial)?;
-            Err(HubError::ChecksumMismatch {
+            return Err(HubError::ChecksumMismatch {
                 url: url.to_string(),
                 expected: expected.clone(),
                 actual: written.sha256.clone(),
-            })
+            });
         }
-        Some(_) => Ok(()),
-        None => {
-            tracing::debug!(
-                "{url}: not an LFS file, so the Hub gives no SHA-256; checked its size only"
-            );
-            Ok(())
+        Some(_) => {}
+        None => tracing::debug!(
+            "{url}: not an LFS file, so the Hub gives no SHA-256; checked its size only"
+        ),
+    }
+    if spec.file.to_ascii_lowercase().ends_with(".gguf") {
+        let mut start = Vec::with_capacity(GGUF_MAGIC.len());
+        File::open(partial)
+            .and_then(|file| file.take(120).read_to_end(&mut start))
+            .map_err(HubError::io(partial))?;
+        if !start.starts_with(GGUF_MAGIC) {
+            remove(partial)?;
+            return Err(HubError::NotAModel {
+                url: url.to_string(),
+                received: written.len,
+                starts_with: printable_start(&start),
+            });
         }
     }
+    Ok(())
+}
+
+/// The first bytes of every GGUF file.
+const GGUF_MAGIC: &[u8] = b"GGUF";
+
+/// What a file starts with, as text a message can show (at most 60 characters,
+/// control characters as spaces).
+fn printable_start(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(60)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether a 206's `Content-Range` starts where the partial file ends.

@@ -88,6 +88,15 @@ pub enum HubError {
         actual: u64,
     },
 
+    #[error(
+        "{url}: what came back is not a GGUF model file ({received} bytes starting with `{starts_with}`), so it was not put in the cache; the Hub or a proxy may have answered with an error page: check HF_ENDPOINT, then run again"
+    )]
+    NotAModel {
+        url: String,
+        received: u64,
+        starts_with: String,
+    },
+
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,
@@ -103,14 +112,24 @@ impl HubError {
         move |source| HubError::Io { path, source }
     }
 
-    /// Whether trying again may succeed (a network fault, a cut-off download, a
-    /// server error).
+    /// Whether trying again may succeed (a network fault, a cut-off or corrupted
+    /// download, a server error).
     pub fn is_transient(&self) -> bool {
         match self {
-            HubError::Unreachable { .. } | HubError::CutOff { .. } => true,
+            HubError::Unreachable { .. }
+            | HubError::CutOff { .. }
+            | HubError::ChecksumMismatch { .. }
+            | HubError::SizeMismatch { .. }
+            | HubError::NotAModel { .. }
+            | HubError::Io { .. } => true,
             HubError::Status { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }
+    }
+
+    /// Whether running the task again may help ([`Self::is_transient`]).
+    pub fn retry(&self) -> crate::failure::Retry {
+        crate::failure::Retry::helps_if(self.is_transient())
     }
 }
 

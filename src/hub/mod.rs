@@ -9,8 +9,8 @@
 //! honoured here ([`settings`]): `HF_ENDPOINT`, `HF_HOME`, `HF_HUB_CACHE`,
 //! `HF_HUB_OFFLINE`, `HF_TOKEN`.
 //!
-//! [`push`] goes the other way: `tdg push` uploads an exported dataset folder to a
-//! dataset repository through the Hub's commit API.
+//! The other way, `tdg push` (uploading an exported dataset folder to a dataset
+//! repository) is [`crate::export::push`], which uses these settings.
 //!
 //! This is tdg's own code over reqwest rather than the `hf-hub` crate, which would
 //! bring a second TLS stack and the Xet client, and has no resumable checked
@@ -37,7 +37,6 @@ mod download;
 mod error;
 mod http;
 mod progress;
-pub mod push;
 pub mod settings;
 pub mod spec;
 

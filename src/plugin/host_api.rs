@@ -1,6 +1,8 @@
 //! The functions tdg offers plugins (the WIT `host` interface): `log`, and
 //! `render-template`, which runs minijinja in the host.
 
+use std::sync::{Arc, LazyLock, Mutex};
+
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior};
@@ -46,6 +48,39 @@ pub fn render_template(
             line: None,
             message: format!("the template context is not valid JSON: {e}"),
         })?;
+    let template_error = |error: minijinja::Error| TemplateError {
+        name: name.to_string(),
+        line: error.line().and_then(|line| u32::try_from(line).ok()),
+        message: match error.detail() {
+            Some(detail) => format!("{}: {detail}", error.kind()),
+            None => error.kind().to_string(),
+        },
+    };
+    let env = compiled(name, source).map_err(template_error)?;
+    env.get_template(name)
+        .and_then(|template| template.render(minijinja::Value::from(Serde(&context))))
+        .map_err(template_error)
+}
+
+/// A compiled template: its name and source, and the environment holding it.
+struct Compiled {
+    name: String,
+    source: String,
+    env: Arc<Environment<'static>>,
+}
+
+/// Templates compiled so far. A prompt plugin renders the same template for every
+/// chunk, and compiling it each time cost more than rendering it (7% of a
+/// zero-latency run in `perf`, BENCHMARKS.md); at most [`MAX_COMPILED`] are kept.
+static COMPILED: LazyLock<Mutex<Vec<Compiled>>> = LazyLock::new(Mutex::default);
+const MAX_COMPILED: usize = 16;
+
+/// The environment holding `source` compiled as `name`, from the cache or new.
+fn compiled(name: &str, source: &str) -> Result<Arc<Environment<'static>>, minijinja::Error> {
+    let mut cache = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(hit) = cache.iter().find(|c| c.name == name && c.source == source) {
+        return Ok(hit.env.clone());
+    }
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     env.set_fuel(Some(TEMPLATE_FUEL));
@@ -54,15 +89,17 @@ pub fn render_template(
         .build()
         .expect("the default delimiters are valid");
     env.set_syntax(syntax);
-    env.render_named_str(name, source, minijinja::Value::from(Serde(&context)))
-        .map_err(|error| TemplateError {
-            name: name.to_string(),
-            line: error.line().and_then(|line| u32::try_from(line).ok()),
-            message: match error.detail() {
-                Some(detail) => format!("{}: {detail}", error.kind()),
-                None => error.kind().to_string(),
-            },
-        })
+    env.add_template_owned(name.to_string(), source.to_string())?;
+    let env = Arc::new(env);
+    if cache.len() >= MAX_COMPILED {
+        cache.remove(0);
+    }
+    cache.push(Compiled {
+        name: name.to_string(),
+        source: source.to_string(),
+        env: env.clone(),
+    });
+    Ok(env)
 }
 
 #[cfg(test)]
@@ -78,6 +115,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "3 x a");
+    }
+
+    #[test]
+    fn a_compiled_template_is_reused_only_for_the_same_source() {
+        let first = render_template("same.jinja", "{{ n }}!", r#"{"n": 1}"#).unwrap();
+        let again = render_template("same.jinja", "{{ n }}!", r#"{"n": 2}"#).unwrap();
+        let changed = render_template("same.jinja", "{{ n }}?", r#"{"n": 3}"#).unwrap();
+        assert_eq!(
+            (first.as_str(), again.as_str(), changed.as_str()),
+            ("1!", "2!", "3?")
+        );
+        // Many templates: the cache stays bounded and each still renders its own.
+        for i in 0..(MAX_COMPILED * 2) {
+            let source = format!("{i}:{{{{ n }}}}");
+            let out = render_template("many.jinja", &source, r#"{"n": 0}"#).unwrap();
+            assert_eq!(out, format!("{i}:0"));
+        }
+        assert!(COMPILED.lock().unwrap().len() <= MAX_COMPILED);
     }
 
     #[test]

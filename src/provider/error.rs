@@ -41,6 +41,12 @@ pub enum ModelError {
     #[error("embedded model {model}: {reason}")]
     Engine { model: String, reason: String },
 
+    /// The embedded engine's model file could not be fetched this time (the Hub
+    /// unreachable or failing, a download cut off or corrupted): every chunk would
+    /// fail the same way now, but running again may succeed.
+    #[error("embedded model {model}: {reason}")]
+    ModelFileUnavailable { model: String, reason: String },
+
     /// The embedded engine cannot take this one request (a prompt too long): the
     /// chunk fails.
     #[error("embedded model {model}: {reason}")]
@@ -102,6 +108,20 @@ impl ModelError {
         )
     }
 
+    /// Whether running the task again may help: a server that could not be reached,
+    /// kept rate-limiting or never answered, or a model file that could not be
+    /// fetched this time; not a refusal, a wrong model or a quota used up.
+    pub fn retry(&self) -> crate::failure::Retry {
+        crate::failure::Retry::helps_if(matches!(
+            self,
+            ModelError::Transient { .. }
+                | ModelError::Unreachable { .. }
+                | ModelError::RateLimitedTooLong { .. }
+                | ModelError::NeverAnswers { .. }
+                | ModelError::ModelFileUnavailable { .. }
+        ))
+    }
+
     /// Whether the whole run must stop (every other chunk would fail the same way).
     pub fn stops_run(&self) -> bool {
         matches!(
@@ -112,6 +132,7 @@ impl ModelError {
                 | ModelError::RateLimitedTooLong { .. }
                 | ModelError::NeverAnswers { .. }
                 | ModelError::Engine { .. }
+                | ModelError::ModelFileUnavailable { .. }
         )
     }
 }

@@ -36,8 +36,11 @@ impl Question {
     /// word order: word-set Jaccard ≥ 0.9 on all words, or on content words (when
     /// there are at least two). Texts that normalise alike have the same words.
     fn near_duplicate_of(&self, other: &Question) -> bool {
-        self.words.jaccard(&other.words) >= NEAR_DUPLICATE
-            || (self.content.len() >= 2 && self.content.jaccard(&other.content) >= NEAR_DUPLICATE)
+        self.words.jaccard_at_least(&other.words, NEAR_DUPLICATE)
+            || (self.content.len() >= 2
+                && self
+                    .content
+                    .jaccard_at_least(&other.content, NEAR_DUPLICATE))
     }
 }
 

@@ -171,6 +171,17 @@ impl WordSet {
     }
 
     /// Jaccard similarity: shared words over all words (1 for two empty sets).
+    /// Whether the Jaccard similarity with `other` is at least `threshold`; the
+    /// shared words are counted only when the sizes allow it (the smaller set must
+    /// hold at least `threshold` of the larger's words).
+    pub fn jaccard_at_least(&self, other: &WordSet, threshold: f64) -> bool {
+        let (small, large) = (self.len().min(other.len()), self.len().max(other.len()));
+        if large > 0 && (small as f64) < threshold * large as f64 {
+            return false;
+        }
+        self.jaccard(other) >= threshold
+    }
+
     pub fn jaccard(&self, other: &WordSet) -> f64 {
         if self.is_empty() && other.is_empty() {
             return 1.0;
@@ -183,6 +194,30 @@ impl WordSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jaccard_at_least_agrees_with_jaccard() {
+        let texts = [
+            "a b c d e f g h i j",
+            "a b c d e f g h i",
+            "a b c",
+            "x y z",
+            "",
+            "a b c d e f g h i j k",
+        ];
+        for a in texts {
+            for b in texts {
+                let (a, b) = (WordSet::of_words(a), WordSet::of_words(b));
+                for threshold in [0.0, 0.5, 0.9, 1.0] {
+                    assert_eq!(
+                        a.jaccard_at_least(&b, threshold),
+                        a.jaccard(&b) >= threshold,
+                        "{a:?} {b:?} {threshold}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn stop_words_are_known_by_their_ids() {

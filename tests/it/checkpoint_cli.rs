@@ -156,7 +156,12 @@ fn validate_on_a_directory_without_a_run_creates_no_checkpoint() {
         .args(["--base-url", "http://127.0.0.1:9"])
         .output()
         .unwrap();
-    common::assert_fails_with(&output, "holds no tdg checkpoint and no *_qa.json files");
+    // A wrong --qa-dir is a wrong setting: 78, as for generate's missing chunks.
+    common::assert_fails_with_code(
+        &output,
+        78,
+        "holds no tdg checkpoint and no *_qa.json files",
+    );
     assert!(!dir.path().join("qa/.tdg-checkpoint.sqlite3").exists());
 }
 

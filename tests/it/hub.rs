@@ -12,8 +12,11 @@ const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 const SPEC: &str = "org/repo/model.Q4.gguf";
 
 /// A file's worth of bytes that are not all alike.
+/// Bytes that pass for a GGUF file: its magic, then a pattern.
 fn weights(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    let mut bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+    bytes[..4].copy_from_slice(b"GGUF");
+    bytes
 }
 
 fn settings(hub: &FakeHub, cache: &Path) -> HubSettings {
@@ -400,4 +403,44 @@ async fn concurrent_runs_download_once() {
 
     assert_eq!(first.unwrap(), second.unwrap());
     assert_eq!(hub.downloads().len(), 1);
+}
+
+#[tokio::test]
+async fn an_error_page_served_as_the_model_never_enters_the_cache() {
+    // A hub (or proxy) that answers 200 with an HTML page and announces the page's
+    // own size and no SHA-256, as a non-LFS file would be.
+    let page = b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>".to_vec();
+    let hub = FakeHub::start();
+    let mut served = Served::new(page.clone(), COMMIT);
+    served.etag = "0123abcd".into();
+    hub.add(SPEC, served);
+    let cache = tempfile::tempdir().unwrap();
+
+    let error = resolve(SPEC, &settings(&hub, cache.path()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, HubError::NotAModel { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("not a GGUF model file"), "{message}");
+    assert!(message.contains("<!DOCTYPE html>"), "{message}");
+    assert!(message.contains("run again"), "{message}");
+    assert!(error.is_transient());
+    // Nothing of it is left: not as a blob, not as a partial download, not linked.
+    let blobs = repo_dir(cache.path()).join("blobs");
+    let left: Vec<_> = std::fs::read_dir(&blobs)
+        .map(|dir| dir.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(
+        !repo_dir(cache.path())
+            .join("snapshots")
+            .join(COMMIT)
+            .exists()
+    );
+
+    // Once the hub serves the real file, the next run gets it.
+    let bytes = weights(10_000);
+    hub.add(SPEC, Served::new(bytes.clone(), COMMIT));
+    let path = resolve(SPEC, &settings(&hub, cache.path())).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), bytes);
 }

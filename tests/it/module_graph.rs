@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 /// The top-level modules of `src/`, ground floor first. A module may import only
 /// modules of an earlier layer.
 const LAYERS: &[&[&str]] = &[
+    // Whether running a task again may help: the word every error answers with.
+    &["failure"],
     // Shared words and tools, no stage: files, JSON, digests, messages, question
     // types, HTTP/TLS helpers, sentence splitting, secrets, time, progress.
     &[

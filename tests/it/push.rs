@@ -180,26 +180,27 @@ fn a_push_without_token_license_or_rights_says_what_to_do() {
     let root = tempfile::tempdir().unwrap();
     let hub = FakeHub::start();
     hub.require_token(TOKEN);
+    // Each is a wrong setting: 78, do not run again before fixing it.
     let unlicensed = exported(root.path(), &[]);
     let output = push(&hub, &unlicensed, Some(TOKEN), &["--repo", "org/set"]);
-    common::assert_fails_with(&output, "the card names no license");
-    common::assert_fails_with(&output, "--license");
+    common::assert_fails_with_code(&output, 78, "the card names no license");
+    common::assert_fails_with_code(&output, 78, "--license");
 
     let other = tempfile::tempdir().unwrap();
     let folder = exported(other.path(), &["--license", "mit"]);
     let output = push(&hub, &folder, None, &["--repo", "org/set"]);
-    common::assert_fails_with(&output, "no Hugging Face token: set HF_TOKEN");
+    common::assert_fails_with_code(&output, 78, "no Hugging Face token: set HF_TOKEN");
     let output = push(
         &hub,
         &folder,
         Some("hf_wrong_token_456"),
         &["--repo", "org/set"],
     );
-    common::assert_fails_with(&output, "401");
-    common::assert_fails_with(&output, "the token was refused");
+    common::assert_fails_with_code(&output, 78, "401");
+    common::assert_fails_with_code(&output, 78, "the token was refused");
     assert!(!String::from_utf8_lossy(&output.stderr).contains("hf_wrong_token_456"));
     let output = push(&hub, &folder, Some(TOKEN), &["--repo", "not-a-repo"]);
-    common::assert_fails_with(&output, "is not ORG/NAME");
+    common::assert_fails_with_code(&output, 78, "is not ORG/NAME");
     assert!(hub.commits().is_empty());
     // The token file the Hub's own tools write is read when HF_TOKEN is not set.
     let home = folder.parent().unwrap().join("hf-home");

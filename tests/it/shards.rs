@@ -225,9 +225,10 @@ fn slurm_arrays_shard_by_themselves_and_merge_refuses_what_does_not_belong_toget
             .is_file()
     );
 
-    // A shard missing: named, and --partial merges what is there.
+    // A shard missing: named, and --partial merges what is there. Run again once the
+    // shard has run, the merge goes through: 75.
     let missing = merge(&qa, &[]);
-    common::assert_fails_with(&missing, "shards 1 of 2 have no directory");
+    common::assert_fails_with_code(&missing, 75, "shards 1 of 2 have no directory");
     assert_eq!(
         merge(&qa, &["--partial"]).status.code(),
         Some(1),
@@ -237,7 +238,7 @@ fn slurm_arrays_shard_by_themselves_and_merge_refuses_what_does_not_belong_toget
     // A shard made with other settings: the setting is named.
     assert_success(&task(2, &["--temperature", "0.2"]));
     let differ = merge(&qa, &[]);
-    common::assert_fails_with(&differ, "temperature");
+    common::assert_fails_with_code(&differ, 78, "temperature");
     assert_success(&merge(&qa, &["--allow-different-settings"]));
 
     // A directory holding a run that is not a merge is never overwritten.
@@ -255,7 +256,7 @@ fn slurm_arrays_shard_by_themselves_and_merge_refuses_what_does_not_belong_toget
             other.to_str().unwrap(),
         ],
     );
-    common::assert_fails_with(&refused, "not a merge");
+    common::assert_fails_with_code(&refused, 78, "not a merge");
 }
 
 #[test]

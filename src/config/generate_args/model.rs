@@ -63,13 +63,13 @@ pub struct ModelArgs {
 
     /// CPU threads for the embedded engine.
     #[arg(long, env = "GENERATOR_THREADS", value_name = "N", help_heading = "Embedded model",
-          help = help::with_default("CPU threads for the embedded engine", "the physical cores"))]
+          help = help::with_default("CPU threads for the embedded engine, at most the logical cores (more are capped, with a warning); 0 is the default", "the physical cores"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<u32>,
 
     /// Model layers the embedded engine offloads to a GPU (builds with the cuda, metal or vulkan feature).
     #[arg(long, env = "GENERATOR_GPU_LAYERS", value_name = "N", help_heading = "Embedded model",
-          help = help::with_default("Model layers the embedded engine offloads to a GPU (builds with the cuda, metal or vulkan feature)", 0))]
+          help = help::with_default("Model layers the embedded engine offloads to a GPU (builds with the cuda, metal or vulkan feature; without one, a warning says every layer runs on the CPU)", 0))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_layers: Option<u32>,
 

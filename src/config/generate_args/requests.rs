@@ -1,13 +1,19 @@
-//! How requests are made: retries, timeouts and rate limits.
+//! How requests are made: retries, timeouts and rate limits. `generate` and
+//! `validate` both take these options, with the same variables and config keys.
+
+use std::time::Duration;
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use crate::config::help;
-use crate::provider::settings::DEFAULT_REQUEST_TIMEOUT_SECS;
-use crate::provider::{Patience, RetryPolicy};
+use super::GenerateArgs;
+use crate::config::model::check_retry_base;
+use crate::config::{ConfigError, OptionName, help};
+use crate::provider::settings::{DEFAULT_REQUEST_TIMEOUT_SECS, ModelSettings};
+use crate::provider::{Patience, RateCaps, RetryPolicy};
 
-/// The request options of `tdg generate` (help heading "Processing").
+/// The request options of `tdg generate` and `tdg validate` (help heading
+/// "Processing").
 #[derive(Debug, Default, Clone, Args, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RequestArgs {
@@ -72,4 +78,78 @@ pub struct RequestArgs {
           help = help::with_default("Stop the run when the server has answered only 429 (rate limited) for this long, in seconds", Patience::DEFAULT_RATE_LIMITED_SECS))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_timeout: Option<f64>,
+}
+
+impl RequestArgs {
+    /// `self`'s values where set, else `lower`'s (the config file's).
+    pub(crate) fn over(self, lower: RequestArgs) -> RequestArgs {
+        RequestArgs {
+            requests_per_minute: self.requests_per_minute.or(lower.requests_per_minute),
+            tokens_per_minute: self.tokens_per_minute.or(lower.tokens_per_minute),
+            max_retries: self.max_retries.or(lower.max_retries),
+            retry_base_ms: self.retry_base_ms.or(lower.retry_base_ms),
+            request_timeout: self.request_timeout.or(lower.request_timeout),
+            connect_timeout: self.connect_timeout.or(lower.connect_timeout),
+            first_byte_timeout: self.first_byte_timeout.or(lower.first_byte_timeout),
+            max_timeouts: self.max_timeouts.or(lower.max_timeouts),
+            rate_limit_timeout: self.rate_limit_timeout.or(lower.rate_limit_timeout),
+        }
+    }
+
+    /// Checks the values and sets them on `model` (`generate` and `validate` alike);
+    /// a bad value names its option, or its environment variable when it came from
+    /// there (`env`).
+    pub(crate) fn apply_to(
+        &self,
+        model: &mut ModelSettings,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let option = |flag: &'static str| OptionName::of::<GenerateArgs>(flag);
+        if let Some(seconds) = self.request_timeout {
+            if !(seconds > 0.0 && seconds.is_finite()) {
+                let rule = "a positive number of seconds".into();
+                return Err(ConfigError::invalid(
+                    option("request-timeout"),
+                    rule,
+                    seconds,
+                    &env,
+                ));
+            }
+            model.request_timeout = Duration::from_secs_f64(seconds);
+        }
+        if let Some(retries) = self.max_retries {
+            model.retry.max_retries = retries;
+        }
+        let seconds = |value: Option<f64>, flag: &'static str| match value {
+            Some(seconds) if !(seconds > 0.0 && seconds.is_finite()) => Err(ConfigError::invalid(
+                option(flag),
+                "a positive number of seconds".into(),
+                seconds,
+                &env,
+            )),
+            other => Ok(other.map(Duration::from_secs_f64)),
+        };
+        if let Some(connect) = seconds(self.connect_timeout, "connect-timeout")? {
+            model.patience.connect_timeout = connect;
+        }
+        model.patience.first_byte_timeout = seconds(self.first_byte_timeout, "first-byte-timeout")?;
+        if let Some(bound) = seconds(self.rate_limit_timeout, "rate-limit-timeout")? {
+            model.patience.rate_limited_for = bound;
+        }
+        if let Some(timeouts) = self.max_timeouts {
+            if timeouts == 0 {
+                let name = option("max-timeouts");
+                return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
+            }
+            model.patience.timeouts = timeouts;
+        }
+        if let Some(base) = self.retry_base_ms {
+            model.retry.base = check_retry_base(base, option("retry-base-ms"), &env)?;
+        }
+        model.rate_caps = RateCaps {
+            requests_per_minute: self.requests_per_minute.filter(|&n| n > 0),
+            tokens_per_minute: self.tokens_per_minute.filter(|&n| n > 0),
+        };
+        Ok(())
+    }
 }

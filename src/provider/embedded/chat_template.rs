@@ -46,11 +46,6 @@ impl ChatTemplate {
         }
     }
 
-    /// Whether the model's own template is used (not the built-in fallback).
-    pub fn is_from_model(&self) -> bool {
-        self.jinja.is_some()
-    }
-
     /// The prompt text for `messages`, ending where the assistant's answer starts.
     pub fn render(&self, model: &LlamaModel, messages: &[Message]) -> Result<String, String> {
         if let Some(env) = &self.jinja {

@@ -69,14 +69,20 @@ pub fn model_path(spec: &str) -> Result<PathBuf, ModelError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| (crate::failure::Retry::Helps, e.to_string()))?;
         runtime
             .block_on(crate::hub::resolve_model(&owned, &hub, progress))
-            .map_err(|e| e.to_string())
+            .map_err(|e| (e.retry(), e.to_string()))
     })
     .join()
     .map_err(|_| engine_error("the model download stopped unexpectedly".into()))?
-    .map_err(engine_error)
+    .map_err(|(retry, reason)| match retry {
+        crate::failure::Retry::Helps => ModelError::ModelFileUnavailable {
+            model: spec.to_string(),
+            reason,
+        },
+        crate::failure::Retry::Futile => engine_error(reason),
+    })
 }
 
 /// The physical CPU cores (llama.cpp gains nothing from hyper-threads), at least 1.

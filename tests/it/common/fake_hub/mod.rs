@@ -78,6 +78,8 @@ struct Hub {
     files: HashMap<String, Served>,
     cut_offs: usize,
     // Pushes.
+    /// The next this many push requests are answered with this status.
+    failures: (usize, u16),
     repos: HashMap<String, bool>,
     branches: HashSet<String>,
     lfs: HashMap<String, Vec<u8>>,
@@ -151,6 +153,11 @@ impl FakeHub {
     /// Cuts the next `count` downloads off half way.
     pub fn cut_off_next(&self, count: usize) {
         self.state().cut_offs = count;
+    }
+
+    /// Answers the next `count` push requests with `status` (a Hub in trouble).
+    pub fn fail_next(&self, count: usize, status: u16) {
+        self.state().failures = (count, status);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {

@@ -25,6 +25,14 @@ fn record(
     authorised: bool,
 ) -> Option<Response> {
     super::record(state, method, uri, headers, body);
+    {
+        let mut hub = state.lock().unwrap();
+        if hub.failures.0 > 0 {
+            hub.failures.0 -= 1;
+            let status = StatusCode::from_u16(hub.failures.1).unwrap();
+            return Some(error(status, "the Hub is having trouble"));
+        }
+    }
     let token = state.lock().unwrap().token.clone();
     let expected = token.map(|token| format!("Bearer {token}"));
     let sent = headers.get("authorization").and_then(|v| v.to_str().ok());

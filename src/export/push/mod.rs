@@ -1,4 +1,5 @@
-//! `tdg push`: a dataset folder that `tdg export` wrote, uploaded to a dataset
+//! `tdg push`: a dataset folder that `tdg export` wrote (checked against its card's
+//! manifest, [`folder`]), uploaded to a dataset
 //! repository on the Hugging Face Hub in one commit, through the Hub's HTTP API:
 //!
 //! 1. `POST /api/repos/create` (`type: dataset`; 409, the repository exists, is fine);
@@ -14,7 +15,7 @@
 //! the `Authorization` header of requests to the Hub itself (`HF_ENDPOINT`), never to
 //! the storage addresses LFS uploads go to, and never into a message.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -22,10 +23,12 @@ use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Client, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
-use super::settings::HubSettings;
+mod folder;
+
+use crate::hub::settings::HubSettings;
+use folder::{LocalFile, exported_files};
 
 /// What to push.
 #[derive(Debug, Clone)]
@@ -82,23 +85,39 @@ pub enum PushError {
     Protocol { url: String, reason: String },
 }
 
+/// How often one request to the Hub is sent before its fault is reported.
+const SEND_ATTEMPTS: u32 = 3;
+/// The wait before the second attempt; it doubles after that.
+const SEND_BACKOFF: Duration = Duration::from_millis(500);
+
+impl PushError {
+    /// An unreachable or failing Hub (429, 5xx) may pass; a missing token, a wrong
+    /// repository, a folder that is not an export, a refusal will not.
+    pub fn retry(&self) -> crate::failure::Retry {
+        use crate::failure::Retry;
+        match self {
+            PushError::Unreachable { .. } | PushError::Read { .. } => Retry::Helps,
+            PushError::Status { status, .. } => Retry::helps_if(is_transient_status(*status)),
+            PushError::NoToken
+            | PushError::BadRepo(_)
+            | PushError::NotExported { .. }
+            | PushError::NoLicense { .. }
+            | PushError::Protocol { .. } => Retry::Futile,
+        }
+    }
+}
+
+/// A status that asking again may get past: rate limited, or a server fault.
+fn is_transient_status(status: u16) -> bool {
+    status == 429 || status >= 500
+}
+
 fn advice(status: u16) -> &'static str {
     match status {
         401 => "; the token was refused: check HF_TOKEN",
         403 => "; the token may not write to this repository: use a token with write access to it",
         _ => "",
     }
-}
-
-/// A file to commit.
-struct LocalFile {
-    path: PathBuf,
-    /// Relative to the folder, with `/`.
-    name: String,
-    size: u64,
-    sha256: String,
-    /// The first 512 bytes, which the Hub looks at to choose LFS or not.
-    sample: Vec<u8>,
 }
 
 /// Checks `repo` is `ORG/NAME`.
@@ -114,96 +133,6 @@ pub fn check_repo(repo: &str) -> Result<(&str, &str), PushError> {
     repo.split_once('/')
         .filter(|(org, name)| valid(org) && valid(name))
         .ok_or_else(|| PushError::BadRepo(repo.to_string()))
-}
-
-/// Whether the card at `card` has a `license:` in its YAML header.
-fn card_has_license(text: &str) -> bool {
-    text.strip_prefix("---\n")
-        .and_then(|rest| rest.split_once("\n---"))
-        .is_some_and(|(header, _)| {
-            header.lines().any(|line| {
-                line.strip_prefix("license:")
-                    .is_some_and(|value| !value.trim().trim_matches('"').is_empty())
-            })
-        })
-}
-
-/// The files of an exported folder to commit: the card, LLaMA-Factory's entries, and
-/// `data/` (not the temporary files of an unfinished export).
-fn exported_files(folder: &Path) -> Result<Vec<LocalFile>, PushError> {
-    let card = folder.join("README.md");
-    let text = std::fs::read_to_string(&card).map_err(|_| PushError::NotExported {
-        folder: folder.to_path_buf(),
-        what: "it has no dataset card (README.md)".into(),
-    })?;
-    if !card_has_license(&text) {
-        return Err(PushError::NoLicense { card });
-    }
-    let mut names = vec!["README.md".to_string()];
-    if folder.join("dataset_info.json").is_file() {
-        names.push("dataset_info.json".into());
-    }
-    let data = folder.join("data");
-    let mut data_files: Vec<String> = std::fs::read_dir(&data)
-        .map_err(|_| PushError::NotExported {
-            folder: folder.to_path_buf(),
-            what: "it has no data/ folder".into(),
-        })?
-        .filter_map(Result::ok)
-        .filter(|entry| entry.path().is_file())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| !name.starts_with('.'))
-        .map(|name| format!("data/{name}"))
-        .collect();
-    if data_files.is_empty() {
-        return Err(PushError::NotExported {
-            folder: folder.to_path_buf(),
-            what: "its data/ folder is empty".into(),
-        });
-    }
-    data_files.sort();
-    names.extend(data_files);
-    names
-        .into_iter()
-        .map(|name| describe(folder.join(&name), name))
-        .collect()
-}
-
-/// Reads `path` once for its size, SHA-256 and first 512 bytes.
-fn describe(path: PathBuf, name: String) -> Result<LocalFile, PushError> {
-    use std::io::Read;
-    let fail = |e: std::io::Error| PushError::Read {
-        path: path.clone(),
-        message: e.to_string(),
-    };
-    let mut file = std::fs::File::open(&path).map_err(fail)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 16];
-    let mut sample = Vec::new();
-    let mut size = 0u64;
-    loop {
-        let read = file.read(&mut buffer).map_err(fail)?;
-        if read == 0 {
-            break;
-        }
-        if sample.len() < 512 {
-            let take = (512 - sample.len()).min(read);
-            sample.extend_from_slice(&buffer[..take]);
-        }
-        hasher.update(&buffer[..read]);
-        size += read as u64;
-    }
-    Ok(LocalFile {
-        path,
-        name,
-        size,
-        sha256: hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-        sample,
-    })
 }
 
 /// The Hub's client for one push.
@@ -278,7 +207,32 @@ impl Hub {
             .collect()
     }
 
+    /// Sends `request`, asking again (up to [`SEND_ATTEMPTS`] times, backing off)
+    /// while the Hub cannot be reached or answers 429 or 5xx, when the request can
+    /// be sent twice (an upload streamed from a file is sent once).
     async fn send(
+        &self,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+        accept: &[u16],
+    ) -> Result<(u16, String), PushError> {
+        let mut request = request;
+        let mut attempt = 1;
+        loop {
+            let again = request.try_clone().filter(|_| attempt < SEND_ATTEMPTS);
+            match self.send_once(url, request, accept).await {
+                Err(error) if error.retry() == crate::failure::Retry::Helps && again.is_some() => {
+                    tracing::warn!("{error}; asking again ({attempt} of {SEND_ATTEMPTS})");
+                    tokio::time::sleep(SEND_BACKOFF * 2u32.pow(attempt - 1)).await;
+                    request = again.expect("checked above");
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         url: &Url,
         request: reqwest::RequestBuilder,
@@ -515,15 +469,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repos_and_cards_are_checked_before_any_request() {
+    fn repos_are_checked_before_any_request() {
         assert_eq!(check_repo("org/name").unwrap(), ("org", "name"));
         for bad in ["name", "org/", "/name", "a/b/c", "org/na me", "org/.hidden"] {
             assert!(check_repo(bad).is_err(), "{bad}");
         }
-        assert!(card_has_license(
-            "---\nlicense: \"mit\"\nlanguage:\n- en\n---\n# x\n"
-        ));
-        assert!(!card_has_license("---\nlanguage:\n- en\n---\n# x\n"));
-        assert!(!card_has_license("# no header\nlicense: mit\n"));
     }
 }

@@ -170,18 +170,52 @@ impl WordSet {
         shared
     }
 
-    /// Jaccard similarity: shared words over all words (1 for two empty sets).
-    /// Whether the Jaccard similarity with `other` is at least `threshold`; the
-    /// shared words are counted only when the sizes allow it (the smaller set must
-    /// hold at least `threshold` of the larger's words).
+    /// Whether the Jaccard similarity with `other` is at least `threshold`, as
+    /// `self.jaccard(other) >= threshold` says, but without counting every shared word:
+    /// sizes that rule it out are refused at once, and the count stops as soon as
+    /// the words left cannot bring it to the share needed. Near misses, the common case
+    /// of the duplicate check, end at their first few differing words.
     pub fn jaccard_at_least(&self, other: &WordSet, threshold: f64) -> bool {
-        let (small, large) = (self.len().min(other.len()), self.len().max(other.len()));
-        if large > 0 && (small as f64) < threshold * large as f64 {
+        let (a, b) = (self.0.as_slice(), other.0.as_slice());
+        let total = a.len() + b.len();
+        let small = a.len().min(b.len());
+        if total == 0 {
+            return 1.0 >= threshold;
+        }
+        // The fewest shared words that reach the threshold, by the same arithmetic
+        // as `jaccard` (shared ≤ small ≤ total / 2, so the divisor is never 0).
+        let passes = |shared: usize| shared as f64 / (total - shared) as f64 >= threshold;
+        let mut needed = (threshold * total as f64 / (1.0 + threshold))
+            .ceil()
+            .max(0.0) as usize;
+        while needed > 0 && passes(needed - 1) {
+            needed -= 1;
+        }
+        while needed <= small && !passes(needed) {
+            needed += 1;
+        }
+        if needed > small {
             return false;
         }
-        self.jaccard(other) >= threshold
+        let (mut i, mut j, mut shared) = (0, 0, 0);
+        while i < a.len() && j < b.len() && shared < needed {
+            if shared + (a.len() - i).min(b.len() - j) < needed {
+                return false;
+            }
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        shared >= needed
     }
 
+    /// Jaccard similarity: shared words over all words (1 for two empty sets).
     pub fn jaccard(&self, other: &WordSet) -> f64 {
         if self.is_empty() && other.is_empty() {
             return 1.0;
@@ -197,18 +231,27 @@ mod tests {
 
     #[test]
     fn jaccard_at_least_agrees_with_jaccard() {
-        let texts = [
+        let mut texts: Vec<String> = [
             "a b c d e f g h i j",
             "a b c d e f g h i",
             "a b c",
             "x y z",
             "",
             "a b c d e f g h i j k",
-        ];
-        for a in texts {
-            for b in texts {
+        ]
+        .map(String::from)
+        .to_vec();
+        // Sets of every size up to 12 drawn from 14 words, overlapping by every amount.
+        for size in 1..=12 {
+            for shift in 0..3 {
+                let words: Vec<String> = (shift..shift + size).map(|w| format!("w{w}")).collect();
+                texts.push(words.join(" "));
+            }
+        }
+        for a in &texts {
+            for b in &texts {
                 let (a, b) = (WordSet::of_words(a), WordSet::of_words(b));
-                for threshold in [0.0, 0.5, 0.9, 1.0] {
+                for threshold in [0.0, 0.5, 0.75, 0.8, 0.9, 1.0] {
                     assert_eq!(
                         a.jaccard_at_least(&b, threshold),
                         a.jaccard(&b) >= threshold,

@@ -15,21 +15,8 @@ const TOKEN: &str = "hf_fake_secret_token_456";
 /// A Q&A directory of `documents` (stem, questions) in `root`.
 fn qa_dir(root: &Path, documents: &[(&str, &[&str])]) -> PathBuf {
     let qa = root.join("qa");
-    std::fs::create_dir_all(&qa).unwrap();
     for (stem, questions) in documents {
-        let pairs: Vec<serde_json::Value> = questions
-            .iter()
-            .enumerate()
-            .map(|(i, question)| {
-                serde_json::json!({"question": question, "answer": format!("{stem} answer {i}."),
-                    "chunk_id": format!("{stem}_{i}"), "chunk_index": i})
-            })
-            .collect();
-        std::fs::write(
-            qa.join(format!("{stem}_qa.json")),
-            serde_json::json!({"status": "completed", "training_pairs": pairs}).to_string(),
-        )
-        .unwrap();
+        crate::common::write_qa_file(&qa, stem, questions);
     }
     qa
 }

@@ -15,19 +15,11 @@ const TOKEN: &str = "hf_fake_secret_token_123";
 /// export arguments.
 fn exported(root: &Path, extra: &[&str]) -> PathBuf {
     let qa = root.join("qa");
-    std::fs::create_dir_all(&qa).unwrap();
     for (stem, count) in [("alpha", 4), ("beta", 2), ("gamma", 3)] {
-        let pairs: Vec<serde_json::Value> = (0..count)
-            .map(|i| {
-                serde_json::json!({"question": format!("{stem} question {i}?"), "answer": format!("{stem} answer {i}."),
-                    "chunk_id": format!("{stem}_{i}"), "chunk_index": i})
-            })
+        let questions: Vec<String> = (0..count)
+            .map(|i| format!("{stem} question {i}?"))
             .collect();
-        std::fs::write(
-            qa.join(format!("{stem}_qa.json")),
-            serde_json::json!({"status": "completed", "training_pairs": pairs}).to_string(),
-        )
-        .unwrap();
+        common::write_qa_file(&qa, stem, &questions);
     }
     let out = root.join("dataset");
     let output = tdg_isolated(root)

@@ -180,6 +180,25 @@ pub fn write_document<S: AsRef<str>>(
     dir
 }
 
+/// Writes `dir/<stem>_qa.json`, a completed Q&A file whose pairs ask `questions`
+/// (answers and chunk ids made from the stem and the pair's place).
+pub fn write_qa_file<S: AsRef<str>>(dir: &Path, stem: &str, questions: &[S]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let pairs: Vec<serde_json::Value> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, question)| {
+            serde_json::json!({"question": question.as_ref(), "answer": format!("{stem} answer {i}."),
+                "chunk_id": format!("{stem}_{i}"), "chunk_index": i})
+        })
+        .collect();
+    std::fs::write(
+        dir.join(format!("{stem}_qa.json")),
+        serde_json::json!({"status": "completed", "training_pairs": pairs}).to_string(),
+    )
+    .unwrap();
+}
+
 /// Fails the test, showing tdg's error output, unless the command succeeded.
 pub fn assert_success(output: &std::process::Output) {
     assert!(

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ConfigError, GenerateArgs};
 use crate::checkpoint::RunRecord;
-use crate::export::card::{RUN_RECORD_HEADING, run_record_block};
+use crate::export::manifest::{RUN_RECORD_HEADING, run_record_block};
 use crate::quality::QualityFilter;
 
 /// The options the card at `path` records.

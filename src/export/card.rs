@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::manifest::ManifestFile;
+use super::manifest::{ManifestFile, RUN_RECORD_HEADING};
 use super::provenance::Provenance;
 use super::{ExportError, ExportReport, ExportRequest};
 use crate::checkpoint::RunRecord;
@@ -24,9 +24,6 @@ pub struct CardOptions {
     /// The dataset's name on the card [default: the folder's name].
     pub pretty_name: Option<String>,
 }
-
-/// The heading of the machine-readable block.
-pub const RUN_RECORD_HEADING: &str = "## Run record";
 
 /// The Hub's size category for `rows` records.
 pub fn size_category(rows: u64) -> &'static str {
@@ -87,20 +84,6 @@ fn shell(text: &str) -> String {
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
     }
-}
-
-/// The manifest of the data files a card's run record holds, if it holds one.
-pub fn manifest_of(card: &str) -> Option<Vec<ManifestFile>> {
-    let record: serde_json::Value = serde_json::from_str(run_record_block(card)?).ok()?;
-    serde_json::from_value(record.get("export")?.get("files")?.clone()).ok()
-}
-
-/// The fenced JSON block under the run record's heading.
-pub(crate) fn run_record_block(card: &str) -> Option<&str> {
-    let after = &card[card.find(RUN_RECORD_HEADING)? + RUN_RECORD_HEADING.len()..];
-    let start = after.find("```json")? + "```json".len();
-    let body = &after[start..];
-    Some(&body[..body.find("\n```")?])
 }
 
 /// Writes the card into `out_dir`.

@@ -1,12 +1,31 @@
-//! The manifest of an export: each data file the export wrote, with its size and
-//! SHA-256, recorded in the card's run record (`export.files`, read back by
-//! [`super::card::manifest_of`]). `tdg push` uploads exactly these files and refuses
-//! a folder whose files differ from them.
+//! The card's run record as programs read it back (its heading and JSON block, for
+//! `generate --from-card`), and the manifest of an export in it: each data file the
+//! export wrote, with its size and SHA-256 (`export.files`). `tdg push` uploads
+//! exactly these files and refuses a folder whose files differ from them.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::digest::{hash_file_into, hex};
+
+/// The heading of the machine-readable block.
+pub const RUN_RECORD_HEADING: &str = "## Run record";
+
+/// The manifest of the data files a card's run record holds, if it holds one.
+pub fn manifest_of(card: &str) -> Option<Vec<ManifestFile>> {
+    let record: serde_json::Value = serde_json::from_str(run_record_block(card)?).ok()?;
+    serde_json::from_value(record.get("export")?.get("files")?.clone()).ok()
+}
+
+/// The fenced JSON block under the run record's heading.
+pub(crate) fn run_record_block(card: &str) -> Option<&str> {
+    let after = &card[card.find(RUN_RECORD_HEADING)? + RUN_RECORD_HEADING.len()..];
+    let start = after.find("```json")? + "```json".len();
+    let body = &after[start..];
+    Some(&body[..body.find("\n```")?])
+}
 
 /// One data file, as the export wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,30 +61,13 @@ pub fn is_data_path(path: &str) -> bool {
 
 /// A file's size, SHA-256 (hex) and first `sample` bytes, read once.
 pub(crate) fn file_digest(path: &Path, sample: usize) -> std::io::Result<(u64, String, Vec<u8>)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 16];
     let mut start = Vec::new();
-    let mut size = 0u64;
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        if start.len() < sample {
-            let take = (sample - start.len()).min(read);
-            start.extend_from_slice(&buffer[..take]);
-        }
-        hasher.update(&buffer[..read]);
-        size += read as u64;
-    }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((size, hex, start))
+    let size = hash_file_into(path, &mut hasher, |block| {
+        let take = sample.saturating_sub(start.len()).min(block.len());
+        start.extend_from_slice(&block[..take]);
+    })?;
+    Ok((size, hex(&hasher.finalize()), start))
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use super::error::HubError;
 use super::http::{FileMetadata, HubClient};
 use super::progress::DownloadProgress;
 use super::spec::ModelSpec;
+use crate::digest::{hash_file_into, hex};
 use crate::progress::ProgressMode;
 
 /// What is on disk after an attempt: its length and SHA-256.
@@ -239,7 +240,7 @@ fn write_chunks<C: AsRef<[u8]>>(
     let mut hasher = Sha256::new();
     let mut len = 0;
     let mut file = if append {
-        len = hash_into(path, &mut hasher)?;
+        len = hash_file_into(path, &mut hasher, |_| {})?;
         OpenOptions::new().append(true).open(path)?
     } else {
         File::create(path)?
@@ -262,7 +263,7 @@ async fn hash_existing(path: &Path) -> Result<Written, HubError> {
     let owned = path.to_path_buf();
     let hashed = tokio::task::spawn_blocking(move || {
         let mut hasher = Sha256::new();
-        let len = hash_into(&owned, &mut hasher)?;
+        let len = hash_file_into(&owned, &mut hasher, |_| {})?;
         Ok::<_, std::io::Error>(Written {
             len,
             sha256: hex(&hasher.finalize()),
@@ -272,22 +273,6 @@ async fn hash_existing(path: &Path) -> Result<Written, HubError> {
     .map_err(|e| HubError::io(path)(std::io::Error::other(e.to_string())))?;
     hashed.map_err(HubError::io(path))
 }
-
-fn hash_into(path: &Path, hasher: &mut Sha256) -> std::io::Result<u64> {
-    let mut file = File::open(path)?;
-    let mut buffer = vec![0; 1 << 20];
-    let mut len = 0;
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            return Ok(len);
-        }
-        hasher.update(&buffer[..read]);
-        len += read as u64;
-    }
-}
-
-use crate::digest::hex;
 
 fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())

@@ -7,8 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::PushError;
-use crate::export::card::manifest_of;
-use crate::export::manifest::{self, ManifestFile};
+use crate::export::manifest::{self, ManifestFile, manifest_of};
 
 /// A file to commit.
 pub(super) struct LocalFile {

@@ -32,8 +32,17 @@ pub fn run(host: &PluginHost, args: PromptArgs) -> Result<ExitCode> {
         out!("{}", tdg::prompt::render_preview(&preview));
         if settings.model.provider == tdg::provider::settings::ProviderKind::Embedded {
             // The embedded model sees its chat template's rendering, not the messages.
-            match tdg::provider::embedded::render_prompt(&settings.model.model, &preview.messages) {
-                Ok(text) => out!("\n## text the model sees (after its chat template)\n{text}\n"),
+            let model = &settings.model;
+            match tdg::provider::embedded::render_prompt(
+                &model.model,
+                &model.embedded,
+                &preview.messages,
+            ) {
+                Ok((text, template)) => {
+                    out!("\n## text the model sees (after its chat template: {template})\n{text}\n")
+                }
+                // A template the user named must work: say so and fail.
+                Err(error) if model.embedded.chat_template.is_some() => return Err(error.into()),
                 Err(error) => tracing::warn!("cannot show the text the model sees: {error}"),
             }
         }

@@ -135,6 +135,8 @@ impl GenerateArgs {
         model.embedded = EmbeddedOptions {
             threads: super::model::checked_threads(self.model.threads),
             gpu_layers: super::model::checked_gpu_layers(self.model.gpu_layers),
+            context_size: super::model::checked_context_size(self.model.context_size)?,
+            chat_template: super::model::chat_template_choice(self.model.chat_template.as_deref())?,
         };
         self.requests.apply_to(model, &env)?;
         model.ollama.top_k = self.model.ollama_top_k;

@@ -252,6 +252,37 @@ pub fn checked_gpu_layers(asked: Option<u32>) -> u32 {
     layers
 }
 
+/// The embedded engine's `--context-size`: at least 256 tokens (the model's trained
+/// context, the upper bound, is checked when the model is loaded).
+pub fn checked_context_size(asked: Option<u32>) -> Result<Option<u32>, ConfigError> {
+    match asked {
+        Some(tokens) if tokens < 256 => Err(ConfigError::Invalid {
+            option: "--context-size".into(),
+            rule: format!(
+                "at least 256 tokens (it is {tokens}), room for the prompt and the answer together"
+            ),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// The embedded engine's `--chat-template`: a llama.cpp template name or a Jinja file
+/// (read now, so that a missing file is said before the model loads).
+pub fn chat_template_choice(
+    asked: Option<&str>,
+) -> Result<Option<crate::provider::embedded::ChatTemplateChoice>, ConfigError> {
+    asked
+        .map(|value| {
+            crate::provider::embedded::ChatTemplateChoice::parse(value).map_err(|rule| {
+                ConfigError::Invalid {
+                    option: "--chat-template".into(),
+                    rule,
+                }
+            })
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +296,33 @@ mod tests {
         assert_eq!(checked_threads(Some(1)), Some(1));
         assert_eq!(checked_gpu_layers(None), 0);
         assert_eq!(checked_gpu_layers(Some(99)), 99);
+    }
+
+    #[test]
+    fn a_context_too_small_for_a_prompt_is_refused_and_templates_are_read_whole() {
+        assert!(checked_context_size(Some(100)).is_err());
+        assert_eq!(checked_context_size(Some(4096)).unwrap(), Some(4096));
+        assert_eq!(checked_context_size(None).unwrap(), None);
+        use crate::provider::embedded::ChatTemplateChoice;
+        assert_eq!(
+            chat_template_choice(Some("llama3")).unwrap(),
+            Some(ChatTemplateChoice::Named("llama3".into()))
+        );
+        let missing = chat_template_choice(Some("/nowhere/template.jinja")).unwrap_err();
+        assert!(
+            missing.to_string().contains("/nowhere/template.jinja"),
+            "{missing}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("chat.jinja");
+        std::fs::write(&file, "{{ messages[0].content }}").unwrap();
+        match chat_template_choice(file.to_str()).unwrap() {
+            Some(ChatTemplateChoice::File { path, source }) => {
+                assert_eq!(path, file);
+                assert_eq!(source, "{{ messages[0].content }}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn recorded(provider: &str, model: &str, url: &str) -> RecordedModel {

@@ -165,6 +165,16 @@ impl ChunkWork {
         response: ChatResponse,
     ) -> Step {
         self.outcome.attempts += 1;
+        if let Some(cut) = response.context_cut {
+            let file = self.job.doc.path.file_name().unwrap_or_default();
+            let chunk = &self.job.doc.chunks[self.job.index];
+            tracing::warn!(
+                "{}, chunk {} ({}): {cut}",
+                file.to_string_lossy(),
+                chunk.position,
+                chunk.chunk_id
+            );
+        }
         self.outcome.tokens_in += response.tokens_in;
         self.outcome.tokens_out += response.tokens_out;
         self.outcome.raw_response = Some(response.text.clone());

@@ -57,6 +57,28 @@ impl AnswerQuotes {
         Self::from_chunk(chunk, pairs, most)
     }
 
+    /// These quotations cut to those that fit an answer of `max_tokens` (less room
+    /// than they were chosen for); `None` when a pair would be left with none.
+    pub fn within(&self, max_tokens: u32) -> Option<AnswerQuotes> {
+        let pairs = self.pools.len() as u32;
+        let (_, answer_chars) = crate::provider::pair_char_budget(max_tokens, pairs);
+        let most = Self::max_chars(max_tokens, pairs).min(answer_chars as usize);
+        let pools: Vec<Vec<String>> = self
+            .pools
+            .iter()
+            .map(|pool| {
+                pool.iter()
+                    .filter(|quote| json_len(quote) <= most)
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        pools
+            .iter()
+            .all(|pool| !pool.is_empty())
+            .then_some(AnswerQuotes { pools })
+    }
+
     /// The longest quotation, in JSON characters, when `pairs` pairs share
     /// `max_tokens`: as many characters as the pair has tokens, so that at two
     /// characters a token (quoted text costs fewer) the quotation takes at most half
@@ -321,6 +343,22 @@ mod tests {
             AnswerQuotes::from_chunk(long, 1, 300).unwrap().pool(0),
             [long.split_whitespace().collect::<Vec<_>>().join(" ")]
         );
+    }
+
+    #[test]
+    fn less_room_keeps_only_the_quotations_that_fit_it() {
+        let chunk = "The licensee may copy the program in any medium. A short one is here now. \
+                     You may charge any price or no price for each copy that you convey, and you may offer support.";
+        let quotes = AnswerQuotes::for_answer(chunk, 1, 2000).unwrap();
+        assert_eq!(quotes.within(2000), Some(quotes.clone()));
+        let small = quotes.within(60).unwrap();
+        let most = AnswerQuotes::max_chars(60, 1);
+        assert!(
+            small.pool(0).iter().all(|q| json_len(q) <= most),
+            "{small:?}"
+        );
+        assert!(small.pool(0).len() < quotes.pool(0).len(), "{small:?}");
+        assert_eq!(quotes.within(5), None, "nothing fits in 5 tokens");
     }
 
     #[test]

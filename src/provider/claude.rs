@@ -60,5 +60,6 @@ pub(super) fn response(body: &Value) -> Result<ChatResponse, String> {
             .pointer("/usage/output_tokens")
             .and_then(Value::as_u64)
             .unwrap_or(0),
+        context_cut: None,
     })
 }

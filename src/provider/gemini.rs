@@ -70,5 +70,6 @@ pub(super) fn response(body: &Value) -> Result<ChatResponse, String> {
             .pointer("/usageMetadata/candidatesTokenCount")
             .and_then(Value::as_u64)
             .unwrap_or(0),
+        context_cut: None,
     })
 }

@@ -58,5 +58,6 @@ pub(super) fn response(body: &Value) -> Result<ChatResponse, String> {
             .and_then(Value::as_u64)
             .unwrap_or(0),
         tokens_out: body.get("eval_count").and_then(Value::as_u64).unwrap_or(0),
+        context_cut: None,
     })
 }

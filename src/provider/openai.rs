@@ -107,5 +107,6 @@ pub(super) fn response(body: &Value) -> Result<ChatResponse, String> {
             .pointer("/usage/completion_tokens")
             .and_then(Value::as_u64)
             .unwrap_or(0),
+        context_cut: None,
     })
 }

@@ -39,7 +39,7 @@ pub(crate) fn test_model() -> Option<PathBuf> {
 }
 
 /// `root/chunks/GPL-3_chunks.json` holding the first `count` chunks of the bundled one.
-fn first_chunks(root: &Path, count: usize) -> PathBuf {
+pub(crate) fn first_chunks(root: &Path, count: usize) -> PathBuf {
     let mut document = read_json(corpus().join("GPL-3_chunks.json"));
     let chunks = document["chunks"].as_array_mut().unwrap();
     chunks.truncate(count);
@@ -54,7 +54,7 @@ fn first_chunks(root: &Path, count: usize) -> PathBuf {
 pub(crate) const OMP_WAIT_POLICY: (&str, &str) = ("OMP_WAIT_POLICY", "PASSIVE");
 
 /// `tdg generate` with the embedded engine, small answers, two threads.
-fn generate(model: &Path, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Command {
+pub(crate) fn generate(model: &Path, chunks: &Path, qa_dir: &Path, extra: &[&str]) -> Command {
     let mut command = tdg();
     command
         .env(OMP_WAIT_POLICY.0, OMP_WAIT_POLICY.1)
@@ -83,7 +83,7 @@ pub(crate) fn stderr(output: &Output) -> String {
 }
 
 /// Every recorded chunk, by position: (status, raw answer, pair count).
-fn recorded(qa_dir: &Path) -> Vec<(u32, ChunkStatus, String, usize)> {
+pub(crate) fn recorded(qa_dir: &Path) -> Vec<(u32, ChunkStatus, String, usize)> {
     let store = CheckpointStore::open(qa_dir).unwrap();
     store
         .raw_answers()
@@ -423,7 +423,7 @@ fn the_quick_start_fetches_the_default_model_from_the_hub_and_limit_asks_for_the
     assert!(prompt.status.success(), "{}", stderr(&prompt));
     let text = String::from_utf8_lossy(&prompt.stdout);
     let (_, templated) = text
-        .split_once("## text the model sees (after its chat template)\n")
+        .split_once("## text the model sees (after its chat template: the model's own)\n")
         .unwrap_or_else(|| panic!("no templated text: {text}"));
     // SmolLM2's template is ChatML.
     assert!(templated.starts_with("<|im_start|>system\n"), "{templated}");

@@ -9,6 +9,7 @@ mod component_cache;
 mod contract_version;
 mod convert_cli;
 mod embedded;
+mod embedded_context;
 mod embedded_judge;
 mod exit_codes;
 mod export;

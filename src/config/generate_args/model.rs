@@ -73,6 +73,18 @@ pub struct ModelArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_layers: Option<u32>,
 
+    /// Tokens of context per sequence for the embedded engine (prompt and answer).
+    #[arg(long, env = "GENERATOR_CONTEXT_SIZE", value_name = "TOKENS", help_heading = "Embedded model",
+          help = help::with_default("Tokens of context each sequence gets in the embedded engine, prompt and answer together; at most the model's trained context", "2048 for the prompt plus --max-tokens, within the model's trained context"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_size: Option<u32>,
+
+    /// The embedded engine's chat template: a llama.cpp template name or a Jinja file.
+    #[arg(long, env = "GENERATOR_CHAT_TEMPLATE", value_name = "NAME|FILE", help_heading = "Embedded model",
+          help = help::with_default("The embedded engine's chat template: one of llama.cpp's names (chatml, llama3, gemma, mistral-v7, phi3…) or a Jinja template file", "the model's own; for a model without one, the template of its architecture"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_template: Option<String>,
+
     /// Ollama server URL.
     #[arg(long, env = "OLLAMA_BASE_URL", value_name = "URL", help_heading = "Local model options (Ollama)",
           help = help::with_default("Ollama server URL", ProviderKind::Local.default_base_url()))]

@@ -19,9 +19,9 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc, oneshot};
 
 use super::chat_template::ChatTemplate;
-use super::grammar::AnswerSampler;
+use super::grammar::{AnswerSampler, answer_grammar};
 use crate::chat::Message;
-use crate::provider::{ChatResponse, ModelError};
+use crate::provider::{AnswerQuotes, AnswerSchema, ChatResponse, ContextCut, ModelError};
 
 /// Tokens decoded in one step (prompt chunks and one token per answering sequence).
 pub(super) const BATCH_TOKENS: u32 = 512;
@@ -31,6 +31,8 @@ pub(super) struct Request {
     pub messages: Vec<Message>,
     /// The grammar of this request's answer, when not the engine's own (quoted answers).
     pub grammar: Option<String>,
+    /// The sentences its answers quote, to make its grammar again for less room.
+    pub quotes: Option<AnswerQuotes>,
     pub reply: oneshot::Sender<Result<ChatResponse, ModelError>>,
 }
 
@@ -42,10 +44,24 @@ pub(super) struct DecodeConfig {
     pub max_tokens: u32,
     /// The GBNF grammar answers are decoded under, if structured.
     pub grammar: Option<String>,
+    /// The answer's shape, if structured: a grammar for less room than `max_tokens`
+    /// is made from it.
+    pub answer: Option<AnswerSchema>,
     /// Sequences decoded together.
     pub slots: usize,
     /// Each sequence's share of the context (prompt and answer), in tokens.
     pub slot_context: u32,
+    /// The context the model was trained on, in tokens.
+    pub trained_context: u32,
+}
+
+/// A request ready to decode: its prompt's tokens, its answer's token limit and
+/// sampler, and whether the context cut that limit below `--max-tokens`.
+struct Prepared {
+    prompt: Vec<LlamaToken>,
+    limit: u32,
+    sampler: AnswerSampler,
+    cut: Option<ContextCut>,
 }
 
 type Reply = oneshot::Sender<Result<ChatResponse, ModelError>>;
@@ -63,6 +79,8 @@ struct Sequence {
     generated: u32,
     /// The most answer tokens this sequence may have.
     limit: u32,
+    /// Set when the context left the answer less than `--max-tokens`.
+    cut: Option<ContextCut>,
     /// The last sampled token, to be fed in the next step.
     next: Option<LlamaToken>,
     /// Where this sequence's logits are in the current batch.
@@ -175,8 +193,13 @@ impl<'m> Scheduler<'m> {
                 let Some(request) = self.waiting.pop_front() else {
                     return;
                 };
-                match self.prepare(&request.messages, request.grammar.as_deref()) {
-                    Ok((prompt, limit, sampler)) => {
+                match self.prepare(&request) {
+                    Ok(Prepared {
+                        prompt,
+                        limit,
+                        sampler,
+                        cut,
+                    }) => {
                         let fed = self.reuse_prefix(slot, &prompt);
                         self.slots[slot] = Some(Sequence {
                             reply: request.reply,
@@ -186,6 +209,7 @@ impl<'m> Scheduler<'m> {
                             text: Vec::new(),
                             generated: 0,
                             limit,
+                            cut,
                             next: None,
                             logits_at: None,
                         })
@@ -226,39 +250,65 @@ impl<'m> Scheduler<'m> {
 
     /// Renders and tokenizes a request's prompt, and makes its answer's token limit
     /// and sampler (under the request's own grammar if it has one, else the engine's).
-    fn prepare(
-        &self,
-        messages: &[Message],
-        grammar: Option<&str>,
-    ) -> Result<(Vec<LlamaToken>, u32, AnswerSampler), ModelError> {
+    /// A prompt that leaves the answer less than `--max-tokens` gets a grammar made
+    /// for the room left, so that its answer still closes, and says so ([`ContextCut`]).
+    fn prepare(&self, request: &Request) -> Result<Prepared, ModelError> {
         let rejected = |reason: String| ModelError::Rejected {
             model: self.config.model.clone(),
             reason,
         };
         let text = self
             .template
-            .render(self.model, messages)
+            .render(self.model, &request.messages)
             .map_err(rejected)?;
         let vocab = self.model.vocab();
         let bos =
             String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
         let add_bos = vocab.should_add_bos() && (bos.is_empty() || !text.starts_with(&bos));
         let prompt = vocab.tokenize(text.as_bytes(), add_bos, true);
-        let room = self.config.slot_context as usize;
-        if prompt.is_empty() || prompt.len() + 1 >= room {
+        let (room, max_tokens) = (self.config.slot_context, self.config.max_tokens);
+        let trained = self.config.trained_context;
+        let prompt_tokens = prompt.len() as u32;
+        /// The fewest answer tokens worth decoding: less cannot hold one pair.
+        const LEAST_ANSWER: u32 = 64;
+        if prompt.is_empty() || prompt_tokens + LEAST_ANSWER.min(max_tokens) > room {
             return Err(rejected(format!(
-                "the prompt is {} tokens, more than a sequence's context of {room} tokens allows; use smaller chunks or a lower --max-tokens",
-                prompt.len()
+                "the prompt is {prompt_tokens} tokens, too many for a sequence's context of {room} tokens with room for an answer; {}",
+                ContextCut::advice(prompt_tokens, max_tokens, trained)
             )));
         }
-        let limit = self.config.max_tokens.min((room - prompt.len()) as u32);
-        let sampler = AnswerSampler::new(
-            self.model,
-            grammar.or(self.config.grammar.as_deref()),
-            self.config.temperature,
-        )
-        .map_err(rejected)?;
-        Ok((prompt, limit, sampler))
+        let limit = max_tokens.min(room - prompt_tokens);
+        let (grammar, cut) = if limit < max_tokens {
+            let cut = ContextCut {
+                prompt_tokens,
+                answer_tokens: limit,
+                max_tokens,
+                context: room,
+                trained_context: trained,
+            };
+            let grammar = match self.config.answer {
+                Some(answer) => {
+                    let quotes = request.quotes.as_ref().and_then(|q| q.within(limit));
+                    Some(answer_grammar(answer, limit, quotes.as_ref()).map_err(rejected)?)
+                }
+                None => None,
+            };
+            (grammar, Some(cut))
+        } else {
+            (None, None)
+        };
+        let grammar = grammar
+            .as_deref()
+            .or(request.grammar.as_deref())
+            .or(self.config.grammar.as_deref());
+        let sampler =
+            AnswerSampler::new(self.model, grammar, self.config.temperature).map_err(rejected)?;
+        Ok(Prepared {
+            prompt,
+            limit,
+            sampler,
+            cut,
+        })
     }
 
     /// Puts this step's tokens in the batch: each answering sequence's last token,
@@ -366,6 +416,7 @@ impl<'m> Scheduler<'m> {
             text: String::from_utf8_lossy(&sequence.text).into_owned(),
             tokens_in: sequence.prompt.len() as u64,
             tokens_out: u64::from(sequence.generated),
+            context_cut: sequence.cut,
         };
         self.finish(slot, Ok(response));
     }

@@ -18,13 +18,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{BATCH_TOKENS, DecodeConfig, Request, Scheduler};
 use super::chat_template::ChatTemplate;
-use super::{grammar, model_path, physical_cores};
+use super::{PROMPT_ROOM, grammar, model_path, physical_cores};
 use crate::chat::Message;
 use crate::provider::settings::ModelSettings;
 use crate::provider::{AnswerQuotes, ChatResponse, ModelError};
-
-/// Room in each sequence's context for the prompt, besides the answer's `--max-tokens`.
-const PROMPT_ROOM: u32 = 2048;
 
 /// A handle on the engine thread; shared behind an `Arc`.
 pub struct Engine {
@@ -60,10 +57,12 @@ impl Engine {
             temperature: settings.temperature as f32,
             max_tokens: settings.max_tokens.max(1),
             grammar,
+            answer: settings.structured.then_some(settings.answer),
             slots: slots.max(1),
             slot_context: 0,
+            trained_context: 0,
         };
-        let options = settings.embedded;
+        let options = settings.embedded.clone();
         let (requests, inbox) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -108,6 +107,7 @@ impl Engine {
         let request = Request {
             messages: messages.to_vec(),
             grammar,
+            quotes: quotes.cloned(),
             reply,
         };
         let requests = self.requests.as_ref().ok_or_else(|| self.stopped())?;
@@ -176,9 +176,39 @@ fn run(
             return;
         }
     };
-    let template = ChatTemplate::from_model(&model);
-    let wanted = PROMPT_ROOM + config.max_tokens;
-    config.slot_context = wanted.min(model.n_ctx_train().max(256)).div_ceil(256) * 256;
+    let template = match ChatTemplate::for_model(&model, options.chat_template.as_ref()) {
+        Ok(template) => template,
+        Err(reason) => {
+            let _ = ready.send(Err(ModelError::Engine {
+                model: config.model.clone(),
+                reason,
+            }));
+            return;
+        }
+    };
+    if template.is_guess() {
+        tracing::warn!(
+            "{}: prompted in {} (if that is not its format, give --chat-template NAME|FILE)",
+            config.model,
+            template.origin()
+        );
+    }
+    let trained = model.n_ctx_train().max(256);
+    config.trained_context = trained;
+    config.slot_context = match options.context_size {
+        Some(asked) if asked > trained => {
+            let _ = ready.send(Err(ModelError::Engine {
+                model: config.model.clone(),
+                reason: format!(
+                    "--context-size {asked} is more than the {trained} tokens the model was trained on; give at most {trained}"
+                ),
+            }));
+            return;
+        }
+        Some(asked) => asked,
+        None => (PROMPT_ROOM + config.max_tokens).min(trained).div_ceil(256) * 256,
+    }
+    .min(trained);
     let threads = options.threads.unwrap_or_else(physical_cores).max(1) as i32;
     let total = config.slot_context * config.slots as u32;
     let params = LlamaContextParams::default()
@@ -202,7 +232,7 @@ fn run(
             let _ = ready.send(Err(ModelError::Engine {
                 model: config.model.clone(),
                 reason: format!(
-                    "llama.cpp cannot make a context of {total} tokens ({e}); try a lower --concurrency or --max-tokens"
+                    "llama.cpp cannot make a context of {total} tokens ({e}); try a lower --concurrency, --context-size or --max-tokens"
                 ),
             }));
             return;
@@ -218,14 +248,19 @@ fn run(
 }
 
 /// The exact text the model at `path` sees for `messages` (its vocabulary and
-/// template only; the weights are not loaded).
-pub(super) fn render_prompt(path: &Path, messages: &[Message]) -> Result<String, ModelError> {
+/// template only; the weights are not loaded), and which template made it and why.
+pub(super) fn render_prompt(
+    path: &Path,
+    asked: Option<&super::ChatTemplateChoice>,
+    messages: &[Message],
+) -> Result<(String, String), ModelError> {
     let params = LlamaModelParams::default().with_vocab_only(true);
     let model = load_model(path, &params)?;
-    ChatTemplate::from_model(&model)
-        .render(&model, messages)
-        .map_err(|reason| ModelError::Engine {
-            model: path.display().to_string(),
-            reason,
-        })
+    let engine_error = |reason: String| ModelError::Engine {
+        model: path.display().to_string(),
+        reason,
+    };
+    let template = ChatTemplate::for_model(&model, asked).map_err(engine_error)?;
+    let text = template.render(&model, messages).map_err(engine_error)?;
+    Ok((text, template.origin().to_string()))
 }

@@ -18,7 +18,7 @@ mod engine;
 #[cfg(feature = "embedded")]
 mod grammar;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[cfg(feature = "embedded")]
 pub use engine::Engine;
@@ -35,13 +35,59 @@ pub const DEFAULT_MODEL: &str = "Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-in
 /// little to gain beyond a few sequences, and each one costs KV-cache memory.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// How the embedded engine runs (`--threads`, `--gpu-layers`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How the embedded engine runs (`--threads`, `--gpu-layers`, `--context-size`,
+/// `--chat-template`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmbeddedOptions {
     /// CPU threads for decoding; `None` means the physical cores.
     pub threads: Option<u32>,
     /// Layers offloaded to a GPU (only with the `cuda`, `metal` or `vulkan` feature).
     pub gpu_layers: u32,
+    /// Tokens of context each sequence gets (prompt and answer); `None` sizes it as
+    /// [`PROMPT_ROOM`] plus `--max-tokens`, within the model's trained context.
+    pub context_size: Option<u32>,
+    /// The chat template asked for, instead of the one the model carries.
+    pub chat_template: Option<ChatTemplateChoice>,
+}
+
+/// Room in each sequence's context for the prompt, besides the answer's
+/// `--max-tokens`, when `--context-size` is not given.
+pub const PROMPT_ROOM: u32 = 2048;
+
+/// A chat template named by `--chat-template`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatTemplateChoice {
+    /// One of llama.cpp's built-in templates, by name (`chatml`, `llama3`, `gemma`…).
+    Named(String),
+    /// A Jinja template file, as Hugging Face's `chat_template` is written.
+    File { path: PathBuf, source: String },
+}
+
+impl ChatTemplateChoice {
+    /// `--chat-template`'s value: a file when one is there (or the value looks like a
+    /// path), else a template name.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let path = Path::new(value);
+        let looks_like_path = value.contains(['/', '\\']) || path.extension().is_some();
+        if path.is_file() || looks_like_path {
+            let source = std::fs::read_to_string(path).map_err(|e| {
+                format!(
+                    "a readable Jinja template file or a template name; cannot read {value}: {e}"
+                )
+            })?;
+            return Ok(ChatTemplateChoice::File {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        let name = value.trim();
+        if name.is_empty() {
+            return Err(
+                "a template name (chatml, llama3, gemma, mistral-v7, phi3…) or a Jinja file".into(),
+            );
+        }
+        Ok(ChatTemplateChoice::Named(name.to_string()))
+    }
 }
 
 /// The local `.gguf` file that `--model` names: a path as it is, or a Hugging Face
@@ -111,15 +157,24 @@ pub fn physical_cores() -> u32 {
     }
 }
 
-/// The text the model sees for `messages`, after its chat template (`tdg prompt`).
+/// The text the model sees for `messages`, after its chat template (`tdg prompt`),
+/// and which template that is and why.
 #[cfg(feature = "embedded")]
-pub fn render_prompt(spec: &str, messages: &[super::Message]) -> Result<String, ModelError> {
-    engine::render_prompt(&model_path(spec)?, messages)
+pub fn render_prompt(
+    spec: &str,
+    options: &EmbeddedOptions,
+    messages: &[super::Message],
+) -> Result<(String, String), ModelError> {
+    engine::render_prompt(&model_path(spec)?, options.chat_template.as_ref(), messages)
 }
 
 /// Without the `embedded` feature there is no engine to render with.
 #[cfg(not(feature = "embedded"))]
-pub fn render_prompt(spec: &str, _messages: &[super::Message]) -> Result<String, ModelError> {
+pub fn render_prompt(
+    spec: &str,
+    _options: &EmbeddedOptions,
+    _messages: &[super::Message],
+) -> Result<(String, String), ModelError> {
     Err(not_built(spec))
 }
 

@@ -9,11 +9,12 @@
 use std::sync::{Arc, Mutex};
 
 use super::checks::{
-    Triples, is_question, is_thin_answer, is_unfinished, placeholders, repeated_share, topic_ids,
-    triples_of,
+    Triples, asks_for_literal, is_question, is_thin_answer, is_unfinished, placeholders,
+    repeated_share, topic_stems, triples_of,
 };
+use super::literal;
 use super::unanswered::{Quotations, takes_up};
-use super::words::{WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
+use super::words::{WordId, WordSet, content_ids, for_each_word, is_stop_word, normalize, word_id};
 use super::{NEAR_DUPLICATE, PairQuality};
 use crate::sentences::{SentenceSpan, sentence_spans};
 
@@ -91,11 +92,16 @@ struct Sentence {
 
 /// What the gate needs of one chunk and its prompt, worked out once for all its pairs.
 pub struct Assessor {
+    /// The chunk as written: where literal answers are looked for.
+    chunk: String,
     /// The chunk, lower-cased: template debris it holds too is quoted, not debris.
     chunk_lower: String,
     /// Where quotations of the chunk begin.
     quotations: Quotations,
     chunk_words: WordSet,
+    /// The [`match_stem`](super::words::match_stem)s of the chunk's content words, for
+    /// the question's grounding.
+    chunk_stems: WordSet,
     /// The chunk's word triples, for telling a looping answer from a quotation.
     chunk_triples: Triples,
     sentences: Vec<Sentence>,
@@ -112,9 +118,11 @@ impl Assessor {
         let spans = sentence_spans(chunk);
         let text = |span: &SentenceSpan| &chunk[span.bytes.0..span.bytes.1];
         Assessor {
+            chunk: chunk.to_string(),
             chunk_lower: chunk.to_lowercase(),
             quotations: Quotations::of(spans.iter().map(text)),
             chunk_words: WordSet::of_content(chunk),
+            chunk_stems: WordSet::of_content_stems(chunk),
             chunk_triples: triples_of(chunk),
             sentences: spans
                 .iter()
@@ -130,18 +138,26 @@ impl Assessor {
     /// Assesses one pair.
     pub fn assess(&self, question: &str, answer: &str) -> PairQuality {
         let answer_words = content_ids(answer);
+        // A literal the chunk holds ("8080.", "`/p/a/t/h`.") is grounded whole, and
+        // answers a "what" question however short it is.
+        let literal = || literal::held_by_chunk(answer, &self.chunk);
         PairQuality {
-            grounding: self.share_in_chunk(&answer_words),
+            grounding: if answer_words.is_empty() && literal() {
+                1.0
+            } else {
+                self.share_in_chunk(&answer_words)
+            },
             evidence: self.evidence(&WordSet::from_ids(answer_words)),
             echo: self.is_echo(question),
             restates: restates(question, answer),
-            question_grounding: Some(self.share_in_chunk(&topic_ids(question))),
+            question_grounding: Some(share_in(&topic_stems(question), &self.chunk_stems)),
             placeholder: [question, answer]
                 .into_iter()
                 .flat_map(placeholders)
                 .any(|mark| !self.chunk_lower.contains(&mark)),
             not_question: !is_question(question),
-            thin_answer: is_thin_answer(question, answer),
+            thin_answer: is_thin_answer(question, answer)
+                && !(asks_for_literal(question) && literal()),
             unfinished: is_unfinished(answer),
             repetition: Some(repeated_share(answer, &self.chunk_triples)),
             invented: Some(self.invented(answer)),
@@ -161,15 +177,8 @@ impl Assessor {
     }
 
     /// The share of `words` (with repeats) that the chunk holds; 0 when there are none.
-    fn share_in_chunk(&self, words: &[super::words::WordId]) -> f64 {
-        if words.is_empty() {
-            return 0.0;
-        }
-        words
-            .iter()
-            .filter(|w| self.chunk_words.contains(**w))
-            .count() as f64
-            / words.len() as f64
+    fn share_in_chunk(&self, words: &[WordId]) -> f64 {
+        share_in(words, &self.chunk_words)
     }
 
     /// The sentence, or two adjacent sentences, holding the most of `wanted`, as
@@ -215,9 +224,25 @@ impl Assessor {
     }
 }
 
+/// The share of `words` (with repeats) that `set` holds; 0 when there are none.
+fn share_in(words: &[WordId], set: &WordSet) -> f64 {
+    if words.is_empty() {
+        return 0.0;
+    }
+    words.iter().filter(|w| set.contains(**w)).count() as f64 / words.len() as f64
+}
+
 /// Whether the answer only repeats the question: it has no word of its own (stop
-/// words aside), or nearly the same words.
+/// words aside), or nearly the same words; unless it brings a result the question
+/// does not hold as one of its own values ("'#bar'." for what `myURL.hash` returns
+/// for `…/foo#bar`: see [`literal::brings_a_result`]).
 fn restates(question: &str, answer: &str) -> bool {
+    repeats_words(question, answer) && !literal::brings_a_result(question, answer)
+}
+
+/// Whether the answer has no word the question lacks (stop words aside), or nearly the
+/// same words.
+fn repeats_words(question: &str, answer: &str) -> bool {
     let (q, a) = (WordSet::of_words(question), WordSet::of_words(answer));
     if a.is_empty() {
         return true;
@@ -231,7 +256,7 @@ fn restates(question: &str, answer: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const CHUNK: &str = "The Licensor grants a perpetual, worldwide, royalty-free copyright license. \
@@ -365,6 +390,33 @@ mod tests {
         assert!(!quoted.placeholder, "{quoted:?}");
         assert!(assess("The GNU General Public License.", "A license.", CHUNK, "").not_question);
         assert!(assess("Who grants the license?", "Licensor", CHUNK, "").thin_answer);
+    }
+
+    /// The gate's verdict at default settings on one pair.
+    pub(in crate::quality) fn verdict(
+        question: &str,
+        answer: &str,
+        chunk: &str,
+    ) -> Option<crate::quality::DropReason> {
+        let quality = assess(question, answer, chunk, PROMPT_REST);
+        crate::quality::Gate::new(Default::default(), []).check(question, Some(&quality), None)
+    }
+
+    #[test]
+    fn the_questions_words_find_the_chunks_by_stem() {
+        let chunk = "or contributory patent infringement, then any patent licenses granted to \
+            You under this License for that Work shall terminate as of the date such \
+            litigation is filed.";
+        let question = "What exactly terminates under this clause?";
+        let answer = "Any patent licenses granted to You under this License for that Work.";
+        let quality = assess(question, answer, chunk, "");
+        assert!(
+            quality.question_grounding.unwrap() >= crate::quality::MIN_QUESTION_GROUNDING,
+            "{quality:?}"
+        );
+        assert_eq!(verdict(question, answer, chunk), None);
+        let elsewhere = assess("What is the capital of France?", "Paris.", chunk, "");
+        assert_eq!(elsewhere.question_grounding, Some(0.0));
     }
 
     #[test]

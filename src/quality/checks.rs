@@ -10,7 +10,9 @@
 
 use rustc_hash::FxHashMap;
 
-use super::words::{WordId, content_ids, for_each_word, word_id};
+use super::words::{
+    WordId, content_ids, for_each_word, is_content_word, reduced_id, stem_id, word_id,
+};
 
 /// Words a request that works as a question starts with ("Explain the patent
 /// grant."): the only questions accepted without a question mark.
@@ -88,18 +90,49 @@ pub fn is_question(question: &str) -> bool {
 }
 
 /// Whether `answer` is too thin to teach anything: fewer than two content words (a
-/// bare "1", "Python" or "Yes"), or, for a question asking why or how, fewer than
-/// four.
+/// bare "1", "Python" or "Yes"), or, for a question asking for an explanation (why, how,
+/// explain), fewer than four. "How many", "how much" and "how long" ask for a quantity,
+/// not an explanation. (A literal the chunk holds answers a "what" question however
+/// short it is: the assessor lets it through, see [`asks_for_literal`].)
 pub fn is_thin_answer(question: &str, answer: &str) -> bool {
     let content = content_ids(answer).len();
-    if content < 2 {
-        return true;
-    }
-    let mut explains = false;
+    content < 2 || (asks(question).explanation && content < 4)
+}
+
+/// Whether `question` asks for something a literal can be: what or which (a value, a
+/// name, a result), or how many, how much, how long; not why, nor how it works, nor a
+/// request to explain.
+pub fn asks_for_literal(question: &str) -> bool {
+    let asks = asks(question);
+    asks.literal && !asks.explanation
+}
+
+/// What a question asks for, by its asking words.
+struct Asks {
+    /// Why, how (not of a quantity), explain.
+    explanation: bool,
+    /// What, which, how many, how much, how long.
+    literal: bool,
+}
+
+fn asks(question: &str) -> Asks {
+    let mut asks = Asks {
+        explanation: false,
+        literal: false,
+    };
+    let mut after_how = false;
     for_each_word(question, |word| {
-        explains |= matches!(word, "why" | "how" | "explain")
+        if after_how {
+            let quantity = matches!(word, "many" | "much" | "long");
+            asks.literal |= quantity;
+            asks.explanation |= !quantity;
+        }
+        after_how = word == "how";
+        asks.explanation |= matches!(word, "why" | "explain");
+        asks.literal |= matches!(word, "what" | "which");
     });
-    explains && content < 4
+    asks.explanation |= after_how;
+    asks
 }
 
 /// Content words that questions use about any text, so they say nothing of what a
@@ -153,16 +186,28 @@ const GENERIC_QUESTION_WORDS: &[&str] = &[
     "know",
 ];
 
-/// The ids of the content words of `question` that say what it is about: its content
-/// words without [`GENERIC_QUESTION_WORDS`].
-pub fn topic_ids(question: &str) -> Vec<WordId> {
+/// Calls `each` with the words of `question` that say what it is about, lower-cased:
+/// its content words without [`GENERIC_QUESTION_WORDS`].
+pub fn for_each_topic_word(question: &str, mut each: impl FnMut(&str)) {
     static GENERIC: std::sync::LazyLock<Vec<WordId>> = std::sync::LazyLock::new(|| {
         let mut ids: Vec<WordId> = GENERIC_QUESTION_WORDS.iter().map(|w| word_id(w)).collect();
         ids.sort_unstable();
         ids
     });
-    let mut ids = content_ids(question);
-    ids.retain(|id| GENERIC.binary_search(id).is_err());
+    for_each_word(question, |word| {
+        let id = word_id(word);
+        if is_content_word(word, id) && GENERIC.binary_search(&reduced_id(word, id)).is_err() {
+            each(word);
+        }
+    });
+}
+
+/// The [`stem_id`]s of the topic words of `question` (see [`for_each_topic_word`]), in
+/// order and with repeats: what the question's grounding and the *unanswered* check
+/// compare.
+pub fn topic_stems(question: &str) -> Vec<WordId> {
+    let mut ids = Vec::new();
+    for_each_topic_word(question, |word| ids.push(stem_id(word)));
     ids
 }
 
@@ -361,5 +406,25 @@ mod tests {
             "Why may the GPL not be changed?",
             "Changing the license document itself is not allowed; only verbatim copies may be distributed."
         ));
+    }
+
+    #[test]
+    fn a_quantity_is_not_an_explanation() {
+        assert!(!is_thin_answer(
+            "How long do you have to cure a first violation?",
+            "30 days."
+        ));
+        assert!(!is_thin_answer(
+            "For how many years must the offer stay valid?",
+            "Three years."
+        ));
+        assert!(is_thin_answer("How does it end?", "After 30 days."));
+        assert!(asks_for_literal("In the example URL, what is the port?"));
+        assert!(asks_for_literal("Which algorithm converts host names?"));
+        assert!(asks_for_literal("How many days may pass?"));
+        assert!(!asks_for_literal("Who grants the license?"));
+        assert!(!asks_for_literal("Why is that port 8080?"));
+        assert!(!asks_for_literal("How is the port chosen?"));
+        assert!(!asks_for_literal("What does it do, and how?"));
     }
 }

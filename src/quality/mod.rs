@@ -11,8 +11,9 @@
 //! - **restates**: the answer only repeats the question;
 //! - **question grounding**: the share of the question's own topic words (its
 //!   content words less those any question uses: "use", "purpose", "difference") that
-//!   the chunk holds (a question about nothing in the chunk is off-topic even when its
-//!   answer happens to share words);
+//!   the chunk holds, compared by stem ("terminates" finds "shall terminate"), as the
+//!   unanswered check compares them (a question about nothing in the chunk is
+//!   off-topic even when its answer happens to share words);
 //! - **placeholder**, **not a question**, **thin answer**, **unfinished**,
 //!   **repetition**: the pair's form (see `checks`);
 //! - **invented**: how many content words the answer brings in from elsewhere;
@@ -29,12 +30,14 @@
 //! (`tests/fixtures/quality/labelled.jsonl`).
 //!
 //! Submodules: `words` (how texts become comparable word sets), `checks` (the pair's
-//! own form), `quoted` (answers quoted from the chunk), `assess` (the figures of one
-//! pair) and `gate` (the filter, with its duplicate index).
+//! own form), `literal` (answers that are a number, a quoted value, code or a name),
+//! `unanswered` (answers quoted from the chunk), `assess` (the figures of one pair) and
+//! `gate` (the filter, with its duplicate index).
 
 mod assess;
 mod checks;
 mod gate;
+mod literal;
 mod unanswered;
 mod words;
 

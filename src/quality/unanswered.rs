@@ -3,8 +3,8 @@
 //! is true of its chunk by construction; what can go wrong is that it answers some
 //! other question, and the gate's *unanswered* check looks for that.
 
-use super::checks::topic_ids;
-use super::words::{for_each_word, normalize, word_id};
+use super::checks::topic_stems;
+use super::words::{for_each_word, normalize, stem_id};
 
 /// The fewest words an answer quoting the chunk has: a shorter one ("The URL class.")
 /// is an answer in its own right, which need not repeat the question's words.
@@ -43,22 +43,15 @@ impl Quotations {
     }
 }
 
-/// The share of the question's distinct topic words (see [`topic_ids`]) that `answer`
-/// holds, comparing words by their first five letters ("modifying" takes up
-/// "modified"); 0 when the question has none.
+/// The share of the question's distinct topic words (see [`topic_stems`]) that `answer`
+/// holds, comparing words by their [`match_stem`](super::words::match_stem)
+/// ("modifying" takes up "modified"); 0 when the question has none.
 pub fn takes_up(question: &str, answer: &str) -> f64 {
-    fn stem(word: &str) -> String {
-        word.chars().take(5).collect()
-    }
     let mut answer_stems = Vec::new();
-    for_each_word(answer, |word| answer_stems.push(stem(word)));
-    let topic = topic_ids(question);
-    let mut question_stems: Vec<String> = Vec::new();
-    for_each_word(question, |word| {
-        if topic.contains(&word_id(word)) && !question_stems.contains(&stem(word)) {
-            question_stems.push(stem(word));
-        }
-    });
+    for_each_word(answer, |word| answer_stems.push(stem_id(word)));
+    let mut question_stems = topic_stems(question);
+    question_stems.sort_unstable();
+    question_stems.dedup();
     let found = question_stems
         .iter()
         .filter(|stem| answer_stems.contains(stem))

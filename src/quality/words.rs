@@ -67,7 +67,7 @@ pub fn word_id(word: &str) -> WordId {
 
 /// Whether a lower-case word (with this id) carries content: not a stop word, and
 /// longer than one character unless it is a number ("Section 3" is not "Section 4").
-fn is_content_word(word: &str, id: WordId) -> bool {
+pub fn is_content_word(word: &str, id: WordId) -> bool {
     (word.chars().nth(1).is_some() || word.chars().all(|c| c.is_ascii_digit())) && !is_stop_word(id)
 }
 
@@ -79,18 +79,41 @@ fn stem(word: &str) -> &str {
         .unwrap_or(word)
 }
 
+/// How the question checks compare words: a word's plural ending removed ([`stem`]),
+/// then its first five letters, so that "terminates" finds "terminate", "modifying"
+/// finds "modified" and "ports" finds "port". The *unanswered* check compares a
+/// question's topic words with a quotation's this way, and the question's grounding
+/// compares them with the chunk's.
+pub fn match_stem(word: &str) -> &str {
+    let reduced = stem(word);
+    match reduced.char_indices().nth(5) {
+        Some((end, _)) => &reduced[..end],
+        None => reduced,
+    }
+}
+
+/// The id of a lower-case word's [`match_stem`].
+pub fn stem_id(word: &str) -> WordId {
+    word_id(match_stem(word))
+}
+
+/// The id of a lower-case word (whose own id is `id`) reduced by [`stem`].
+pub fn reduced_id(word: &str, id: WordId) -> WordId {
+    let stemmed = stem(word);
+    if stemmed.len() == word.len() {
+        id
+    } else {
+        word_id(stemmed)
+    }
+}
+
 /// The ids of the content words of `text`, reduced, in order and with repeats.
 pub fn content_ids(text: &str) -> Vec<WordId> {
     let mut ids = Vec::new();
     for_each_word(text, |word| {
         let id = word_id(word);
         if is_content_word(word, id) {
-            let stemmed = stem(word);
-            ids.push(if stemmed.len() == word.len() {
-                id
-            } else {
-                word_id(stemmed)
-            });
+            ids.push(reduced_id(word, id));
         }
     });
     ids
@@ -130,6 +153,17 @@ impl WordSet {
     /// The distinct content words of `text`, reduced.
     pub fn of_content(text: &str) -> Self {
         Self::from_ids(content_ids(text))
+    }
+
+    /// The distinct [`match_stem`]s of the content words of `text`.
+    pub fn of_content_stems(text: &str) -> Self {
+        let mut ids = Vec::new();
+        for_each_word(text, |word| {
+            if is_content_word(word, word_id(word)) {
+                ids.push(stem_id(word));
+            }
+        });
+        Self::from_ids(ids)
     }
 
     pub fn len(&self) -> usize {
@@ -288,6 +322,22 @@ mod tests {
         );
         assert_eq!(words, expected);
         assert_eq!(content_ids("rights rights a").len(), 2);
+    }
+
+    #[test]
+    fn match_stems_are_the_first_five_letters_after_the_plural_ending() {
+        assert_eq!(match_stem("terminates"), "termi");
+        assert_eq!(match_stem("terminate"), "termi");
+        assert_eq!(match_stem("modifying"), match_stem("modified"));
+        assert_eq!(match_stem("ports"), "port");
+        assert_eq!(match_stem("été"), "été");
+        assert_eq!(match_stem("ünïcodes"), "ünïco");
+        let chunk = WordSet::of_content_stems("The licenses shall terminate.");
+        assert!(chunk.contains(stem_id("terminates")) && chunk.contains(stem_id("licensing")));
+        assert!(
+            !chunk.contains(stem_id("shall")),
+            "a stop word is not content"
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub struct QualityArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_topic_filter: Option<bool>,
 
-    /// Keep pairs whose answer is too thin to teach anything (one content word; under four for why/how).
+    /// Keep pairs whose answer is too thin to teach anything (one content word, unless it is a literal of the chunk answering a what question; under four for why/how).
     #[arg(long, env = "GENERATOR_NO_THIN_ANSWER_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
           value_parser = BoolishValueParser::new(), help_heading = "Quality")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,7 +1,9 @@
 //! Anthropic's Message Batches: the lines go in one request
 //! (`POST /v1/messages/batches`, each `{custom_id, params}`), the batch is polled
 //! (`GET /v1/messages/batches/{id}`), and its `results_url` streams one JSON line per
-//! request once `processing_status` is `ended`.
+//! request once `processing_status` is `ended`, until the batch is archived
+//! (`archived_at`, 29 days on): its results are gone then, and its `results_url`
+//! answers 404.
 
 use serde_json::{Value, json};
 
@@ -49,6 +51,12 @@ pub async fn status(client: &ModelClient, id: &str) -> Result<BatchStatus, Model
         // Ended without results: the batch expired or was cancelled before any ran.
         _ => Results::None,
     };
+    // `archived_at`: when the batch was archived and its results became unavailable.
+    let gone = batch["archived_at"].as_str().map(|at| {
+        format!(
+            "it was archived at {at} and its results are no longer available: Anthropic keeps a batch's results for 29 days"
+        )
+    });
     Ok(BatchStatus {
         id: id.to_string(),
         phase,
@@ -57,6 +65,7 @@ pub async fn status(client: &ModelClient, id: &str) -> Result<BatchStatus, Model
         succeeded,
         failed,
         results,
+        gone,
     })
 }
 

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::lines::{BatchStatus, LineResult, RequestLine, Results};
+use super::lines::{BatchResults, BatchStatus, RequestLine, Results, not_there};
 use crate::chat::Message;
 use crate::provider::settings::ProviderKind;
 use crate::provider::{ChatResponse, ModelClient, ModelError};
@@ -85,45 +85,91 @@ impl BatchApi {
     }
 
     /// The batch created with `tag`, if the provider has one: how a run that was
-    /// stopped while creating a batch learns whether it was created. Only OpenAI keeps
-    /// a tag (the batch's metadata); for the others this is always none.
-    pub async fn find(&self, tag: &str) -> Result<Option<String>, ModelError> {
+    /// stopped while creating a batch learns whether it was created. `since` is when
+    /// the submission was recorded (Unix seconds), before the batch can have been
+    /// created: the lookup reads the provider's list back to about then. Only OpenAI
+    /// keeps a tag (the batch's metadata); for the others this is always none.
+    pub async fn find(&self, tag: &str, since: Option<i64>) -> Result<Option<String>, ModelError> {
         match self.provider() {
-            ProviderKind::OpenAi => super::openai::find(&self.client, tag).await,
+            ProviderKind::OpenAi => super::openai::find(&self.client, tag, since).await,
             _ => Ok(None),
         }
     }
 
-    /// The batch's state now.
+    /// The batch's state now. A batch the provider does not know is a wrong setting
+    /// (another key, project or server), said as such, not as a wrong model.
     pub async fn status(&self, id: &str) -> Result<BatchStatus, ModelError> {
-        match self.provider() {
+        let status = match self.provider() {
             ProviderKind::OpenAi => super::openai::status(&self.client, id).await,
             ProviderKind::Claude => super::anthropic::status(&self.client, id).await,
             _ => super::gemini::status(&self.client, id).await,
-        }
+        };
+        status.map_err(|error| match error {
+            ModelError::Permanent {
+                url,
+                status: 404,
+                message,
+                ..
+            } => ModelError::Permanent {
+                url,
+                status: 404,
+                message,
+                hint: format!(
+                    "The provider does not know batch {id}: it was deleted, or it was made with another API key, project or --base-url than this run's (`tdg batch status --qa-dir DIR` lists where each batch was sent)."
+                ),
+            },
+            other => other,
+        })
     }
 
-    /// The results of an ended batch, in any order.
-    pub async fn results(&self, status: &BatchStatus) -> Result<Vec<LineResult>, ModelError> {
+    /// The results of an ended batch, in any order. Results the provider no longer
+    /// keeps (an output file deleted or expired, an archived batch: HTTP 404 or 410
+    /// where the batch itself is still known) are no error: [`BatchResults::gone`]
+    /// says why, and the chunks without a line are asked again.
+    pub async fn results(&self, status: &BatchStatus) -> Result<BatchResults, ModelError> {
+        let mut results = BatchResults::default();
         match &status.results {
-            Results::None => Ok(Vec::new()),
+            Results::None => results.gone = status.gone.clone(),
             Results::Files {
                 output,
                 errors,
                 batch_error,
             } => {
-                let mut lines = Vec::new();
-                for file in [output, errors].into_iter().flatten() {
-                    lines.extend(super::openai::file_lines(&self.client, file).await?);
+                for (kind, file) in [("output", output), ("error", errors)] {
+                    let Some(file) = file else { continue };
+                    match super::openai::file_lines(&self.client, file).await {
+                        Ok(lines) => results.lines.extend(lines),
+                        Err(error) => match not_there(&error) {
+                            Some(says) => {
+                                results.gone = Some(format!(
+                                    "its {kind} file {file} is gone ({says}): OpenAI removes a batch's files once they expire (`output_expires_after`) or are deleted"
+                                ))
+                            }
+                            None => return Err(error),
+                        },
+                    }
                 }
                 if let Some(error) = batch_error {
                     tracing::warn!("batch {} failed: {error}", status.id);
                 }
-                Ok(lines)
             }
-            Results::Url(url) => super::anthropic::results(&self.client, url).await,
-            Results::Inline(answers) => Ok(super::gemini::results(answers)),
+            Results::Url(url) => match super::anthropic::results(&self.client, url).await {
+                Ok(lines) => results.lines = lines,
+                Err(error) => match not_there(&error) {
+                    Some(says) => {
+                        results.gone = Some(match &status.gone {
+                            Some(why) => format!("{why} (its results_url answers {says})"),
+                            None => format!(
+                                "its results_url answers {says}: Anthropic keeps a batch's results for 29 days, then archives the batch"
+                            ),
+                        })
+                    }
+                    None => return Err(error),
+                },
+            },
+            Results::Inline(answers) => results.lines = super::gemini::results(answers),
         }
+        Ok(results)
     }
 
     /// Asks the provider to cancel the batch; answers already made stay readable.

@@ -66,6 +66,7 @@ pub async fn status(client: &ModelClient, id: &str) -> Result<BatchStatus, Model
         } else {
             Results::None
         },
+        gone: None,
     })
 }
 

@@ -5,7 +5,9 @@
 //!
 //! Two tables in the checkpoint file (`batches`, `batch_requests`), created on first
 //! use, through a connection of its own: the writer thread keeps the store's, and
-//! SQLite (WAL) orders the two.
+//! SQLite (WAL) orders the two. Each request keeps a hash of its chunk's text, so that
+//! a resumed run tells a chunk that changed while its batch ran; a ledger written
+//! before that column existed gains it when opened, its old rows without a hash.
 
 use std::path::{Path, PathBuf};
 
@@ -29,9 +31,15 @@ const CREATE: &str = "
         custom_id TEXT NOT NULL,
         stem TEXT NOT NULL,
         position INTEGER NOT NULL,
+        text_hash TEXT,
         PRIMARY KEY (batch_id, custom_id)
     );
 ";
+
+/// Ledgers written before requests kept their text's hash gain the column.
+const HAS_TEXT_HASH: &str =
+    "SELECT COUNT(*) FROM pragma_table_info('batch_requests') WHERE name = 'text_hash'";
+const ADD_TEXT_HASH: &str = "ALTER TABLE batch_requests ADD COLUMN text_hash TEXT";
 
 /// The id under which a submission is recorded until the provider answers it: this,
 /// then the submission's tag.
@@ -58,6 +66,9 @@ pub struct BatchedChunk {
     pub custom_id: String,
     pub stem: String,
     pub position: u32,
+    /// The hash of the chunk's text when it was submitted
+    /// ([`crate::checkpoint::text_hash`]); none in ledgers written before it was kept.
+    pub text_hash: Option<String>,
 }
 
 /// Where a batch was sent: what `tdg batch status` needs to ask about it again.
@@ -89,6 +100,11 @@ impl BatchRow {
     pub fn is_pending(&self) -> bool {
         self.id.starts_with(PENDING)
     }
+
+    /// When it was recorded, in Unix seconds; none if the record cannot be read.
+    pub fn recorded_unix(&self) -> Option<i64> {
+        crate::timestamp::to_unix(&self.created_at)
+    }
 }
 
 /// The batch record of one Q&A directory.
@@ -112,7 +128,18 @@ impl Ledger {
             .map_err(failed)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(failed)?;
-        conn.execute_batch(CREATE).map_err(failed)?;
+        // In one write transaction: `tdg batch status` may open it while a run does.
+        let migrate = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute_batch(CREATE)?;
+            let has_text_hash: i64 = tx.query_row(HAS_TEXT_HASH, [], |row| row.get(0))?;
+            if has_text_hash == 0 {
+                tx.execute(ADD_TEXT_HASH, [])?;
+            }
+            tx.commit()
+        };
+        let mut conn = conn;
+        migrate(&mut conn).map_err(failed)?;
         Ok(Ledger { conn, path })
     }
 
@@ -148,10 +175,17 @@ impl Ledger {
                 ],
             )?;
             let mut insert = tx.prepare(
-                "INSERT OR REPLACE INTO batch_requests (batch_id, custom_id, stem, position) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO batch_requests (batch_id, custom_id, stem, position, text_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for chunk in chunks {
-                insert.execute(params![id, chunk.custom_id, chunk.stem, chunk.position])?;
+                insert.execute(params![
+                    id,
+                    chunk.custom_id,
+                    chunk.stem,
+                    chunk.position,
+                    chunk.text_hash
+                ])?;
             }
             drop(insert);
             tx.commit()
@@ -250,13 +284,14 @@ impl Ledger {
             let read = || -> rusqlite::Result<Vec<BatchedChunk>> {
                 self.conn
                     .prepare(
-                        "SELECT custom_id, stem, position FROM batch_requests WHERE batch_id = ?1",
+                        "SELECT custom_id, stem, position, text_hash FROM batch_requests WHERE batch_id = ?1",
                     )?
                     .query_map([&batch.id], |row| {
                         Ok(BatchedChunk {
                             custom_id: row.get(0)?,
                             stem: row.get(1)?,
                             position: row.get(2)?,
+                            text_hash: row.get(3)?,
                         })
                     })?
                     .collect()
@@ -286,6 +321,7 @@ mod tests {
             custom_id: format!("doc-{position}-00000000"),
             stem: "doc".into(),
             position,
+            text_hash: Some(format!("hash-{position}")),
         };
         ledger
             .record("pending-a", &place, "submitting", &[chunk(0), chunk(1)])
@@ -302,9 +338,71 @@ mod tests {
         assert_eq!(batch.id, "batch_1");
         assert!(!batch.is_pending());
         assert_eq!(chunks.len(), 2);
+        assert!(chunks.contains(&chunk(1)), "{chunks:?}");
         // The server is kept without its credentials.
         assert!(!batch.base_url.contains("secret"), "{}", batch.base_url);
         ledger.collected("batch_1").unwrap();
         assert!(ledger.live().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_ledger_written_before_text_hashes_were_kept_is_read_and_gains_them() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(CheckpointStore::open(dir.path()).unwrap());
+        {
+            // The tables as tdg wrote them before requests kept their text's hash.
+            let old = Connection::open(CheckpointStore::path_in(dir.path())).unwrap();
+            old.execute_batch(
+                "CREATE TABLE batches (id TEXT PRIMARY KEY, provider TEXT NOT NULL,
+                    model TEXT NOT NULL, base_url TEXT NOT NULL, created_at TEXT NOT NULL,
+                    requests INTEGER NOT NULL, state TEXT NOT NULL, collected_at TEXT);
+                 CREATE TABLE batch_requests (batch_id TEXT NOT NULL REFERENCES batches(id),
+                    custom_id TEXT NOT NULL, stem TEXT NOT NULL, position INTEGER NOT NULL,
+                    PRIMARY KEY (batch_id, custom_id));
+                 INSERT INTO batches VALUES ('batch_old', 'openai', 'm', 'http://h',
+                    '2026-01-02T03:04:05.000006', 1, 'in_progress', NULL);
+                 INSERT INTO batch_requests VALUES ('batch_old', 'doc-0-00000000', 'doc', 0);",
+            )
+            .unwrap();
+        }
+        let mut ledger = Ledger::open(dir.path()).unwrap();
+        let live = ledger.live().unwrap();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].0.id, "batch_old");
+        assert_eq!(
+            live[0].1,
+            [BatchedChunk {
+                custom_id: "doc-0-00000000".into(),
+                stem: "doc".into(),
+                position: 0,
+                text_hash: None,
+            }]
+        );
+        assert!(live[0].0.recorded_unix().is_some());
+        // New batches keep the hash; opening again changes nothing.
+        let place = BatchPlace {
+            provider: "openai".into(),
+            model: "m".into(),
+            base_url: "http://h".into(),
+        };
+        let chunk = BatchedChunk {
+            custom_id: "doc-1-00000000".into(),
+            stem: "doc".into(),
+            position: 1,
+            text_hash: Some("abc".into()),
+        };
+        ledger
+            .record(
+                "batch_new",
+                &place,
+                "submitted",
+                std::slice::from_ref(&chunk),
+            )
+            .unwrap();
+        drop(ledger);
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let live = ledger.live().unwrap();
+        assert_eq!(live.len(), 2);
+        assert_eq!(live[1].1, [chunk]);
     }
 }

@@ -38,6 +38,8 @@ pub struct BatchStatus {
     pub failed: u64,
     /// Where the results are, in the provider's terms.
     pub(super) results: Results,
+    /// Set when the provider says the results are no longer kept: why.
+    pub(super) gone: Option<String>,
 }
 
 /// Where a batch's results are read from.
@@ -56,6 +58,26 @@ pub(super) enum Results {
     Url(String),
     /// Gemini: the answers inline in the batch.
     Inline(Vec<Value>),
+}
+
+impl BatchStatus {
+    /// Why the provider no longer keeps the results, when its state already says so
+    /// (an archived Anthropic batch); a results file that is gone is found only when
+    /// it is read ([`BatchResults::gone`]).
+    pub fn results_gone(&self) -> Option<&str> {
+        self.gone.as_deref()
+    }
+}
+
+/// What an ended batch's results gave.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchResults {
+    /// The results that could be read, in any order.
+    pub lines: Vec<LineResult>,
+    /// Set when the provider no longer has some or all of them (a deleted or expired
+    /// output file, an archived batch): why, in words for the user. The chunks without
+    /// a line are to be asked again.
+    pub gone: Option<String>,
 }
 
 /// One request's result.
@@ -98,6 +120,19 @@ pub(super) async fn results_file(
         })
         .await?;
     Ok(results)
+}
+
+/// Whether `error` says that what was asked for is not there (HTTP 404 or 410), and
+/// if so the server's words for it.
+pub(super) fn not_there(error: &ModelError) -> Option<String> {
+    match error {
+        ModelError::Permanent {
+            status: status @ (404 | 410),
+            message,
+            ..
+        } => Some(format!("HTTP {status}: {message}")),
+        _ => None,
+    }
 }
 
 /// A missing field in a batch API answer.

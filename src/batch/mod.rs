@@ -26,7 +26,7 @@ use std::time::Duration;
 
 pub use api::BatchApi;
 pub use ledger::{BatchRow, Ledger, LedgerError};
-pub use lines::{BatchStatus, LineResult, Phase, RequestLine};
+pub use lines::{BatchResults, BatchStatus, LineResult, Phase, RequestLine};
 
 /// How often a batch's state is asked for, when not given.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);

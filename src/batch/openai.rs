@@ -1,7 +1,9 @@
 //! OpenAI's Batch API: the lines go up as a JSONL file (`POST /v1/files`, purpose
 //! `batch`), a batch is created on it (`POST /v1/batches`, endpoint
 //! `/v1/chat/completions`, window `24h`), polled (`GET /v1/batches/{id}`), and its
-//! output and error files read (`GET /v1/files/{id}/content`).
+//! output and error files read (`GET /v1/files/{id}/content`). A batch whose creation
+//! answer was lost is found by the tag in its metadata, paging through
+//! `GET /v1/batches`.
 
 use serde_json::{Value, json};
 
@@ -45,10 +47,11 @@ pub async fn submit(
     }));
     // Asked once: an answer lost on the way may still have created the batch, and
     // asking again would create a second one. It is looked for by its tag instead.
+    let asked_at = chrono::Utc::now().timestamp();
     let created = match client.api_call_once("/v1/batches", &create).await {
         Ok(created) => created,
         Err(error) => {
-            return match find(client, tag).await {
+            return match find(client, tag, Some(asked_at)).await {
                 Ok(Some(id)) => {
                     tracing::warn!(
                         "creating a batch answered: {error}; it was created all the same ({id})"
@@ -105,6 +108,7 @@ pub async fn status(client: &ModelClient, id: &str) -> Result<BatchStatus, Model
             },
         },
         state,
+        gone: None,
     })
 }
 
@@ -142,19 +146,62 @@ fn line_result(line: &Value) -> Option<LineResult> {
     Some(LineResult { custom_id, answer })
 }
 
-/// The batch created with `tag` in its metadata, among the latest 100; none if there
-/// is none.
-pub async fn find(client: &ModelClient, tag: &str) -> Result<Option<String>, ModelError> {
-    let path = "/v1/batches?limit=100";
-    let body = client.api_call(path, &ApiRequest::Get).await?;
-    let list = json_of(client, path, &body)?;
-    Ok(list["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|batch| batch.pointer("/metadata/tdg_tag").and_then(Value::as_str) == Some(tag))
-        .and_then(|batch| batch["id"].as_str())
-        .map(str::to_string))
+/// How far before the submission was recorded the lookup of its batch reads: the
+/// provider's clock and this machine's may differ.
+const CLOCK_SLACK_SECS: i64 = 3600;
+
+/// The most pages of 100 batches the lookup reads, wherever `since` falls.
+const MOST_PAGES: usize = 1000;
+
+/// The batch created with `tag` in its metadata; none if there is none. The list
+/// (`GET /v1/batches`, newest first) is read a page of 100 at a time (`after` the
+/// page's `last_id`) until the batch is found, the list ends (`has_more`), or the
+/// page reaches batches created before `since` (less [`CLOCK_SLACK_SECS`]): other
+/// runs on the same key (shards) may have created any number of batches since.
+pub async fn find(
+    client: &ModelClient,
+    tag: &str,
+    since: Option<i64>,
+) -> Result<Option<String>, ModelError> {
+    let oldest = since.map(|since| since - CLOCK_SLACK_SECS);
+    let mut after: Option<String> = None;
+    for _ in 0..MOST_PAGES {
+        let path = match &after {
+            None => "/v1/batches?limit=100".to_string(),
+            Some(last) => format!("/v1/batches?limit=100&after={last}"),
+        };
+        let body = client.api_call(&path, &ApiRequest::Get).await?;
+        let list = json_of(client, &path, &body)?;
+        let page = list["data"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let tagged = page
+            .iter()
+            .find(|batch| batch.pointer("/metadata/tdg_tag").and_then(Value::as_str) == Some(tag));
+        if let Some(batch) = tagged {
+            return Ok(batch["id"].as_str().map(str::to_string));
+        }
+        let last_id = list["last_id"]
+            .as_str()
+            .or_else(|| page.last().and_then(|batch| batch["id"].as_str()));
+        let older = page
+            .last()
+            .and_then(|batch| batch["created_at"].as_i64())
+            .zip(oldest)
+            .is_some_and(|(created, oldest)| created < oldest);
+        match last_id {
+            Some(last) if list["has_more"] == true && !older && after.as_deref() != Some(last) => {
+                after = Some(last.to_string());
+            }
+            _ => return Ok(None),
+        }
+    }
+    tracing::warn!(
+        "looked through the latest {} batches for the one tagged {tag} and stopped",
+        MOST_PAGES * 100
+    );
+    Ok(None)
 }
 
 pub async fn cancel(client: &ModelClient, id: &str) -> Result<(), ModelError> {

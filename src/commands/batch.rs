@@ -70,16 +70,33 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
                     continue;
                 }
             };
+            let state = match status.results_gone() {
+                Some(_) => format!("{} (results gone)", status.state),
+                None => status.state.clone(),
+            };
             outln!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}\tno",
                 batch.id,
                 batch.provider,
                 batch.created_at,
                 batch.requests,
-                status.state,
+                state,
                 status.succeeded,
                 status.failed
             );
+            if let Some(why) = status.results_gone() {
+                tracing::warn!(
+                    "batch {}: {why}; the next `generate --resume` asks its unanswered chunks again",
+                    batch.id
+                );
+            }
+            if cancel && status.phase == Phase::Ended {
+                tracing::info!(
+                    "batch {}: it has ended ({}), there is nothing to cancel; the next `generate --resume` records its answers, or asks its chunks again if its results are gone",
+                    batch.id,
+                    status.state
+                );
+            }
             if cancel && status.phase == Phase::Running {
                 match api.cancel(&batch.id).await {
                     Ok(()) => tracing::info!(

@@ -3,7 +3,9 @@
 //! queued chunk, build its prompt, and put it in a batch (a new one, or the live
 //! batch an earlier run already put it in); then poll the batches, settle each answer
 //! as a live one is settled, and send what failed or expired into a follow-up batch
-//! (or live, `--batch-fallback live`).
+//! (or live, `--batch-fallback live`). A batch whose results the provider no longer
+//! keeps has its unanswered chunks asked again the same way. What a resumed run takes
+//! up from the ledger is [`super::batch_reattach`]'s.
 //!
 //! Order of writes, for exactness across kills: a batch is recorded in the ledger as
 //! soon as the provider has created it; its answers go to the writer, which makes
@@ -18,12 +20,13 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::GenerateError;
+use super::batch_reattach::reattach;
 use super::chunk_work::{self, ChunkWork, Job, Step, Stop, WorkerContext, ask_until_settled};
 use super::settings::{CostSettings, GenerateSettings};
 use super::writer::WriterMessage;
 use crate::batch::ledger::{BatchedChunk, Ledger, PENDING};
 use crate::batch::{
-    BatchApi, BatchFallback, BatchSettings, LineResult, Phase, RequestLine, custom_id,
+    BatchApi, BatchFallback, BatchResults, BatchSettings, Phase, RequestLine, custom_id,
 };
 
 /// `--max-cost` before submitting: batches are paid for when they run, so a batch is
@@ -136,36 +139,11 @@ impl BatchFlow {
             writer,
         };
         // Chunks that sit in a live batch: they wait for it, never go in another.
-        let mut waiting: HashMap<(String, u32), (usize, String)> = HashMap::new();
-        for (mut batch, chunks) in self.ledger.live().map_err(record_stop)? {
-            if let Some(tag) = batch.id.strip_prefix(PENDING) {
-                // Stopped while creating it: created or not, the tag says.
-                match self.api.find(tag).await.map_err(Stop::Model)? {
-                    Some(id) => {
-                        self.ledger.rename(&batch.id, &id).map_err(record_stop)?;
-                        batch.id = id;
-                    }
-                    None => {
-                        self.ledger.forget(&batch.id).map_err(record_stop)?;
-                        continue;
-                    }
-                }
-            }
-            tracing::info!(
-                "reattaching to batch {} ({} requests, {} when last asked)",
-                batch.id,
-                batch.requests,
-                batch.state
-            );
-            for chunk in chunks {
-                waiting.insert(
-                    (chunk.stem, chunk.position),
-                    (run.in_flight.len(), chunk.custom_id),
-                );
-            }
+        let mut reattached = reattach(&self.api, &mut self.ledger).await?;
+        for (id, state) in std::mem::take(&mut reattached.batches) {
             run.in_flight.push(InFlight {
-                id: batch.id,
-                state: batch.state,
+                id,
+                state,
                 works: HashMap::new(),
             });
         }
@@ -179,7 +157,7 @@ impl BatchFlow {
                 }
             };
             let Some(job) = job else { break };
-            let key = (job.doc.stem.clone(), job.doc.chunks[job.index].position);
+            let held = reattached.claim(&job);
             let work = match chunk_work::begin(&self.context, job).await {
                 Step::Done(outcome) => {
                     run.settle(*outcome);
@@ -187,13 +165,14 @@ impl BatchFlow {
                 }
                 Step::Ask(work) => work,
             };
-            match waiting.remove(&key) {
+            match held {
                 Some((batch, custom_id)) => {
                     run.in_flight[batch].works.insert(custom_id, work);
                 }
                 None => self.add(&mut run, work).await?,
             }
         }
+        reattached.tell_changed();
         if cancel.is_cancelled() {
             return Ok(run.left_in_flight());
         }
@@ -282,6 +261,9 @@ impl BatchFlow {
                 custom_id: line.custom_id.clone(),
                 stem: work.job.doc.stem.clone(),
                 position: work.job.doc.chunks[work.job.index].position,
+                text_hash: Some(crate::checkpoint::text_hash(
+                    &work.job.doc.chunks[work.job.index].text,
+                )),
             })
             .collect();
         // The submission is recorded before it is made, under its tag: a run stopped
@@ -289,8 +271,7 @@ impl BatchFlow {
         let tag = submission_tag(&chunks);
         let pending = format!("{PENDING}{tag}");
         self.ledger
-            .record(&pending, &self.api.place(), "submitting", &chunks)
-            .map_err(record_stop)?;
+            .record(&pending, &self.api.place(), "submitting", &chunks)?;
         // On an error the submission stays pending: created or not, the next run
         // finds out from its tag before asking for its chunks again.
         let id = self
@@ -305,7 +286,7 @@ impl BatchFlow {
                     "batch {id} could not be recorded nor cancelled ({cancel_error}): cancel it with the provider"
                 );
             }
-            return Err(record_stop(error));
+            return Err(error.into());
         }
         tracing::info!("batch {id}: submitted {} requests", chunks.len());
         run.in_flight.push(InFlight {
@@ -344,9 +325,7 @@ impl BatchFlow {
                     status.total,
                     status.failed
                 );
-                self.ledger
-                    .set_state(&id, &status.state)
-                    .map_err(record_stop)?;
+                self.ledger.set_state(&id, &status.state)?;
                 run.in_flight[index].state = status.state.clone();
             }
             if status.phase == Phase::Running {
@@ -365,20 +344,25 @@ impl BatchFlow {
                 }
             };
             let batch = run.in_flight.remove(index);
+            let gone = results.gone.is_some();
             self.collect(run, batch, results).await;
             if !run.flush().await {
                 // The writer could not record: the run is stopping; the batch stays
                 // live in the ledger, so its answers are read again next time.
                 return Ok(());
             }
-            self.ledger.collected(&id).map_err(record_stop)?;
+            if gone {
+                self.ledger.set_state(&id, RESULTS_GONE)?;
+            }
+            self.ledger.collected(&id)?;
         }
         Ok(())
     }
 
-    /// Settles every answer of an ended batch; its chunks without an answer failed.
-    async fn collect(&mut self, run: &mut Run, mut batch: InFlight, results: Vec<LineResult>) {
-        for line in results {
+    /// Settles every answer of an ended batch; its chunks without an answer failed,
+    /// or, when the provider no longer keeps the results, are asked again.
+    async fn collect(&mut self, run: &mut Run, mut batch: InFlight, results: BatchResults) {
+        for line in results.lines {
             let Some(work) = batch.works.remove(&line.custom_id) else {
                 continue;
             };
@@ -391,13 +375,27 @@ impl BatchFlow {
                 Err(reason) => self.line_failed(run, work, &reason),
             }
         }
-        let state = batch.state.clone();
-        for (_, work) in batch.works.drain() {
-            self.line_failed(
-                run,
-                work,
-                &format!("the batch ended ({state}) with no answer for it"),
-            );
+        match &results.gone {
+            // Not the lines' failure: asked again whatever `--batch-line-retries` says.
+            Some(why) if !batch.works.is_empty() => {
+                tracing::warn!(
+                    "batch {}: its results are gone ({why}): its {} unanswered chunks are asked again {}",
+                    batch.id,
+                    batch.works.len(),
+                    match self.settings.fallback {
+                        BatchFallback::Batch => "in a new batch",
+                        BatchFallback::Live => "live (--batch-fallback live)",
+                    }
+                );
+                run.again.extend(batch.works.into_values());
+            }
+            Some(_) => {}
+            None => {
+                let reason = format!("the batch ended ({}) with no answer for it", batch.state);
+                for (_, work) in batch.works.drain() {
+                    self.line_failed(run, work, &reason);
+                }
+            }
         }
     }
 
@@ -490,6 +488,6 @@ fn submission_tag(chunks: &[BatchedChunk]) -> String {
     crate::digest::sha256_hex(seed.as_bytes())[..16].to_string()
 }
 
-fn record_stop(error: crate::batch::LedgerError) -> Stop {
-    Stop::Record(error.to_string())
-}
+/// The state a batch whose results were gone is recorded with, once its chunks are
+/// asked again.
+const RESULTS_GONE: &str = "results gone";

@@ -52,6 +52,12 @@ pub enum Stop {
     Record(String),
 }
 
+impl From<crate::batch::LedgerError> for Stop {
+    fn from(error: crate::batch::LedgerError) -> Self {
+        Stop::Record(error.to_string())
+    }
+}
+
 /// What to do next with a chunk.
 pub enum Step {
     /// Ask the model (again) with the work's messages.

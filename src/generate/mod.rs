@@ -25,6 +25,7 @@
 //! ```
 
 mod batch_flow;
+mod batch_reattach;
 pub(crate) mod chunk_work;
 mod error;
 pub mod estimate;

@@ -17,9 +17,9 @@ use common::{
 };
 
 /// Polls quickly, so that tests do not wait a minute between looks.
-const FAST_POLL: [&str; 2] = ["--batch-poll-interval", "0.05"];
+pub(crate) const FAST_POLL: [&str; 2] = ["--batch-poll-interval", "0.05"];
 
-fn generate(
+pub(crate) fn generate(
     provider: &str,
     server: &MockServer,
     chunks: &Path,
@@ -35,9 +35,11 @@ fn generate(
     command
 }
 
-fn batch(action: &str, qa_dir: &Path) -> Output {
+pub(crate) fn batch(action: &str, qa_dir: &Path) -> Output {
     common::tdg_isolated(qa_dir.parent().unwrap())
         .env("OPENAI_API_KEY", "sk-test")
+        .env("ANTHROPIC_API_KEY", "sk-ant-test")
+        .env("GEMINI_API_KEY", "g-test")
         .args(["batch", action, "--qa-dir"])
         .arg(qa_dir)
         .output()
@@ -45,7 +47,7 @@ fn batch(action: &str, qa_dir: &Path) -> Output {
 }
 
 /// Batches the checkpoint records (0 before it exists).
-fn recorded_batches(qa_dir: &Path) -> i64 {
+pub(crate) fn recorded_batches(qa_dir: &Path) -> i64 {
     rusqlite::Connection::open_with_flags(
         qa_dir.join(".tdg-checkpoint.sqlite3"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -67,7 +69,7 @@ fn wait_for(child: &mut std::process::Child, what: &str, ready: impl Fn() -> boo
 }
 
 /// Asserts that the Q&A files of `dir` are those of `expected`, pair for pair.
-fn assert_same_qa_files(dir: &Path, expected: &Path) {
+pub(crate) fn assert_same_qa_files(dir: &Path, expected: &Path) {
     let expected_files = qa_files(expected);
     assert!(!expected_files.is_empty());
     assert_eq!(qa_files(dir).len(), expected_files.len());

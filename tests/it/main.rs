@@ -2,6 +2,7 @@
 //! the library the way a user or plugin author would. `common` holds the shared helpers.
 
 mod batch_api;
+mod batch_resume;
 mod builtin_plugins;
 mod checkpoint_cli;
 mod common;

@@ -4,11 +4,14 @@
 //! This file holds what the three share: the batches' state and counts, the routes,
 //! how a batch ends (at its first status request unless held, or cancelled) and how a
 //! line is answered or faulted (the `MOCK-BATCH-FAIL-ONCE` and `MOCK-BATCH-EXPIRE-ONCE`
-//! markers). [`openai`], [`anthropic`] and [`gemini`] hold each API's shapes.
+//! markers), and how results go away (OpenAI files expire, Anthropic batches are
+//! archived). [`openai`], [`openai_files`], [`anthropic`] and [`gemini`] hold each
+//! API's shapes.
 
 pub(crate) mod anthropic;
 pub(crate) mod gemini;
 pub(crate) mod openai;
+pub(crate) mod openai_files;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -39,10 +42,14 @@ pub(crate) struct Batches {
     seen: HashMap<(Api, String), usize>,
     /// The last number given to a file, a batch or a batch request.
     next: u64,
-    pub(crate) files: HashMap<String, openai::File>,
+    pub(crate) files: HashMap<String, openai_files::File>,
     /// How many of the next OpenAI batch creations answer 500 though they created
     /// the batch (an answer lost on the way).
     pub(crate) lose_create_answers: usize,
+    /// How many of the next OpenAI batch creations answer 500 without creating one.
+    pub(crate) fail_creates: usize,
+    /// `GET /v1/batches` answers 500 while set.
+    pub(crate) fail_lists: bool,
     /// Batches by id (`batch_1`, `msgbatch_2`, `batches/3`).
     pub(crate) jobs: HashMap<String, Job>,
 }
@@ -78,6 +85,10 @@ pub(crate) struct Job {
     pub(crate) ended: Option<Ended>,
     /// Fields the API hands back as they were sent (and OpenAI's output file ids).
     pub(crate) info: Value,
+    /// OpenAI: how long its output and error files are kept (`output_expires_after`).
+    pub(crate) output_ttl: Option<u64>,
+    /// Anthropic: when it was archived, its results gone.
+    pub(crate) archived: Option<u64>,
 }
 
 pub(crate) struct Line {
@@ -134,9 +145,12 @@ pub(crate) fn message_of(body: &Value) -> String {
 /// The batch routes (Gemini's creation goes through the live `models/{model_action}`).
 pub(crate) fn routes() -> Router<Arc<MockState>> {
     Router::new()
-        .route("/v1/files", post(openai::upload).layer(body_limit()))
-        .route("/v1/files/{id}", get(openai::file))
-        .route("/v1/files/{id}/content", get(openai::content))
+        .route("/v1/files", post(openai_files::upload).layer(body_limit()))
+        .route(
+            "/v1/files/{id}",
+            get(openai_files::file).delete(openai_files::delete),
+        )
+        .route("/v1/files/{id}/content", get(openai_files::content))
         .route("/v1/batches", post(openai::create).get(openai::list))
         .route("/v1/batches/{id}", get(openai::get))
         .route("/v1/batches/{id}/cancel", post(openai::cancel))
@@ -246,9 +260,68 @@ pub(crate) fn create(
         cancel_at: None,
         ended: None,
         info,
+        output_ttl: None,
+        archived: None,
     };
     batches.jobs.insert(id.clone(), job);
     id
+}
+
+/// Makes `count` OpenAI batches that other clients of the key created `age` seconds
+/// ago (other shards, other tools), in progress, without counting them as
+/// submissions.
+pub(crate) fn others(state: &MockState, count: usize, age: u64) {
+    let mut batches = state.batches.lock().unwrap();
+    for _ in 0..count {
+        let id = format!("batch_{}", batches.number());
+        let info = json!({
+            "endpoint": "/v1/chat/completions", "input_file_id": "file-elsewhere",
+            "completion_window": "24h", "metadata": {"made_by": "another client"},
+            "output_file_id": null, "error_file_id": null,
+        });
+        let created = now().saturating_sub(age);
+        let job = Job {
+            api: Api::OpenAi,
+            key: None,
+            model: String::new(),
+            lines: Vec::new(),
+            created,
+            started: Some(created),
+            cancel_at: None,
+            ended: None,
+            info,
+            output_ttl: None,
+            archived: None,
+        };
+        batches.jobs.insert(id, job);
+    }
+}
+
+/// Every ended batch's results go, as time does it: OpenAI's output and error files
+/// expire (as `output_expires_after` makes them), Anthropic's batches are archived.
+/// The batches themselves stay.
+pub(crate) fn expire_results(state: &MockState) {
+    let mut guard = state.batches.lock().unwrap();
+    let batches = &mut *guard;
+    let at = now();
+    for job in batches.jobs.values_mut().filter(|job| job.ended.is_some()) {
+        match job.api {
+            Api::OpenAi => {
+                for field in ["output_file_id", "error_file_id"] {
+                    let file = job.info[field]
+                        .as_str()
+                        .and_then(|id| batches.files.get_mut(id));
+                    if let Some(file) = file {
+                        file.expires_at = Some(at);
+                    }
+                }
+            }
+            Api::Anthropic => {
+                job.archived.get_or_insert(at);
+            }
+            Api::Gemini => {}
+        }
+    }
 }
 
 /// The first user message of a chat or Gemini request.

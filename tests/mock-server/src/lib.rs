@@ -38,9 +38,12 @@
 //! The three APIs' batch endpoints are served too (`batches`): OpenAI's
 //! (`POST /v1/files` with a multipart JSONL file, `POST /v1/batches`,
 //! `GET /v1/batches/{id}`, `POST /v1/batches/{id}/cancel`,
-//! `GET /v1/files/{id}/content`), Anthropic's (`POST /v1/messages/batches`,
-//! `GET /v1/messages/batches/{id}`, `.../{id}/results`, `POST .../{id}/cancel`) and
-//! Gemini's (`POST /v1beta/models/{model}:batchGenerateContent` with inlined
+//! `GET /v1/batches?limit&after` a page at a time, newest first,
+//! `GET|DELETE /v1/files/{id}`, `GET /v1/files/{id}/content`, files that expire with
+//! `output_expires_after`), Anthropic's (`POST /v1/messages/batches`,
+//! `GET /v1/messages/batches/{id}`, `.../{id}/results`, `POST .../{id}/cancel`;
+//! archived by [`MockServer::let_batch_results_expire`], their results then 404)
+//! and Gemini's (`POST /v1beta/models/{model}:batchGenerateContent` with inlined
 //! requests, `GET /v1beta/batches/{id}`, `POST /v1beta/batches/{id}:cancel`). A
 //! batch stays in progress while [held](MockServer::hold_batches), and otherwise
 //! ends at its first status request (or is cancelled then, if a cancel came
@@ -290,6 +293,30 @@ impl MockServer {
     /// when the answer is lost on its way back.
     pub fn lose_next_batch_create_answer(&self) {
         self.state.batches.lock().unwrap().lose_create_answers += 1;
+    }
+
+    /// Makes the next OpenAI batch creation answer HTTP 500 without creating it.
+    pub fn fail_next_batch_create(&self) {
+        self.state.batches.lock().unwrap().fail_creates += 1;
+    }
+
+    /// Makes `GET /v1/batches` answer HTTP 500 (`true`) or list again (`false`).
+    pub fn fail_batch_lists(&self, fail: bool) {
+        self.state.batches.lock().unwrap().fail_lists = fail;
+    }
+
+    /// Adds `count` OpenAI batches made `age` ago by other clients of the key (other
+    /// shards, other tools): they are listed, but are no submissions of the tests'.
+    pub fn add_other_batches(&self, count: usize, age: std::time::Duration) {
+        batches::others(&self.state, count, age.as_secs());
+    }
+
+    /// Lets the results of every ended batch go, as time does: OpenAI's output and
+    /// error files expire (as `output_expires_after` makes them; their content answers
+    /// 404), Anthropic's batches are archived (`archived_at` set, their `results_url`
+    /// answers 404). The batches themselves are still known.
+    pub fn let_batch_results_expire(&self) {
+        batches::expire_results(&self.state);
     }
 
     /// Holds every batch in progress (`true`) or lets them end (`false`, the default):

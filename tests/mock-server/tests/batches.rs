@@ -712,3 +712,155 @@ async fn the_faults_come_once_per_api_and_live_counts_are_untouched() {
         "batch calls are not live model requests"
     );
 }
+
+/// The ids of a list page's batches.
+fn page_ids(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|batch| batch["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn openai_batches_are_listed_newest_first_a_page_at_a_time() {
+    let server = server();
+    let client = Client::new(&server);
+    // Two days old, from other clients of the key; then three of ours, just now.
+    server.add_other_batches(3, std::time::Duration::from_secs(2 * 24 * 3600));
+    let mut ours = Vec::new();
+    for _ in 0..3 {
+        let batch = openai_batch(&client, &[("ok", openai_body(OK))]).await;
+        ours.push(batch["id"].as_str().unwrap().to_string());
+    }
+    let list = |query: &str| client.openai(reqwest::Method::GET, &format!("/v1/batches{query}"));
+    let all = send_ok(list("")).await;
+    assert_eq!(all["object"], "list");
+    assert_eq!(all["has_more"], false);
+    let ids = page_ids(&all);
+    assert_eq!(ids.len(), 6);
+    assert_eq!(
+        ids[..3],
+        [ours[2].clone(), ours[1].clone(), ours[0].clone()],
+        "newest first"
+    );
+    let created: Vec<u64> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|batch| batch["created_at"].as_u64().unwrap())
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "{created:?}");
+    assert!(created[0] - created[5] >= 2 * 24 * 3600 - 5);
+
+    // Pages of 4 and the rest, `after` the last id of the one before.
+    let first = send_ok(list("?limit=4")).await;
+    assert_eq!(page_ids(&first), ids[..4]);
+    assert_eq!(first["first_id"], ids[0].as_str());
+    assert_eq!(first["last_id"], ids[3].as_str());
+    assert_eq!(first["has_more"], true);
+    let after = first["last_id"].as_str().unwrap();
+    let second = send_ok(list(&format!("?limit=4&after={after}"))).await;
+    assert_eq!(page_ids(&second), ids[4..]);
+    assert_eq!(second["has_more"], false);
+    // The limit is 1 to 100.
+    for bad in ["0", "101", "many"] {
+        let (status, body) = send(list(&format!("?limit={bad}"))).await;
+        assert_eq!(status, 400, "limit={bad}: {body}");
+    }
+    // Lists are counted with their query, and can be made to fail.
+    server.fail_batch_lists(true);
+    let (status, _) = send(list("?limit=1")).await;
+    assert_eq!(status, 500);
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.path == format!("/v1/batches?limit=4&after={after}"))
+    );
+}
+
+#[tokio::test]
+async fn openai_output_files_expire_or_are_deleted_and_then_answer_404() {
+    let server = server();
+    let client = Client::new(&server);
+    let (status, file) = upload(&client, "batch", &openai_file(&[("ok", openai_body(OK))])).await;
+    assert_eq!(status, 200, "{file}");
+    let create = |policy: Value| {
+        client
+            .openai(reqwest::Method::POST, "/v1/batches")
+            .json(&json!({
+                "input_file_id": file["id"], "endpoint": "/v1/chat/completions",
+                "completion_window": "24h", "output_expires_after": policy,
+            }))
+    };
+    for bad in [
+        json!({"anchor": "created_at", "seconds": 60}),
+        json!({"anchor": "completed_at", "seconds": 3600}),
+    ] {
+        let (status, body) = send(create(bad.clone())).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let batch = send_ok(create(json!({"anchor": "created_at", "seconds": 7200}))).await;
+    let ended = openai_poll(&client, &batch["id"]).await;
+    assert_eq!(ended["status"], "completed");
+    let output = &ended["output_file_id"];
+    let path = format!("/v1/files/{}", output.as_str().unwrap());
+    let object = send_ok(client.openai(reqwest::Method::GET, &path)).await;
+    assert_eq!(
+        object["expires_at"].as_u64().unwrap(),
+        object["created_at"].as_u64().unwrap() + 7200
+    );
+    assert_eq!(openai_file_lines(&client, output).await.len(), 1);
+
+    // Expired: the file answers as one that does not exist; the batch stays.
+    server.let_batch_results_expire();
+    let content = format!("{path}/content");
+    let (status, body) = send(client.openai(reqwest::Method::GET, &content)).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(
+        openai_poll(&client, &batch["id"]).await["status"],
+        "completed"
+    );
+
+    // Deleted: gone at once.
+    let other = openai_batch(&client, &[("ok", openai_body(OK))]).await;
+    let output = openai_poll(&client, &other["id"]).await["output_file_id"].clone();
+    let path = format!("/v1/files/{}", output.as_str().unwrap());
+    let deleted = send_ok(client.openai(reqwest::Method::DELETE, &path)).await;
+    assert_eq!(
+        deleted,
+        json!({"id": output, "object": "file", "deleted": true})
+    );
+    let (status, _) = send(client.openai(reqwest::Method::GET, &format!("{path}/content"))).await;
+    assert_eq!(status, 404);
+    let (status, _) = send(client.openai(reqwest::Method::DELETE, &path)).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn archived_anthropic_batches_keep_their_state_but_not_their_results() {
+    let server = server();
+    let client = Client::new(&server);
+    let batch = claude_batch(&client, &[("ok", claude_body(OK))]).await;
+    // In progress: archiving leaves it alone.
+    server.let_batch_results_expire();
+    let ended = claude_poll(&client, &batch["id"]).await;
+    assert_eq!(ended["processing_status"], "ended");
+    assert_eq!(ended["archived_at"], Value::Null);
+    let url = ended["results_url"].as_str().unwrap().to_string();
+    let path = url.trim_start_matches(&server.url).to_string();
+    let (status, _) = send(client.claude(reqwest::Method::GET, &path)).await;
+    assert_eq!(status, 200);
+
+    server.let_batch_results_expire();
+    let archived = claude_poll(&client, &batch["id"]).await;
+    assert!(archived["archived_at"].is_string(), "{archived}");
+    assert_eq!(archived["processing_status"], "ended");
+    assert_eq!(archived["results_url"], url.as_str());
+    let (status, body) = send(client.claude(reqwest::Method::GET, &path)).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["type"], "not_found_error");
+}

@@ -1,6 +1,7 @@
 //! Anthropic's Message Batches API: `/v1/messages/batches` takes `{"requests":
 //! [{"custom_id", "params"}]}`; a batch is polled and cancelled there, and its results
-//! read as JSON lines from its `results_url`.
+//! read as JSON lines from its `results_url` until it is archived (`archived_at`;
+//! Anthropic keeps results 29 days), after which the results answer 404.
 
 use std::sync::Arc;
 
@@ -170,7 +171,12 @@ pub(crate) async fn results(
         return refusal;
     }
     let lines = super::with_job(&state, Api::Anthropic, &id, |job| {
-        let ended = job.ended.as_ref()?;
+        if job.archived.is_some() {
+            return Err(());
+        }
+        let Some(ended) = job.ended.as_ref() else {
+            return Ok(None);
+        };
         let lines: Vec<Value> = job
             .lines
             .iter()
@@ -178,12 +184,19 @@ pub(crate) async fn results(
             .rev()
             .map(|(line, outcome)| json!({"custom_id": line.id, "result": result(outcome)}))
             .collect();
-        Some(lines)
+        Ok(Some(lines))
     });
     match lines {
         None => not_found(&id),
-        Some(None) => bad(format!("mock: batch {id} is still processing")),
-        Some(Some(lines)) => {
+        Some(Err(())) => error(
+            Api::Anthropic,
+            StatusCode::NOT_FOUND,
+            format!(
+                "mock: the results of message batch {id} are no longer available: it was archived"
+            ),
+        ),
+        Some(Ok(None)) => bad(format!("mock: batch {id} is still processing")),
+        Some(Ok(Some(lines))) => {
             ([("content-type", "application/x-jsonl")], jsonl(&lines)).into_response()
         }
     }
@@ -225,7 +238,7 @@ fn object(job: &Job, id: &str, headers: &HeaderMap) -> Value {
         "ended_at": ended.map(|e| rfc3339(e.at)),
         "created_at": rfc3339(job.created),
         "expires_at": rfc3339(job.created + 24 * 3600),
-        "archived_at": null,
+        "archived_at": job.archived.map(rfc3339),
         "cancel_initiated_at": job.cancel_at.map(rfc3339),
         "results_url": ended.map(|_| format!("http://{host}/v1/messages/batches/{id}/results")),
     })

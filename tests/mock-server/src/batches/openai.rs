@@ -1,225 +1,20 @@
-//! OpenAI's Batch API: JSONL files uploaded to `/v1/files` (multipart), batches made
-//! of them at `/v1/batches`, polled and cancelled there, and their output and error
-//! files read back from `/v1/files/{id}/content`.
+//! OpenAI's Batch API: batches made of uploaded JSONL files ([`super::openai_files`])
+//! at `/v1/batches`, listed there a page at a time (newest first, `limit` and
+//! `after`), polled and cancelled; an ended batch's output and error files are
+//! written then, to expire with its `output_expires_after`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Api, Batches, Outcome, admit, error, jsonl, now, record};
-use crate::{MockState, check_access, header};
-
-/// A file of the Files API.
-pub(crate) struct File {
-    name: String,
-    purpose: String,
-    created: u64,
-    bytes: Vec<u8>,
-    /// An input file's requests: custom id and body.
-    lines: Vec<(String, Value)>,
-}
-
-impl File {
-    fn object(&self, id: &str) -> Value {
-        json!({
-            "id": id, "object": "file", "bytes": self.bytes.len(), "created_at": self.created,
-            "filename": self.name, "purpose": self.purpose,
-        })
-    }
-}
-
-/// Checks the `Authorization: Bearer` key as the live endpoint does.
-fn access(state: &MockState, headers: &HeaderMap) -> Result<(), Response> {
-    let bearer = header(headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
-    check_access(state, bearer, None)
-}
-
-fn bad(message: impl Into<String>) -> Response {
-    error(Api::OpenAi, StatusCode::BAD_REQUEST, message)
-}
-
-fn not_found(message: impl Into<String>) -> Response {
-    error(Api::OpenAi, StatusCode::NOT_FOUND, message)
-}
-
-/// `POST /v1/files`: a multipart form with `purpose` (`batch`) and `file` (JSONL).
-pub(crate) async fn upload(
-    State(state): State<Arc<MockState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = (|| {
-        let parts = multipart(&headers, &body);
-        let field = |name: &str| {
-            let parts = parts.as_deref().unwrap_or_default();
-            parts.iter().find(|p| p.name == name)
-        };
-        let purpose = field("purpose").map(|p| String::from_utf8_lossy(&p.data).to_string());
-        let file = field("file");
-        let name = file.and_then(|f| f.filename.clone());
-        let name = name.unwrap_or_else(|| "file".into());
-        let lines = file.map(|f| batch_lines(&name, &f.data));
-        let count = lines
-            .as_ref()
-            .and_then(|l| l.as_ref().ok())
-            .map_or(0, Vec::len);
-        let summary = json!({"purpose": purpose, "filename": name, "lines": count});
-        record(&state, "/v1/files", &headers, summary);
-        access(&state, &headers)?;
-        parts.as_ref().map_err(|e| bad(e.as_str()))?;
-        let file = file.ok_or_else(|| bad("mock: the form has no `file` field"))?;
-        let lines = lines.unwrap_or_else(|| Ok(Vec::new()));
-        if purpose.as_deref() != Some("batch") {
-            return Err(bad("mock: `purpose` must be `batch`"));
-        }
-        let file = File {
-            name,
-            purpose: "batch".into(),
-            created: now(),
-            bytes: file.data.clone(),
-            lines: lines.map_err(bad)?,
-        };
-        let mut batches = state.batches.lock().unwrap();
-        let id = format!("file-{}", batches.number());
-        let object = file.object(&id);
-        batches.files.insert(id, file);
-        Ok(axum::Json(object).into_response())
-    })();
-    result.unwrap_or_else(|r| r)
-}
-
-/// The requests of a batch input file, or why it is not one (naming the line).
-fn batch_lines(name: &str, data: &[u8]) -> Result<Vec<(String, Value)>, String> {
-    let text = std::str::from_utf8(data).map_err(|_| format!("mock: {name} is not UTF-8"))?;
-    let mut lines: Vec<(String, Value)> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let what = |what: &str| format!("mock: line {} of {name}: {what}", n + 1);
-        let line: Value =
-            serde_json::from_str(line).map_err(|e| what(&format!("not JSON: {e}")))?;
-        let custom_id = line["custom_id"]
-            .as_str()
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| what("`custom_id` must be a non-empty string"))?;
-        if lines.iter().any(|(id, _)| id == custom_id) {
-            return Err(what(&format!("`custom_id` {custom_id} is not unique")));
-        }
-        if line["method"] != "POST" {
-            return Err(what("`method` must be POST"));
-        }
-        if line["url"] != "/v1/chat/completions" {
-            return Err(what("`url` must be /v1/chat/completions"));
-        }
-        if !line["body"].is_object() {
-            return Err(what("`body` must be an object"));
-        }
-        lines.push((custom_id.to_string(), line["body"].clone()));
-    }
-    if lines.is_empty() {
-        return Err(format!("mock: {name} has no requests"));
-    }
-    Ok(lines)
-}
-
-/// A part of a multipart form.
-struct Part {
-    name: String,
-    filename: Option<String>,
-    data: Vec<u8>,
-}
-
-/// The parts of a `multipart/form-data` body.
-fn multipart(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Part>, String> {
-    let content_type = header(headers, "content-type").unwrap_or_default();
-    let boundary = content_type
-        .strip_prefix("multipart/form-data")
-        .and_then(|rest| parameter(rest, "boundary"))
-        .ok_or("mock: the body must be multipart/form-data with a boundary")?;
-    let delimiter = format!("--{boundary}").into_bytes();
-    let broken = || "mock: the multipart body is malformed".to_string();
-    let mut rest = &body[find(body, &delimiter).ok_or_else(broken)? + delimiter.len()..];
-    let mut parts = Vec::new();
-    while !rest.starts_with(b"--") {
-        rest = rest.strip_prefix(b"\r\n").ok_or_else(broken)?;
-        let end = find(rest, b"\r\n\r\n").ok_or_else(broken)?;
-        let head = String::from_utf8_lossy(&rest[..end]).to_string();
-        rest = &rest[end + 4..];
-        let mut closing = b"\r\n".to_vec();
-        closing.extend_from_slice(&delimiter);
-        let stop = find(rest, &closing).ok_or_else(broken)?;
-        let disposition = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("content-disposition")
-                    .then(|| value.to_string())
-            })
-            .ok_or_else(broken)?;
-        parts.push(Part {
-            name: parameter(&disposition, "name").ok_or_else(broken)?,
-            filename: parameter(&disposition, "filename"),
-            data: rest[..stop].to_vec(),
-        });
-        rest = &rest[stop + closing.len()..];
-    }
-    Ok(parts)
-}
-
-/// A `; name=value` (or `name="value"`) parameter of a header value.
-fn parameter(value: &str, name: &str) -> Option<String> {
-    value.split(';').find_map(|param| {
-        let (key, value) = param.trim().split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| value.trim().trim_matches('"').to_string())
-    })
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// `GET /v1/files/{id}`: the file object.
-pub(crate) async fn file(
-    State(state): State<Arc<MockState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(refusal) = admit(&state, &format!("/v1/files/{id}"), &headers, access) {
-        return refusal;
-    }
-    let batches = state.batches.lock().unwrap();
-    match batches.files.get(&id) {
-        Some(file) => axum::Json(file.object(&id)).into_response(),
-        None => not_found(format!("No such File object: {id}")),
-    }
-}
-
-/// `GET /v1/files/{id}/content`: the file's bytes.
-pub(crate) async fn content(
-    State(state): State<Arc<MockState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(refusal) = admit(&state, &format!("/v1/files/{id}/content"), &headers, access) {
-        return refusal;
-    }
-    let batches = state.batches.lock().unwrap();
-    match batches.files.get(&id) {
-        Some(file) => (
-            [("content-type", "application/octet-stream")],
-            file.bytes.clone(),
-        )
-            .into_response(),
-        None => not_found(format!("No such File object: {id}")),
-    }
-}
+use super::openai_files::{File, access, bad, not_found};
+use super::{Api, Batches, Outcome, admit, jsonl, now, record};
+use crate::{MockState, header};
 
 /// `POST /v1/batches`: a batch of an uploaded file's requests.
 pub(crate) async fn create(
@@ -242,6 +37,10 @@ pub(crate) async fn create(
         if body["completion_window"] != "24h" {
             return Err(bad("mock: `completion_window` must be 24h"));
         }
+        let output_ttl = match &body["output_expires_after"] {
+            Value::Null => None,
+            policy => Some(expiry(policy)?),
+        };
         let metadata = &body["metadata"];
         let strings =
             |m: &serde_json::Map<String, Value>| m.len() <= 16 && m.values().all(Value::is_string);
@@ -258,6 +57,10 @@ pub(crate) async fn create(
                 None => return Err(not_found(format!("No such File object: {file_id}"))),
             }
         };
+        if state.batches.lock().unwrap().fail_creates > 0 {
+            state.batches.lock().unwrap().fail_creates -= 1;
+            return Err(server_error("mock: the batch could not be created"));
+        }
         let bearer = header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
         let info = json!({
             "endpoint": body["endpoint"], "input_file_id": file_id,
@@ -266,40 +69,93 @@ pub(crate) async fn create(
         });
         let id = super::create(&state, Api::OpenAi, "batch_", bearer, "", info, lines);
         let mut batches = state.batches.lock().unwrap();
+        if let Some(job) = batches.jobs.get_mut(&id) {
+            job.output_ttl = output_ttl;
+        }
         if batches.lose_create_answers > 0 {
             batches.lose_create_answers -= 1;
-            return Err((
-                StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(json!({"error": {"message": "mock: the answer was lost", "type": "server_error"}})),
-            )
-                .into_response());
+            return Err(server_error("mock: the answer was lost"));
         }
         Ok(axum::Json(object(&batches, &id)).into_response())
     })();
     result.unwrap_or_else(|r| r)
 }
 
-/// `GET /v1/batches`: every OpenAI batch, newest first, as one page.
-pub(crate) async fn list(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
-    if let Err(refusal) = admit(&state, "/v1/batches", &headers, access) {
+fn server_error(message: &str) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(json!({"error": {"message": message, "type": "server_error"}})),
+    )
+        .into_response()
+}
+
+/// The seconds of an `output_expires_after` policy: `{"anchor": "created_at",
+/// "seconds"}`, between an hour and 30 days.
+fn expiry(policy: &Value) -> Result<u64, Response> {
+    if policy["anchor"] != "created_at" {
+        return Err(bad(
+            "mock: output_expires_after.anchor must be `created_at`",
+        ));
+    }
+    policy["seconds"]
+        .as_u64()
+        .filter(|seconds| (3600..=2_592_000).contains(seconds))
+        .ok_or_else(|| bad("mock: output_expires_after.seconds must be between 3600 and 2592000"))
+}
+
+/// `GET /v1/batches?limit&after`: the OpenAI batches, newest first, `limit` (1 to
+/// 100, 20 if not given) at a time, from just after the batch `after`; with
+/// `first_id`, `last_id` and `has_more`.
+pub(crate) async fn list(
+    State(state): State<Arc<MockState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    // Recorded with its query, so that tests count the pages asked for.
+    let asked: Vec<String> = ["limit", "after"]
+        .into_iter()
+        .filter_map(|name| Some(format!("{name}={}", query.get(name)?)))
+        .collect();
+    let path = format!("/v1/batches?{}", asked.join("&"));
+    if let Err(refusal) = admit(&state, &path, &headers, access) {
         return refusal;
     }
+    let limit = match query.get("limit").map(|n| n.parse::<usize>()) {
+        None => 20,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return bad("mock: limit must be an integer from 1 to 100"),
+    };
     let batches = state.batches.lock().unwrap();
+    if batches.fail_lists {
+        return server_error("mock: the batches cannot be listed now");
+    }
+    let number = |id: &str| {
+        id[id.rfind('_').map_or(0, |i| i + 1)..]
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
     let mut ids: Vec<&String> = batches
         .jobs
         .iter()
         .filter(|(_, job)| job.api == Api::OpenAi)
         .map(|(id, _)| id)
         .collect();
-    ids.sort_by_key(|id| {
-        std::cmp::Reverse(
-            id[id.rfind('_').map_or(0, |i| i + 1)..]
-                .parse::<u64>()
-                .unwrap_or(0),
-        )
-    });
-    let data: Vec<Value> = ids.iter().map(|id| object(&batches, id)).collect();
-    axum::Json(json!({"object": "list", "data": data, "has_more": false})).into_response()
+    ids.sort_by_key(|id| std::cmp::Reverse((batches.jobs[*id].created, number(id))));
+    let start = match query.get("after") {
+        None => 0,
+        Some(after) => match ids.iter().position(|id| *id == after) {
+            Some(at) => at + 1,
+            None => return not_found(format!("No such Batch object: {after}")),
+        },
+    };
+    let page = &ids[start.min(ids.len())..(start + limit).min(ids.len())];
+    let data: Vec<Value> = page.iter().map(|id| object(&batches, id)).collect();
+    axum::Json(json!({
+        "object": "list", "data": data,
+        "first_id": page.first(), "last_id": page.last(),
+        "has_more": start + page.len() < ids.len(),
+    }))
+    .into_response()
 }
 
 /// `GET /v1/batches/{id}`: the batch, ended (its files written) unless held.
@@ -436,13 +292,12 @@ fn write_files(batches: &mut Batches, id: &str) {
             return Value::Null;
         }
         let file_id = format!("file-{}", batches.number());
-        let file = File {
-            name: format!("{id}_{kind}.jsonl"),
-            purpose: "batch_output".into(),
-            created: now(),
-            bytes: jsonl(&lines).into_bytes(),
-            lines: Vec::new(),
-        };
+        let expires_at = batches.jobs[id].output_ttl.map(|ttl| now() + ttl);
+        let file = File::output(
+            format!("{id}_{kind}.jsonl"),
+            jsonl(&lines).into_bytes(),
+            expires_at,
+        );
         batches.files.insert(file_id.clone(), file);
         Value::String(file_id)
     };

@@ -56,15 +56,7 @@ fn stderr(output: &std::process::Output) -> String {
 fn a_chunk_whose_text_changed_while_its_batch_ran_is_asked_again_not_given_the_old_answer() {
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let chunks = document(dir.path(), &TEXTS);
-    let qa = dir.path().join("qa");
-    server.hold_batches(true);
-    let no_wait = [&["--batch-api", "--no-wait"][..], &FAST_POLL].concat();
-    assert_success(
-        &generate("openai", &server, &chunks, &qa, &no_wait)
-            .output()
-            .unwrap(),
-    );
+    let (chunks, qa) = a_held_batch("openai", &server, dir.path());
     assert_eq!(server.batches_created(), 1);
 
     // The second chunk is edited while its batch runs.
@@ -100,9 +92,9 @@ fn a_chunk_whose_text_changed_while_its_batch_ran_is_asked_again_not_given_the_o
     assert!(!pairs.contains("recipients"), "{pairs}");
 }
 
-/// Submits `TEXTS` with `--no-wait` while the batches are held, then lets the batch
-/// end (`tdg batch status` asks for it) and its results go.
-fn a_batch_whose_results_went(provider: &str, server: &MockServer, dir: &Path) -> PathBuf {
+/// Submits `TEXTS` to `provider` with `--no-wait` while the batches are held: (the
+/// chunks directory, the Q&A directory).
+fn a_held_batch(provider: &str, server: &MockServer, dir: &Path) -> (PathBuf, PathBuf) {
     let chunks = document(dir, &TEXTS);
     let qa = dir.join("qa");
     server.hold_batches(true);
@@ -112,6 +104,13 @@ fn a_batch_whose_results_went(provider: &str, server: &MockServer, dir: &Path) -
             .output()
             .unwrap(),
     );
+    (chunks, qa)
+}
+
+/// Submits `TEXTS` with `--no-wait` while the batches are held, then lets the batch
+/// end (`tdg batch status` asks for it) and its results go.
+fn a_batch_whose_results_went(provider: &str, server: &MockServer, dir: &Path) -> PathBuf {
+    let (_, qa) = a_held_batch(provider, server, dir);
     server.hold_batches(false);
     let status = batch("status", &qa);
     assert_success(&status);
@@ -296,15 +295,7 @@ fn the_lookup_of_a_creation_that_never_happened_reads_back_only_to_its_record() 
 fn a_batch_recorded_by_an_older_tdg_without_text_hashes_is_still_reattached() {
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let chunks = document(dir.path(), &TEXTS);
-    let qa = dir.path().join("qa");
-    server.hold_batches(true);
-    let no_wait = [&["--batch-api", "--no-wait"][..], &FAST_POLL].concat();
-    assert_success(
-        &generate("openai", &server, &chunks, &qa, &no_wait)
-            .output()
-            .unwrap(),
-    );
+    let (chunks, qa) = a_held_batch("openai", &server, dir.path());
     // The ledger as tdg wrote it before requests kept their text's hash.
     let store = rusqlite::Connection::open(qa.join(".tdg-checkpoint.sqlite3")).unwrap();
     store

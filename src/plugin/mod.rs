@@ -22,6 +22,7 @@ pub mod builtin;
 pub mod cache;
 mod error;
 mod host_api;
+pub mod loader;
 mod roles;
 mod sandbox;
 mod threads;

@@ -58,6 +58,13 @@ pub struct Chunk {
     pub metadata: Map<String, Value>,
 }
 
+impl Chunk {
+    /// The chunk's page and heading path, from its metadata.
+    pub fn place(&self) -> crate::chunk_place::ChunkPlace {
+        crate::chunk_place::ChunkPlace::from_metadata(&self.metadata)
+    }
+}
+
 impl ChunkFile {
     /// A `metadata` field as text (`file_name`, `source_file`, `file_type`), or "".
     pub fn metadata_text(&self, key: &str) -> &str {

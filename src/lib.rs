@@ -38,6 +38,7 @@
 
 // Running a generation, stage by stage.
 pub mod batch;
+pub mod chunk_place;
 pub mod chunks;
 pub mod generate;
 pub mod hub;

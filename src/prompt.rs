@@ -146,6 +146,8 @@ pub struct Preview {
     pub file: String,
     pub position: u32,
     pub chunk_id: String,
+    /// The chunk's page and heading path, when its chunker recorded them.
+    pub place: crate::chunk_place::ChunkPlace,
     pub messages: Vec<Message>,
 }
 
@@ -202,6 +204,7 @@ pub fn preview(
         file: name,
         position: chunk.position,
         chunk_id: chunk.chunk_id.clone(),
+        place: chunk.place(),
         messages,
     })
 }
@@ -209,9 +212,13 @@ pub fn preview(
 /// A preview as text: a heading per message, then its content exactly.
 pub fn render_preview(preview: &Preview) -> String {
     let mut out = format!(
-        "# {} · chunk {} (id {})\n",
+        "# {} · chunk {} (id {})",
         preview.file, preview.position, preview.chunk_id
     );
+    if let Some(place) = preview.place.describe() {
+        out.push_str(&format!(" · {place}"));
+    }
+    out.push('\n');
     for message in &preview.messages {
         out.push_str(&format!("\n## {}\n{}\n", message.role, message.content));
     }

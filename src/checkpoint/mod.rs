@@ -124,6 +124,8 @@ pub struct ChunkOutcome {
     pub chunk_start: i64,
     pub chunk_end: i64,
     pub source_text: String,
+    /// The chunk's page and heading path, when its chunker recorded them.
+    pub place: crate::chunk_place::ChunkPlace,
     pub status: ChunkStatus,
     pub pairs: Vec<StoredPair>,
     pub error: Option<String>,

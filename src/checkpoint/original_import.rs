@@ -128,7 +128,7 @@ fn import_with_chunks(
             ..imported_outcome(
                 &chunk_file.stem,
                 position,
-                ChunkPlace {
+                ImportedChunk {
                     chunk_id: chunk.chunk_id.clone(),
                     chunk_index: chunk.chunk_index,
                     chunk_start: chunk.start_char,
@@ -151,10 +151,10 @@ fn import_alone(
     qa: QaFile,
 ) -> Result<usize, StoreError> {
     // The chunks that have pairs, in chunk order, with what their pairs say of them.
-    let mut places: Vec<ChunkPlace> = Vec::new();
+    let mut places: Vec<ImportedChunk> = Vec::new();
     for pair in &qa.training_pairs {
         if !places.iter().any(|place| place.chunk_id == pair.chunk_id) {
-            places.push(ChunkPlace {
+            places.push(ImportedChunk {
                 chunk_id: pair.chunk_id.clone(),
                 chunk_index: pair.chunk_index,
                 chunk_start: pair.chunk_start,
@@ -224,7 +224,7 @@ fn import_alone(
         outcomes.push(imported_outcome(
             stem,
             position,
-            ChunkPlace::default(),
+            ImportedChunk::default(),
             &settings,
         ));
     }
@@ -232,7 +232,7 @@ fn import_alone(
         outcomes.push(ChunkOutcome {
             status: ChunkStatus::Failed,
             error: Some("failed in the original tool's run".into()),
-            ..imported_outcome(stem, position, ChunkPlace::default(), &settings)
+            ..imported_outcome(stem, position, ImportedChunk::default(), &settings)
         });
     }
     store.record(&outcomes)?;
@@ -244,9 +244,9 @@ fn import_alone(
     Ok(imported_pairs)
 }
 
-/// Where a chunk sits in its document, and its text.
+/// An imported chunk: where it sits in its document, and its text.
 #[derive(Debug, Clone, Default)]
-struct ChunkPlace {
+struct ImportedChunk {
     chunk_id: String,
     chunk_index: i64,
     chunk_start: i64,
@@ -258,7 +258,7 @@ struct ChunkPlace {
 fn imported_outcome(
     stem: &str,
     position: u32,
-    place: ChunkPlace,
+    place: ImportedChunk,
     settings: &Arc<RunRecord>,
 ) -> ChunkOutcome {
     ChunkOutcome {
@@ -269,6 +269,7 @@ fn imported_outcome(
         chunk_start: place.chunk_start,
         chunk_end: place.chunk_end,
         source_text: place.source_text,
+        place: Default::default(),
         status: ChunkStatus::Completed,
         pairs: Vec::new(),
         error: None,

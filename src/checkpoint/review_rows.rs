@@ -46,6 +46,8 @@ pub struct ReviewChunk {
     pub chunk_id: String,
     pub chunk_index: i64,
     pub text: String,
+    /// Its page and heading path, when its chunker recorded them.
+    pub place: crate::chunk_place::ChunkPlace,
 }
 
 impl CheckpointStore {
@@ -118,13 +120,16 @@ impl CheckpointStore {
     ) -> Result<Option<ReviewChunk>, StoreError> {
         self.conn
             .query_row(
-                "SELECT chunk_id, chunk_index, source_text FROM chunks WHERE stem = ?1 AND position = ?2",
+                "SELECT chunk_id, chunk_index, source_text, place FROM chunks WHERE stem = ?1 AND position = ?2",
                 params![stem, position],
                 |row| {
                     Ok(ReviewChunk {
                         chunk_id: row.get(0)?,
                         chunk_index: row.get(1)?,
                         text: row.get(2)?,
+                        place: crate::chunk_place::ChunkPlace::from_stored(
+                            row.get::<_, Option<String>>(3)?.as_deref(),
+                        ),
                     })
                 },
             )

@@ -16,8 +16,9 @@ use super::{CheckpointStore, StoreError, run_record::RunRecord, text_hash};
 /// The store's file name in the Q&A directory.
 pub const STORE_FILE: &str = ".tdg-checkpoint.sqlite3";
 /// The schema this code writes. 1: the first; 2: typed run records (`settings.imported`)
-/// and a hash of each chunk's text (`chunks.text_hash`).
-pub const SCHEMA_VERSION: i64 = 2;
+/// and a hash of each chunk's text (`chunks.text_hash`); 3: each chunk's page and
+/// heading path (`chunks.place`).
+pub const SCHEMA_VERSION: i64 = 3;
 
 const CREATE_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,6 +69,7 @@ const CREATE_TABLES: &str = "
         attempts INTEGER NOT NULL,
         finished_at TEXT NOT NULL,
         text_hash TEXT,
+        place TEXT,
         PRIMARY KEY (stem, position)
     );
 ";
@@ -207,6 +209,11 @@ fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     if from < 2 {
         to_version_2(&tx)?;
+    }
+    if from < 3 {
+        // Schema 3: a chunk's page and heading path (`crate::chunk_place`), NULL when
+        // its chunker recorded neither, as for every chunk of an older checkpoint.
+        tx.execute_batch("ALTER TABLE chunks ADD COLUMN place TEXT;")?;
     }
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

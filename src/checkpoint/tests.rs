@@ -27,6 +27,7 @@ fn outcome(stem: &str, position: u32, status: ChunkStatus, pairs: &[(&str, &str)
         chunk_start: 0,
         chunk_end: 10,
         source_text: format!("text {position}"),
+        place: Default::default(),
         status,
         pairs: pairs.iter().map(|(q, a)| StoredPair::new(*q, *a)).collect(),
         error: (status == ChunkStatus::Failed).then(|| "no JSON".to_string()),
@@ -395,6 +396,10 @@ fn a_schema_1_checkpoint_is_migrated_and_reads_as_before() {
             .collect::<Vec<_>>(),
         [text_hash("first text"), text_hash("second text")]
     );
+    // Schema 3's column is there, and an older chunk has no place.
+    let chunk = store.review_chunk("doc", 0).unwrap().unwrap();
+    assert_eq!(chunk.text, "first text");
+    assert!(chunk.place.is_empty());
     let questions: Vec<Value> = view(&store, "doc", DocumentStatus::Completed)["training_pairs"]
         .as_array()
         .unwrap()

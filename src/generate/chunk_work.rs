@@ -89,6 +89,7 @@ pub fn new_outcome(context: &WorkerContext, job: &Job) -> ChunkOutcome {
         chunk_start: chunk.start_char,
         chunk_end: chunk.end_char,
         source_text: chunk.text.clone(),
+        place: chunk.place(),
         status: ChunkStatus::Failed,
         pairs: Vec::new(),
         error: None,

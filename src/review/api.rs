@@ -145,6 +145,10 @@ struct ChunkView {
     position: u32,
     chunk_id: String,
     chunk_index: i64,
+    /// The page the chunk is on, when its chunker recorded it.
+    page: Option<u64>,
+    /// The headings above the chunk, outermost first (empty when none were recorded).
+    headings: Vec<String>,
     text: String,
 }
 
@@ -167,6 +171,8 @@ async fn chunk(
             position: query.position,
             chunk_id: chunk.chunk_id,
             chunk_index: chunk.chunk_index,
+            page: chunk.place.page,
+            headings: chunk.place.headings,
             text: chunk.text,
         })
     })

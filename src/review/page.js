@@ -145,6 +145,12 @@ function renderDetail(chunk) {
     : 'not judged');
   row('Decision', pair.decision || 'none yet');
   row('Q&A file', pair.in_files ? 'holds it' : 'leaves it out');
+  if (chunk && (chunk.page != null || (chunk.headings && chunk.headings.length))) {
+    const place = [];
+    if (chunk.page != null) place.push('page ' + chunk.page);
+    if (chunk.headings && chunk.headings.length) place.push(chunk.headings.join(' › '));
+    row('Place', place.join(' · '));
+  }
   box.append(list);
   if (chunk) {
     const points = Array.from(chunk.text);

@@ -104,6 +104,7 @@ fn fill(qa_dir: &Path, pairs: u64) {
                     chunk_start: position as i64 * 300,
                     chunk_end: position as i64 * 300 + 300,
                     source_text: sentence(seed, 40),
+                    place: Default::default(),
                     status: ChunkStatus::Completed,
                     pairs: (0..PAIRS_PER_CHUNK)
                         .map(|i| {

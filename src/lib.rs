@@ -40,6 +40,7 @@
 pub mod batch;
 pub mod chunk_place;
 pub mod chunks;
+pub mod documents;
 pub mod generate;
 pub mod hub;
 pub mod outputs;

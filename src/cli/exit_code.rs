@@ -60,6 +60,7 @@ fn retry_of_one(error: &(dyn std::error::Error + 'static)) -> Option<Retry> {
         crate::validate::ValidateError,
         crate::checkpoint::StoreError,
         crate::batch::LedgerError,
+        crate::documents::run::ChunkRunError,
     );
     None
 }

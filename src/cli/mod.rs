@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::config::{BatchArgs, GenerateArgs, ValidateArgs, parse_key_value};
+use crate::config::{BatchArgs, ChunkArgs, GenerateArgs, ValidateArgs, parse_key_value};
 use crate::export::{ExportType, SplitBy, SplitSpec};
 use crate::outputs::training_file::OutputType;
 use crate::plugin::PluginLimits;
@@ -129,6 +129,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Split documents (text, Markdown, HTML, PDF, DOCX, EPUB, ODT) into the chunk files
+    /// generate reads, one <stem>_chunks.json per document and a chunking_summary.json.
+    ///
+    /// Each loader but plain text's runs as a sandboxed WebAssembly component, so a file
+    /// that crashes its parser fails alone. A second run rewrites only the documents
+    /// whose bytes or settings changed. Options also come from CHUNKER_* variables and
+    /// the config file's [chunk] table.
+    Chunk(Box<ChunkArgs>),
     /// Generate question-answer pairs for every chunk file, one Q&A file per document.
     ///
     /// Each option can also come from its environment variable (shown below), from

@@ -25,6 +25,7 @@ macro_rules! outln {
 }
 
 mod batch;
+mod chunk;
 mod combine;
 mod completions;
 mod convert;
@@ -68,6 +69,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     };
     let host = PluginHost::new(limits, ComponentCache::from_env())?;
     match cli.command {
+        Command::Chunk(args) => chunk::run(&host, *args, &cli.global),
         Command::Generate(args) => generate::run(host, *args, &cli.global),
         Command::Prompt(args) => prompt::run(&host, *args),
         Command::Stats(args) => stats::run(args),

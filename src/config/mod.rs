@@ -17,6 +17,7 @@
 
 pub mod batch;
 mod card;
+pub mod chunk;
 mod dotenv;
 mod generate;
 mod generate_args;
@@ -27,6 +28,7 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 pub use batch::{BatchAction, BatchArgs};
+pub use chunk::ChunkArgs;
 pub use dotenv::{DotEnv, load_dotenv, read_dotenv};
 pub use generate_args::{GenerateArgs, parse_key_value};
 pub use model::{ModelChoice, OptionName, RecordedModel, resolve_key};
@@ -148,7 +150,12 @@ pub fn read_config_file(
         message,
     };
     let table: toml::Table = toml::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
-    if let Some(key) = generate_args::unknown_key(table.keys().map(String::as_str)) {
+    // `[chunk]` is `tdg chunk`'s table (`chunk::ChunkArgs`), checked when it is read.
+    let keys = table
+        .keys()
+        .map(String::as_str)
+        .filter(|key| *key != "chunk");
+    if let Some(key) = generate_args::unknown_key(keys) {
         return Err(parse_error(format!(
             "unknown key `{key}`: the keys are `tdg generate`'s long options with `_` for `-` \
              (docs/reference.md)"

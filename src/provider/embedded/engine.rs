@@ -264,3 +264,28 @@ pub(super) fn render_prompt(
     let text = template.render(&model, messages).map_err(engine_error)?;
     Ok((text, template.origin().to_string()))
 }
+
+/// A model's tokenizer alone (its vocabulary; the weights are not loaded), for
+/// `tdg chunk --size-unit tokens --model MODEL`: chunks sized in the tokens of the
+/// model they are meant for.
+pub struct Vocabulary {
+    model: LlamaModel,
+}
+
+impl Vocabulary {
+    pub(super) fn load(path: &Path) -> Result<Self, ModelError> {
+        let params = LlamaModelParams::default().with_vocab_only(true);
+        Ok(Vocabulary {
+            model: load_model(path, &params)?,
+        })
+    }
+
+    /// How many tokens `text` is, without a beginning-of-sequence token, special
+    /// tokens' names read as text.
+    pub fn count(&self, text: &str) -> usize {
+        self.model
+            .vocab()
+            .tokenize(text.as_bytes(), false, false)
+            .len()
+    }
+}

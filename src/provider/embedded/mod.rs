@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "embedded")]
 pub use engine::Engine;
+#[cfg(feature = "embedded")]
+pub use engine::Vocabulary;
 
 use super::ModelError;
 
@@ -175,6 +177,18 @@ pub fn render_prompt(
     _options: &EmbeddedOptions,
     _messages: &[super::Message],
 ) -> Result<(String, String), ModelError> {
+    Err(not_built(spec))
+}
+
+/// The tokenizer of the model `spec` (a path or a Hub file), weights left unloaded.
+#[cfg(feature = "embedded")]
+pub fn vocabulary(spec: &str) -> Result<engine::Vocabulary, ModelError> {
+    engine::Vocabulary::load(&model_path(spec)?)
+}
+
+/// Without the `embedded` feature there is no tokenizer to load.
+#[cfg(not(feature = "embedded"))]
+pub fn vocabulary(spec: &str) -> Result<std::convert::Infallible, ModelError> {
     Err(not_built(spec))
 }
 

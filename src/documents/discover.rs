@@ -80,6 +80,9 @@ fn glob_set(option: &'static str, globs: &[String]) -> Result<GlobSet, DiscoverE
     })
 }
 
+/// The documents found, and the entries that could not be read with why.
+pub type Discovered = (Vec<Document>, Vec<(PathBuf, String)>);
+
 /// The documents under `inputs` that `filter` admits, leaving out `skip` (the chunks
 /// folder, when it lies inside an input), with distinct stems. Entries that cannot
 /// be read are returned beside them, with why.
@@ -87,7 +90,7 @@ pub fn discover(
     inputs: &[PathBuf],
     filter: &Filter,
     skip: &Path,
-) -> Result<(Vec<Document>, Vec<(PathBuf, String)>), DiscoverError> {
+) -> Result<Discovered, DiscoverError> {
     let mut found: Vec<(PathBuf, String)> = Vec::new();
     let mut unreadable = Vec::new();
     let skip = skip.canonicalize().ok();

@@ -83,15 +83,12 @@ impl RecursiveSplitter {
         let mut first = 0;
         let mut total = 0;
         for (end, (_, length)) in pieces.iter().enumerate() {
-            if total + length > self.chunk_size {
-                if first < end {
-                    push_stripped(text, pieces[first].0.start..pieces[end - 1].0.end, chunks);
-                    while total > self.chunk_overlap
-                        || (total + length > self.chunk_size && total > 0)
-                    {
-                        total -= pieces[first].1;
-                        first += 1;
-                    }
+            if total + length > self.chunk_size && first < end {
+                push_stripped(text, pieces[first].0.start..pieces[end - 1].0.end, chunks);
+                while total > self.chunk_overlap || (total + length > self.chunk_size && total > 0)
+                {
+                    total -= pieces[first].1;
+                    first += 1;
                 }
             }
             total += length;

@@ -75,7 +75,10 @@ pub fn split_sentences(
     size: usize,
     overlap: usize,
 ) -> Vec<Range<usize>> {
-    let sentences: Vec<Range<usize>> = text
+    // UAX #29 ends a sentence at every line break; in hard-wrapped text a lone line
+    // break is a space. A copy with those as spaces has the same byte offsets.
+    let unwrapped = unwrap_lines(text);
+    let sentences: Vec<Range<usize>> = unwrapped
         .split_sentence_bound_indices()
         .map(|(start, sentence)| start..start + sentence.len())
         .filter(|range| !python_strip(text, range.clone()).is_empty())
@@ -113,6 +116,20 @@ pub fn split_sentences(
         first = next;
     }
     chunks
+}
+
+/// `text` with each line break that is not next to another (a hard wrap inside a
+/// paragraph) as a space, byte for byte the same length.
+fn unwrap_lines(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    for (at, byte) in bytes.iter().enumerate() {
+        let paragraph = (at > 0 && bytes[at - 1] == b'\n') || bytes.get(at + 1) == Some(&b'\n');
+        if *byte == b'\n' && !paragraph {
+            out[at] = b' ';
+        }
+    }
+    String::from_utf8(out).expect("a newline replaced by a space keeps UTF-8 valid")
 }
 
 /// The heading path in force at each byte offset of a Markdown text: the ATX

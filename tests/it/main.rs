@@ -5,6 +5,7 @@ mod batch_api;
 mod batch_resume;
 mod builtin_plugins;
 mod checkpoint_cli;
+mod chunk_cli;
 mod chunk_place;
 mod common;
 mod component_cache;

@@ -545,3 +545,67 @@ fn generate_runs_on_the_chunk_files_tdg_chunk_wrote() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_stops_between_documents_leaving_every_file_whole_and_a_summary_that_says_so() {
+    let root = tempfile::tempdir().unwrap();
+    let docs = root.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    let text = std::fs::read_to_string(documents().join("GPL-3.txt")).unwrap();
+    for index in 0..400 {
+        std::fs::write(
+            docs.join(format!("licence-{index:03}.txt")),
+            format!("{index}\n\n{text}"),
+        )
+        .unwrap();
+    }
+    let chunks = root.path().join("chunks");
+    let mut child = tdg_isolated(root.path())
+        .arg("chunk")
+        .arg(&docs)
+        .arg("--chunks-dir")
+        .arg(&chunks)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let written = || {
+        std::fs::read_dir(&chunks)
+            .map(|dir| dir.count())
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while written() < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no chunk files were written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    let summary = read_json(chunks.join("chunking_summary.json"));
+    assert_eq!(code, Some(130));
+    assert_eq!(summary["interrupted"], true);
+    let done = summary["written"].as_u64().unwrap();
+    assert!((1..400).contains(&done), "{done} written");
+    let files: Vec<PathBuf> = std::fs::read_dir(&chunks)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with("_chunks.json"))
+        .collect();
+    // Every file there is whole (and no temporary is left), and the next run does the rest.
+    assert_eq!(files.len() as u64, done);
+    for file in &files {
+        assert_eq!(read_json(file)["processing_info"]["total_chunks"], 48);
+    }
+    common::assert_success(&chunk(root.path(), &[&docs], &[]));
+    let summary = read_json(chunks.join("chunking_summary.json"));
+    assert_eq!(
+        (summary["unchanged"].as_u64(), summary["written"].as_u64()),
+        (Some(done), Some(400 - done))
+    );
+}

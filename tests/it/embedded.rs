@@ -330,23 +330,45 @@ fn ctrl_c_stops_between_decode_steps_and_saves_everything() {
 }
 
 /// The README's quick-start command, with `--qa-dir` and `--limit` replaced.
-fn quick_start_arguments(qa_dir: &Path, limit: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+/// The README's quick start after its install step: `tdg chunk …` and `tdg generate
+/// …`, each as its arguments, run in `dir` with the repository's paths made absolute,
+/// the chunks folder inside `dir`, `--qa-dir` and `--limit` replaced.
+fn quick_start_commands(dir: &Path, qa_dir: &Path, limit: &str) -> Vec<Vec<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let line = readme
         .lines()
         .find(|line| line.contains("&& tdg generate "))
         .expect("the README's quick start runs tdg generate");
-    let (_, command) = line.rsplit_once("&& tdg ").unwrap();
-    let mut arguments: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    let commands: Vec<Vec<String>> = line
+        .split(" && ")
+        .filter_map(|command| command.trim().strip_prefix("tdg "))
+        .map(|command| {
+            command
+                .split_whitespace()
+                .map(|argument| match argument {
+                    "tests/fixtures/documents" => root.join(argument).display().to_string(),
+                    "chunks" => dir.join("chunks").display().to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        commands.iter().map(|c| c[0].as_str()).collect::<Vec<_>>(),
+        ["chunk", "generate"],
+        "the quick start chunks the bundled documents, then generates: {line}"
+    );
+    let mut commands = commands;
+    let generate = &mut commands[1];
     for (flag, value) in [("--qa-dir", qa_dir.to_str().unwrap()), ("--limit", limit)] {
-        let at = arguments
+        let at = generate
             .iter()
             .position(|argument| argument == flag)
             .unwrap_or_else(|| panic!("the quick start gives {flag}: {line}"));
-        arguments[at + 1] = value.to_string();
+        generate[at + 1] = value.to_string();
     }
-    arguments
+    commands
 }
 
 #[test]
@@ -362,10 +384,16 @@ fn the_quick_start_fetches_the_default_model_from_the_hub_and_limit_asks_for_the
     let dir = tempfile::tempdir().unwrap();
     let qa_dir = dir.path().join("qa_results");
     let hf_home = dir.path().join("hf");
+    let commands = quick_start_commands(dir.path(), &qa_dir, "2");
+    let chunked = common::tdg_isolated(dir.path())
+        .args(&commands[0])
+        .output()
+        .unwrap();
+    assert!(chunked.status.success(), "{}", stderr(&chunked));
     let run = |offline: bool, extra: &[&str]| {
-        let mut command = common::tdg_isolated(Path::new(env!("CARGO_MANIFEST_DIR")));
+        let mut command = common::tdg_isolated(dir.path());
         command
-            .args(quick_start_arguments(&qa_dir, "2"))
+            .args(&commands[1])
             .args(["--threads", "2", "--max-tokens", "300"])
             .args(extra)
             .env(OMP_WAIT_POLICY.0, OMP_WAIT_POLICY.1)

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "atomic_file",
         "chat",
+        "chunk_place",
         "digest",
         "dir_lock",
         "net",
@@ -42,6 +43,9 @@ const LAYERS: &[&[&str]] = &[
     &["prompt"],
     &["hub"],
     &["provider"],
+    // Documents to chunk files: the flow's first stage, placed above the chunk files'
+    // reader, the plugin host (its loaders) and the embedded engine (its tokenizers).
+    &["documents"],
     &["quality"],
     &["checkpoint"],
     &["batch"],

@@ -21,6 +21,9 @@ use sha2::{Digest, Sha256};
 use tdg::documents::recursive::RecursiveSplitter;
 use tdg::documents::structured::{Sizer, split_markdown};
 
+#[path = "common/peak_rss.rs"]
+mod peak_rss;
+
 const DOCUMENT_BYTES: usize = 1 << 20;
 
 fn main() {
@@ -141,25 +144,13 @@ fn corpus(dir: &Path, megabytes: usize) -> Vec<PathBuf> {
 
 /// `tdg chunk dir --chunks-dir chunks` under `/usr/bin/time`: its peak RSS in KiB.
 fn peak_rss_kib(dir: &Path, chunks: &Path) -> u64 {
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
-        .arg(env!("CARGO_BIN_EXE_tdg"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tdg"));
+    command
         .args(["-q", "chunk"])
         .arg(dir)
         .arg("--chunks-dir")
-        .arg(chunks)
-        .output()
-        .expect("/usr/bin/time runs (apt-get install time)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .last()
-        .and_then(|line| line.trim().parse().ok())
-        .expect("time prints the peak RSS")
+        .arg(chunks);
+    peak_rss::peak_rss_kib(&command)
 }
 
 fn tdg_hex(bytes: &[u8]) -> String {

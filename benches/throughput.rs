@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tdg_mock_server::MockServer;
 
+#[path = "common/peak_rss.rs"]
+mod peak_rss;
+
 const CHUNKS_PER_DOCUMENT: usize = 100;
 
 fn main() {
@@ -230,33 +233,7 @@ fn run(
 
 /// Runs a whole generation under `/usr/bin/time` and returns its peak RSS in KiB.
 fn peak_rss_kib(cache: &Path, server: &MockServer, chunks: &Path, qa_dir: &Path) -> u64 {
-    let inner = generate(cache, server, chunks, qa_dir, 64);
-    let mut command = Command::new("/usr/bin/time");
-    command
-        .arg("-f")
-        .arg("%M")
-        .arg(inner.get_program())
-        .args(inner.get_args());
-    for (key, value) in inner.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    let output = command
-        .stdout(Stdio::null())
-        .output()
-        .expect("/usr/bin/time runs (apt-get install time)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    stderr
-        .lines()
-        .last()
-        .and_then(|line| line.trim().parse().ok())
-        .expect("time prints the peak RSS")
+    peak_rss::peak_rss_kib(&generate(cache, server, chunks, qa_dir, 64))
 }
 
 /// A corpus of `chunks` chunks, in documents of 100, under `root/name`.

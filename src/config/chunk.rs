@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, DEFAULT_CONFIG_FILE};
+use super::ConfigError;
 use crate::documents::{
     ChunkSettings, DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, SizeUnit, Strategy,
 };
@@ -201,22 +201,15 @@ fn read_chunk_table(
     explicit: Option<&Path>,
     working_dir: &Path,
 ) -> Result<Option<ChunkArgs>, ConfigError> {
-    let path = match explicit {
-        Some(path) => path.to_path_buf(),
-        None => working_dir.join(DEFAULT_CONFIG_FILE),
-    };
-    if explicit.is_none() && !path.is_file() {
+    let Some(super::ConfigText { path, table, .. }) =
+        super::read_config_text(explicit, working_dir)?
+    else {
         return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
-    })?;
+    };
     let parse_error = |message: String| ConfigError::Parse {
         path: path.clone(),
         message,
     };
-    let table: toml::Table = toml::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
     let mut args: ChunkArgs = match table.get("chunk") {
         Some(chunk) => chunk
             .clone()

@@ -131,25 +131,13 @@ pub fn read_config_file(
     explicit: Option<&Path>,
     working_dir: &Path,
 ) -> Result<Option<GenerateArgs>, ConfigError> {
-    let path = match explicit {
-        Some(path) => path.to_path_buf(),
-        None => {
-            let default = working_dir.join(DEFAULT_CONFIG_FILE);
-            if !default.is_file() {
-                return Ok(None);
-            }
-            default
-        }
+    let Some(ConfigText { path, text, table }) = read_config_text(explicit, working_dir)? else {
+        return Ok(None);
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
-    })?;
     let parse_error = |message: String| ConfigError::Parse {
         path: path.clone(),
         message,
     };
-    let table: toml::Table = toml::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
     // `[chunk]` is `tdg chunk`'s table (`chunk::ChunkArgs`), checked when it is read.
     let keys = table
         .keys()
@@ -164,4 +152,38 @@ pub fn read_config_file(
     toml::from_str(&text)
         .map(Some)
         .map_err(|e| parse_error(e.to_string()))
+}
+
+/// A config file read and parsed as TOML.
+pub(crate) struct ConfigText {
+    pub path: PathBuf,
+    pub text: String,
+    pub table: toml::Table,
+}
+
+/// The config file: `explicit` (`--config`), else [`DEFAULT_CONFIG_FILE`] in
+/// `working_dir` when there is one; `None` when neither is given.
+pub(crate) fn read_config_text(
+    explicit: Option<&Path>,
+    working_dir: &Path,
+) -> Result<Option<ConfigText>, ConfigError> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => {
+            let default = working_dir.join(DEFAULT_CONFIG_FILE);
+            if !default.is_file() {
+                return Ok(None);
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(Some(ConfigText { path, text, table }))
 }

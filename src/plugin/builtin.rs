@@ -41,6 +41,9 @@ pub const BUILTINS: &[Builtin] = &[
     },
 ];
 
+/// The built-in plugins that fill the loader role, read by `tdg chunk`.
+pub const LOADERS: &[&str] = &[];
+
 /// The built-in plugin called `name`.
 pub fn find(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|plugin| plugin.name == name)

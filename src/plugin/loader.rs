@@ -34,9 +34,14 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
-    /// The options as the contract's `options` argument.
-    fn to_key_values(&self) -> Vec<types::KeyValue> {
-        let mut options = Vec::new();
+    /// The options as the contract's `options` argument, with the `format` the host
+    /// chose (a loader of several formats is told which one, so that `--format`
+    /// works on any file name).
+    fn to_key_values(&self, format: &str) -> Vec<types::KeyValue> {
+        let mut options = vec![types::KeyValue {
+            key: "format".into(),
+            value: format.into(),
+        }];
         if self.html_full {
             options.push(types::KeyValue {
                 key: "html-full".into(),
@@ -114,14 +119,15 @@ impl DocumentLoaders {
         bytes: &[u8],
         options: &LoadOptions,
     ) -> Result<Vec<LoadedPart>, PluginError> {
+        let format = format.to_lowercase();
         let index = *self
             .formats
-            .get(&format.to_lowercase())
+            .get(&format)
             .ok_or_else(|| PluginError::UnknownFormat {
                 format: format.to_string(),
                 known: self.formats().join(", "),
             })?;
-        let parts = self.loaders[index].load(file_name, bytes, &options.to_key_values())?;
+        let parts = self.loaders[index].load(file_name, bytes, &options.to_key_values(&format))?;
         Ok(parts.into_iter().map(loaded_part).collect())
     }
 }

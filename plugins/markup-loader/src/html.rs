@@ -28,8 +28,13 @@ pub fn load(bytes: &[u8], full: bool) -> Result<DocumentPart, String> {
     };
     let mut text = markdown::tidy(&text);
     let title = markdown::one_line(&title);
-    if !title.is_empty() && !text.starts_with('#') {
-        text = format!("{}\n\n{text}", markdown::heading(1, &title));
+    // Readability drops the heading that repeats the page's title: put it back, as
+    // the page's first heading (or its title), so that the text starts with it.
+    if !text.starts_with('#') {
+        let heading = first_heading(&html).unwrap_or_else(|| title.clone());
+        if !heading.is_empty() {
+            text = format!("{}\n\n{text}", markdown::heading(1, &heading));
+        }
     }
     let mut part = DocumentPart::new(text);
     if !title.is_empty() {
@@ -45,6 +50,17 @@ pub fn decode(bytes: &[u8]) -> String {
         Ok(text) => text.to_string(),
         Err(_) => bytes.iter().map(|&b| b as char).collect(),
     }
+}
+
+/// The text of a page's first heading, if it has one.
+fn first_heading(html: &str) -> Option<String> {
+    let document = Document::from(html);
+    let headings = document.select("h1, h2, h3, h4, h5, h6");
+    headings
+        .nodes()
+        .iter()
+        .map(|node| markdown::one_line(&node.text()))
+        .find(|text| !text.is_empty())
 }
 
 /// The title and the whole body of a page, as Markdown.

@@ -16,6 +16,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("alpaca-json", "tdg-plugin-alpaca-json"),
     ("sharegpt", "tdg-plugin-sharegpt"),
     ("openai-chat", "tdg-plugin-openai-chat"),
+    ("markup-loader", "tdg-plugin-markup-loader"),
 ];
 
 fn main() {

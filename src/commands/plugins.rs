@@ -47,7 +47,7 @@ pub fn run(host: &PluginHost, args: PluginsArgs) -> Result<ExitCode> {
             );
             outln!("exports:  {}", loaded.exports().join(", "));
             if roles.contains(&Role::Format) {
-                let format = host.format_plugin(&PluginSource::File(path))?;
+                let format = host.format_plugin(&PluginSource::File(path.clone()))?;
                 let info = format.info();
                 outln!(
                     "format:   {} (files end in {}.{})",
@@ -55,6 +55,18 @@ pub fn run(host: &PluginHost, args: PluginsArgs) -> Result<ExitCode> {
                     info.file_suffix,
                     info.extension
                 );
+            }
+            if roles.contains(&Role::Loader) {
+                let loader = host.loader_plugin(&PluginSource::File(path))?;
+                let info = loader.info();
+                outln!("loader:   {}", info.description);
+                for format in &info.formats {
+                    outln!(
+                        "reads:    {} (.{})",
+                        format.name,
+                        format.extensions.join(", .")
+                    );
+                }
             }
             if roles.is_empty() {
                 anyhow::bail!(

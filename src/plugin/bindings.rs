@@ -6,12 +6,14 @@ wasmtime::component::bindgen!({
 });
 
 pub use self::tdg::plugin::{host, types};
-pub use exports::tdg::plugin::{format, parser, prompt};
+pub use exports::tdg::plugin::{format, loader, parser, prompt};
 
 /// The contract's package name and version, as plugins' exports spell them.
 pub const CONTRACT_PACKAGE: &str = "tdg:plugin";
-/// The version of the contract this host implements.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+/// The version of the contract this host implements. 0.2.1 added the `loader` role;
+/// plugins built against 0.2.0 load unchanged (wasmtime matches `@0.2.0` imports and
+/// exports to this host's `@0.2.1` ones, semver-compatibly).
+pub const CONTRACT_VERSION: &str = "0.2.1";
 /// The contract's WIT file, as plugin authors find it in tdg's repository.
 pub const CONTRACT_WIT: &str = "wit/v0.2/tdg.wit";
 
@@ -37,6 +39,7 @@ mod tests {
     fn only_the_same_minor_version_loads_while_the_major_is_0() {
         assert!(speaks(CONTRACT_VERSION));
         assert!(speaks("0.2.7"));
+        assert!(speaks("0.2.0"));
         assert!(!speaks("0.1.0"));
         assert!(!speaks("0.3.0"));
         assert!(!speaks("1.2.0"));

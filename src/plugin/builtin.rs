@@ -4,7 +4,8 @@
 /// A plugin embedded in the binary.
 #[derive(Debug)]
 pub struct Builtin {
-    /// The name users give to `--format`, `--parser` or `--prompt-plugin`.
+    /// The name users give to `--format`, `--parser` or `--prompt-plugin` (or, for a
+    /// loader, the name `tdg plugins` shows).
     pub name: &'static str,
     /// What it does, for `tdg plugins`.
     pub description: &'static str,
@@ -39,7 +40,15 @@ pub const BUILTINS: &[Builtin] = &[
         description: "chat {\"messages\": [{\"role\", \"content\"}]} records, as OpenAI fine-tuning and TRL read them",
         bytes: include_bytes!(concat!(env!("OUT_DIR"), "/openai-chat.wasm")),
     },
+    Builtin {
+        name: "markup-loader",
+        description: "reads HTML (main content; --html-full for the whole page), DOCX, ODT and EPUB as Markdown, for tdg chunk",
+        bytes: include_bytes!(concat!(env!("OUT_DIR"), "/markup-loader.wasm")),
+    },
 ];
+
+/// The built-in plugins that fill the loader role, read by `tdg chunk`.
+pub const LOADERS: &[&str] = &["markup-loader"];
 
 /// The built-in plugin called `name`.
 pub fn find(name: &str) -> Option<&'static Builtin> {

@@ -24,6 +24,9 @@ pub enum PluginError {
         searched: String,
     },
 
+    #[error("no loader reads the format `{format}`: the formats known are {known}")]
+    UnknownFormat { format: String, known: String },
+
     #[error(
         "plugin {name} is not a WebAssembly file: expected a component built for the tdg plugin contract (for Rust: `cargo build --target wasm32-wasip2`)"
     )]

@@ -1,14 +1,17 @@
-//! Document loaders: the `loader` role of the plugin contract, which turns a
-//! document's bytes into text (one part per page for a PDF) in the sandbox, so that a
-//! parser that crashes or hangs on an odd file fails that file alone.
+//! Document loaders: the `loader` role of the plugin contract (since 0.2.1), which
+//! turns a document's bytes into text (one part per page for a PDF) in the sandbox, so
+//! that a parser that crashes or hangs on an odd file fails that file alone.
 //!
 //! This is the seam between `tdg chunk` (which decides what to read and how to split
-//! it) and the loader components (which read one format each). The built-in loaders
-//! and the WIT role land in a later change; until then no format is known.
+//! it) and the loader components (which read one or more formats each): the built-in
+//! loaders (`plugins/markup-loader`, `plugins/pdf-loader`) and the user's.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{PluginError, PluginHost, PluginSource};
+use super::bindings::{loader, types};
+use super::{LoaderPlugin, PluginError, PluginHost, PluginSource, builtin};
 
 /// One document's worth of text as a loader extracted it: the whole file, or one
 /// page of a PDF (the original chunker made one document per PDF page).
@@ -30,30 +33,81 @@ pub struct LoadOptions {
     pub html_full: bool,
 }
 
+impl LoadOptions {
+    /// The options as the contract's `options` argument, with the `format` the host
+    /// chose (a loader of several formats is told which one, so that `--format`
+    /// works on any file name).
+    fn to_key_values(&self, format: &str) -> Vec<types::KeyValue> {
+        let mut options = vec![types::KeyValue {
+            key: "format".into(),
+            value: format.into(),
+        }];
+        if self.html_full {
+            options.push(types::KeyValue {
+                key: "html-full".into(),
+                value: "true".into(),
+            });
+        }
+        options
+    }
+}
+
 /// The loaders a run may use: the built-in ones and the user's.
 pub struct DocumentLoaders {
-    _host: PluginHost,
+    loaders: Vec<LoaderPlugin>,
+    /// Format name to the index of the loader that reads it.
+    formats: BTreeMap<String, usize>,
+    /// Extension (lower-case, no dot) to format name.
+    extensions: BTreeMap<String, String>,
 }
 
 impl DocumentLoaders {
     /// The built-in loaders, then the user's `extra` loader components (a user's
-    /// loader wins for the extensions it claims).
+    /// loader wins for the formats and extensions it claims).
     pub fn new(host: &PluginHost, extra: &[PluginSource]) -> Result<Self, PluginError> {
-        let _ = extra;
-        Ok(DocumentLoaders {
-            _host: host.clone(),
-        })
+        let sources = builtin::LOADERS
+            .iter()
+            .map(|name| PluginSource::Builtin(name))
+            .chain(extra.iter().cloned());
+        let mut loaders = DocumentLoaders {
+            loaders: Vec::new(),
+            formats: BTreeMap::new(),
+            extensions: BTreeMap::new(),
+        };
+        for source in sources {
+            loaders.add(host.loader_plugin(&source)?);
+        }
+        Ok(loaders)
     }
 
-    /// The formats the loaders read, by name (`pdf`, `html`, `docx`, …).
+    fn add(&mut self, plugin: LoaderPlugin) {
+        let index = self.loaders.len();
+        for format in &plugin.info().formats {
+            let name = format.name.trim().to_lowercase();
+            self.formats.insert(name.clone(), index);
+            for extension in &format.extensions {
+                let extension = extension.trim().trim_start_matches('.').to_lowercase();
+                self.extensions.insert(extension, name.clone());
+            }
+        }
+        self.loaders.push(plugin);
+    }
+
+    /// The formats the loaders read, by name (`pdf`, `html`, `docx`, …), sorted.
     pub fn formats(&self) -> Vec<String> {
-        Vec::new()
+        self.formats.keys().cloned().collect()
     }
 
     /// The format that reads files with `extension` (lower-case, no dot), if any.
     pub fn format_for_extension(&self, extension: &str) -> Option<String> {
-        let _ = extension;
-        None
+        self.extensions
+            .get(&extension.trim_start_matches('.').to_lowercase())
+            .cloned()
+    }
+
+    /// The loader plugins, built-in first, for `tdg plugins`.
+    pub fn plugins(&self) -> &[LoaderPlugin] {
+        &self.loaders
     }
 
     /// Reads one document with the loader of `format`. An error names the loader
@@ -65,11 +119,27 @@ impl DocumentLoaders {
         bytes: &[u8],
         options: &LoadOptions,
     ) -> Result<Vec<LoadedPart>, PluginError> {
-        let _ = (file_name, bytes, options);
-        Err(PluginError::UnknownName {
-            name: format.to_string(),
-            known: String::new(),
-            searched: String::new(),
-        })
+        let format = format.to_lowercase();
+        let index = *self
+            .formats
+            .get(&format)
+            .ok_or_else(|| PluginError::UnknownFormat {
+                format: format.to_string(),
+                known: self.formats().join(", "),
+            })?;
+        let parts = self.loaders[index].load(file_name, bytes, &options.to_key_values(&format))?;
+        Ok(parts.into_iter().map(loaded_part).collect())
+    }
+}
+
+fn loaded_part(part: loader::DocumentPart) -> LoadedPart {
+    LoadedPart {
+        text: part.text,
+        page: part.page,
+        metadata: part
+            .metadata
+            .into_iter()
+            .map(|kv| (kv.key, Value::String(kv.value)))
+            .collect(),
     }
 }

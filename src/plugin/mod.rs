@@ -41,7 +41,7 @@ pub use bindings::{
 pub use cache::ComponentCache;
 pub use error::{CallFailure, PluginError};
 pub use host_api::render_template;
-pub use roles::{FormatPlugin, ParserPlugin, PromptPlugin, Role};
+pub use roles::{FormatPlugin, LoaderPlugin, ParserPlugin, PromptPlugin, Role};
 pub use sandbox::PluginLimits;
 pub use threads::PluginThreads;
 
@@ -231,6 +231,11 @@ impl PluginHost {
         ParserPlugin::new(self.load(source)?)
     }
 
+    /// Loads `source` and checks that it fills `Role::Loader`.
+    pub fn loader_plugin(&self, source: &PluginSource) -> Result<LoaderPlugin, PluginError> {
+        LoaderPlugin::new(self.load(source)?)
+    }
+
     /// Loads `source` and checks that it fills `Role::Format`.
     pub fn format_plugin(&self, source: &PluginSource) -> Result<FormatPlugin, PluginError> {
         FormatPlugin::new(self.load(source)?)
@@ -371,7 +376,19 @@ impl LoadedPlugin {
             &wasmtime::component::Instance,
         ) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
-        let limits = self.host.inner.limits;
+        self.call_within(role, self.host.inner.limits, call)
+    }
+
+    /// [`call`](Self::call) under other `limits` (a loader's).
+    pub(crate) fn call_within<R>(
+        &self,
+        role: Role,
+        limits: PluginLimits,
+        call: impl FnOnce(
+            &mut Store<PluginState>,
+            &wasmtime::component::Instance,
+        ) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let (mut store, instance) = match pooled {
             Some(pooled) => (pooled.store, Ok(pooled.instance)),
@@ -388,6 +405,7 @@ impl LoadedPlugin {
             }
         };
         store.data_mut().limiter.exceeded = false;
+        store.data_mut().limiter.memory_bytes = limits.memory_bytes;
         store.set_epoch_deadline(deadline_ticks(&limits));
         let result = instance.and_then(|instance| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&mut store, &instance)))

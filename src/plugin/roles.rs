@@ -1,10 +1,10 @@
-//! The three plugin roles and a typed handle for each: [`PromptPlugin`],
-//! [`ParserPlugin`] and [`FormatPlugin`]. A handle is only made for a component that
+//! The four plugin roles and a typed handle for each: [`PromptPlugin`],
+//! [`ParserPlugin`], [`FormatPlugin`] and [`LoaderPlugin`]. A handle is only made for a component that
 //! exports the role's interface with the contract's types.
 
 use wasmtime::component::InstancePre;
 
-use super::bindings::{format, parser, prompt, types};
+use super::bindings::{format, loader, parser, prompt, types};
 use super::sandbox::PluginState;
 use super::{CONTRACT_PACKAGE, LoadedPlugin, PluginError};
 
@@ -17,11 +17,13 @@ pub enum Role {
     Parser,
     /// Turns a training example into an output record.
     Format,
+    /// Reads a document's bytes into text, for `tdg chunk` (since contract 0.2.1).
+    Loader,
 }
 
 impl Role {
     /// Every role, in the order of the flow.
-    pub const ALL: [Role; 3] = [Role::Prompt, Role::Parser, Role::Format];
+    pub const ALL: [Role; 4] = [Role::Loader, Role::Prompt, Role::Parser, Role::Format];
 
     /// The role's name, as in the WIT interface.
     pub fn name(self) -> &'static str {
@@ -29,6 +31,7 @@ impl Role {
             Role::Prompt => "prompt",
             Role::Parser => "parser",
             Role::Format => "format",
+            Role::Loader => "loader",
         }
     }
 
@@ -51,6 +54,7 @@ impl Role {
             Role::Prompt => prompt::GuestIndices::new(pre).is_ok(),
             Role::Parser => parser::GuestIndices::new(pre).is_ok(),
             Role::Format => format::GuestIndices::new(pre).is_ok(),
+            Role::Loader => loader::GuestIndices::new(pre).is_ok(),
         }
     }
 }
@@ -257,6 +261,67 @@ impl FormatPlugin {
             role: Role::Format,
             what: "a record",
             message: e.to_string(),
+        })
+    }
+}
+
+/// A plugin that fills the loader role. Its calls run under the loader limits
+/// ([`PluginLimits::for_loaders`](super::PluginLimits::for_loaders)): a document is
+/// larger than a chunk.
+pub struct LoaderPlugin {
+    plugin: LoadedPlugin,
+    indices: loader::GuestIndices,
+    info: loader::LoaderInfo,
+}
+
+impl LoaderPlugin {
+    pub(crate) fn new(plugin: LoadedPlugin) -> Result<Self, PluginError> {
+        let indices = check_role(
+            &plugin,
+            Role::Loader,
+            loader::GuestIndices::new,
+            |indices, store, instance| indices.load(store, instance).map(drop),
+        )?;
+        let limits = plugin.host.limits().for_loaders();
+        let info = plugin.call_within(Role::Loader, limits, |store, instance| {
+            indices.load(&mut *store, instance)?.call_info(&mut *store)
+        })?;
+        Ok(LoaderPlugin {
+            plugin,
+            indices,
+            info,
+        })
+    }
+
+    /// The plugin's name in messages.
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+
+    /// What the loader reads.
+    pub fn info(&self) -> &loader::LoaderInfo {
+        &self.info
+    }
+
+    /// Reads one document into its parts.
+    pub fn load(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        options: &[types::KeyValue],
+    ) -> Result<Vec<loader::DocumentPart>, PluginError> {
+        let limits = self.plugin.host.limits().for_loaders();
+        let result = self
+            .plugin
+            .call_within(Role::Loader, limits, |store, instance| {
+                self.indices
+                    .load(&mut *store, instance)?
+                    .call_load(&mut *store, file_name, bytes, options)
+            })?;
+        result.map_err(|error| PluginError::Reported {
+            name: self.plugin.name.clone(),
+            role: Role::Loader,
+            message: error.message,
         })
     }
 }

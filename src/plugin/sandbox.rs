@@ -33,6 +33,22 @@ impl PluginLimits {
     pub const DEFAULT_MEMORY_MIB: u32 = 64;
     /// The default time limit: 2 seconds.
     pub const DEFAULT_TIME_MS: u64 = 2000;
+    /// The least memory a loader call gets: 512 MiB (a document, not a chunk).
+    pub const LOADER_MEMORY_MIB: u32 = 512;
+    /// The least time a loader call gets: 60 seconds (a 200-page PDF).
+    pub const LOADER_TIME_MS: u64 = 60_000;
+
+    /// The limits of a loader call (`tdg chunk`): these limits, raised to at least
+    /// [`LOADER_MEMORY_MIB`](Self::LOADER_MEMORY_MIB) and
+    /// [`LOADER_TIME_MS`](Self::LOADER_TIME_MS), since one call reads a whole document.
+    pub fn for_loaders(self) -> PluginLimits {
+        PluginLimits {
+            memory_bytes: self
+                .memory_bytes
+                .max((Self::LOADER_MEMORY_MIB as usize) << 20),
+            time: self.time.max(Duration::from_millis(Self::LOADER_TIME_MS)),
+        }
+    }
 }
 
 impl Default for PluginLimits {
@@ -99,7 +115,7 @@ impl WasiView for PluginState {
 /// Caps linear memory, and remembers whether the cap was hit so that the trap that
 /// follows can be reported as "out of memory".
 pub(crate) struct MemoryLimiter {
-    memory_bytes: usize,
+    pub(crate) memory_bytes: usize,
     pub(crate) exceeded: bool,
 }
 

@@ -20,6 +20,7 @@ mod export_swap;
 mod formats;
 mod generate_cli;
 mod hub;
+mod loaders;
 mod mock_server;
 mod module_graph;
 mod odd_inputs;

@@ -195,7 +195,7 @@ fn a_plugin_without_the_role_is_rejected_at_load_time() {
     let error = host
         .prompt_plugin(&PluginSource::File(common::test_plugin("hostile")))
         .err()
-        .expect("the hostile plugin fills only the format role");
+        .expect("the hostile plugin fills only the format and loader roles");
     let message = error.to_string();
     assert!(
         matches!(
@@ -208,10 +208,10 @@ fn a_plugin_without_the_role_is_rejected_at_load_time() {
         "{error:?}"
     );
     assert!(
-        message.contains("exports `tdg:plugin/format@0.2.0`"),
+        message.contains("`tdg:plugin/format@0.2.1`"),
         "{message}"
     );
-    assert!(message.contains("`tdg:plugin/prompt@0.2.0`"), "{message}");
+    assert!(message.contains("`tdg:plugin/prompt@0.2.1`"), "{message}");
     assert!(message.contains("prompt-plugin"), "{message}");
 }
 

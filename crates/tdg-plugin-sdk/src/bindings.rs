@@ -28,8 +28,8 @@ pub mod parser_plugin {
         world: "parser-plugin",
         path: "wit/v0.2",
         with: {
-            "tdg:plugin/types@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::types,
-            "tdg:plugin/host@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::host,
+            "tdg:plugin/types@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::types,
+            "tdg:plugin/host@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::host,
         },
         pub_export_macro: true,
         export_macro_name: "__export_parser_plugin",
@@ -43,11 +43,26 @@ pub mod format_plugin {
         world: "format-plugin",
         path: "wit/v0.2",
         with: {
-            "tdg:plugin/types@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::types,
-            "tdg:plugin/host@0.2.0": crate::bindings::prompt_plugin::tdg::plugin::host,
+            "tdg:plugin/types@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::types,
+            "tdg:plugin/host@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::host,
         },
         pub_export_macro: true,
         export_macro_name: "__export_format_plugin",
         default_bindings_module: "tdg_plugin_sdk::__private::format_plugin",
+    });
+}
+
+/// The loader role (since contract 0.2.1).
+pub mod loader_plugin {
+    wit_bindgen::generate!({
+        world: "loader-plugin",
+        path: "wit/v0.2",
+        with: {
+            "tdg:plugin/types@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::types,
+            "tdg:plugin/host@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::host,
+        },
+        pub_export_macro: true,
+        export_macro_name: "__export_loader_plugin",
+        default_bindings_module: "tdg_plugin_sdk::__private::loader_plugin",
     });
 }

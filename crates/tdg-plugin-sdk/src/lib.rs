@@ -36,6 +36,9 @@ mod roles;
 pub use bindings::format_plugin::exports::tdg::plugin::format::{
     FormatInfo, Provenance, TrainingExample,
 };
+pub use bindings::loader_plugin::exports::tdg::plugin::loader::{
+    DocumentPart, LoaderFormat, LoaderInfo,
+};
 pub use bindings::parser_plugin::exports::tdg::plugin::parser::ParseError;
 pub use bindings::prompt_plugin::exports::tdg::plugin::prompt::PromptRequest;
 pub use bindings::prompt_plugin::tdg::plugin::host::{
@@ -45,12 +48,12 @@ pub use bindings::prompt_plugin::tdg::plugin::types::{
     Chunk, Document, KeyValue, Message, PluginError, QaPair, QuestionCount, Settings,
 };
 pub use options::{Options, unknown_option};
-pub use roles::{Format, Parser, Prompt};
+pub use roles::{Format, Loader, Parser, Prompt};
 
 /// The contract package's name, as the WIT's `package` line spells it.
 pub const CONTRACT_PACKAGE: &str = "tdg:plugin";
 /// The version of the contract this SDK builds plugins for.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.2.1";
 /// The contract itself, the WIT file plugins in other languages generate bindings
 /// from (for example `componentize-py -d DIR`, after writing it to `DIR/tdg.wit`).
 pub const WIT: &str = include_str!("../wit/v0.2/tdg.wit");
@@ -79,6 +82,26 @@ impl QaPair {
     }
 }
 
+impl DocumentPart {
+    /// A part with `text`, no page and no metadata.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            page: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    /// Adds one metadata entry.
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.push(KeyValue {
+            key: key.into(),
+            value: value.into(),
+        });
+        self
+    }
+}
+
 impl Message {
     /// A message with `role` (`system`, `user` or `assistant`) and `content`.
     pub fn new(role: &str, content: impl Into<String>) -> Self {
@@ -92,8 +115,8 @@ impl Message {
 /// What [`export_plugin!`] expands to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::bindings::{format_plugin, parser_plugin, prompt_plugin};
-    pub use crate::roles::{format_example, format_info};
+    pub use crate::bindings::{format_plugin, loader_plugin, parser_plugin, prompt_plugin};
+    pub use crate::roles::{format_example, format_info, loader_info, loader_load};
 }
 
 /// Exports a component's roles, each implemented by a type: one of
@@ -103,6 +126,7 @@ pub mod __private {
 /// tdg_plugin_sdk::export_plugin!(prompt: MyPrompt);
 /// tdg_plugin_sdk::export_plugin!(parser: MyParser);
 /// tdg_plugin_sdk::export_plugin!(prompt: MyPrompt, parser: MyParser);
+/// tdg_plugin_sdk::export_plugin!(loader: MyLoader);
 /// ```
 ///
 /// Use it once, at the top of the plugin crate. The component then exports exactly
@@ -173,6 +197,29 @@ macro_rules! export_plugin {
             }
             $crate::__private::format_plugin::__export_format_plugin!(
                 __TdgFormat with_types_in $crate::__private::format_plugin
+            );
+        };
+    };
+    (loader: $loader:ty $(,)?) => {
+        const _: () = {
+            struct __TdgLoader;
+            impl $crate::__private::loader_plugin::exports::tdg::plugin::loader::Guest
+                for __TdgLoader
+            {
+                fn info() -> $crate::LoaderInfo {
+                    $crate::__private::loader_info::<$loader>()
+                }
+                fn load(
+                    file_name: ::std::string::String,
+                    bytes: ::std::vec::Vec<u8>,
+                    options: ::std::vec::Vec<$crate::KeyValue>,
+                ) -> ::core::result::Result<::std::vec::Vec<$crate::DocumentPart>, $crate::PluginError>
+                {
+                    $crate::__private::loader_load::<$loader>(file_name, bytes, options)
+                }
+            }
+            $crate::__private::loader_plugin::__export_loader_plugin!(
+                __TdgLoader with_types_in $crate::__private::loader_plugin
             );
         };
     };

@@ -4,7 +4,8 @@
 //! option check every format gets lives here, once.
 
 use crate::{
-    FormatInfo, Message, Options, ParseError, PluginError, PromptRequest, QaPair, TrainingExample,
+    DocumentPart, FormatInfo, LoaderFormat, LoaderInfo, Message, Options, ParseError, PluginError,
+    PromptRequest, QaPair, TrainingExample,
 };
 
 /// The prompt role: builds the chat messages sent to the model for one chunk.
@@ -52,6 +53,49 @@ pub trait Format {
     /// Turns one example into one record: a JSON value, as text, which the host
     /// writes as one line of a JSON Lines file.
     fn format_example(example: TrainingExample, options: &Options) -> Result<String, PluginError>;
+}
+
+/// The loader role (since contract 0.2.1): reads one document's bytes into text, for
+/// `tdg chunk`.
+pub trait Loader {
+    /// A one-line description, for `tdg plugins`.
+    const DESCRIPTION: &'static str;
+    /// The formats it reads: each a name, lower-case, as users give it to `--format`
+    /// (`pdf`), and the extensions it claims, lower-case and without a dot.
+    const FORMATS: &'static [(&'static str, &'static [&'static str])];
+
+    /// Reads one document. Return one part for most formats, one per page (with its
+    /// 1-based `page`) for paged ones; headings as Markdown headings and tables as
+    /// Markdown tables where the format gives them. `options` are the host's reading
+    /// options (`html-full=true`); ignore keys you do not know.
+    fn load(
+        file_name: String,
+        bytes: Vec<u8>,
+        options: &Options,
+    ) -> Result<Vec<DocumentPart>, PluginError>;
+}
+
+#[doc(hidden)]
+pub fn loader_info<L: Loader>() -> LoaderInfo {
+    LoaderInfo {
+        description: L::DESCRIPTION.into(),
+        formats: L::FORMATS
+            .iter()
+            .map(|(name, extensions)| LoaderFormat {
+                name: (*name).into(),
+                extensions: extensions.iter().map(|e| (*e).into()).collect(),
+            })
+            .collect(),
+    }
+}
+
+#[doc(hidden)]
+pub fn loader_load<L: Loader>(
+    file_name: String,
+    bytes: Vec<u8>,
+    options: Vec<crate::KeyValue>,
+) -> Result<Vec<DocumentPart>, PluginError> {
+    L::load(file_name, bytes, &Options::new(options))
 }
 
 #[doc(hidden)]

@@ -5,8 +5,13 @@
 //! - `file`, `env`, `clock`, `network`: try to reach the host's file system,
 //!   environment, clock or network, and report what happened;
 //! - `print`: write to stdout and stderr; anything else: echo the question.
+//!
+//! It is also a loader of the `hostile` format (`.hostile` files), whose file name
+//! says what to do: `trap.hostile` panics, `loop.hostile` never returns,
+//! `alloc.hostile` allocates without bound, `error.hostile` reports an error; any
+//! other file gives one part saying how many bytes it had.
 
-use tdg_plugin_sdk::{Format, Options, PluginError, TrainingExample};
+use tdg_plugin_sdk::{DocumentPart, Format, Loader, Options, PluginError, TrainingExample};
 
 struct Hostile;
 
@@ -68,3 +73,39 @@ impl Format for Hostile {
 }
 
 tdg_plugin_sdk::export_plugin!(format: Hostile);
+
+struct HostileLoader;
+
+impl Loader for HostileLoader {
+    const DESCRIPTION: &str = "misbehaves on request, by file name";
+    const FORMATS: &[(&str, &[&str])] = &[("hostile", &["hostile"])];
+
+    fn load(
+        file_name: String,
+        bytes: Vec<u8>,
+        _options: &Options,
+    ) -> Result<Vec<DocumentPart>, PluginError> {
+        match file_name.as_str() {
+            "trap.hostile" => panic!("hostile loader panics on purpose"),
+            "loop.hostile" => {
+                let mut counter = 0u64;
+                loop {
+                    counter = std::hint::black_box(counter.wrapping_add(1));
+                }
+            }
+            "alloc.hostile" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "error.hostile" => Err(PluginError::new("error.hostile: refused on purpose")),
+            _ => Ok(vec![
+                DocumentPart::new(format!("{} bytes", bytes.len())).with_metadata("loader", "hostile"),
+            ]),
+        }
+    }
+}
+
+tdg_plugin_sdk::export_plugin!(loader: HostileLoader);

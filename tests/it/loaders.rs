@@ -1,0 +1,229 @@
+//! The document loaders (`loader` role, contract 0.2.1) on real documents
+//! (`tests/fixtures/documents/`, see its README), through `DocumentLoaders` as
+//! `tdg chunk` calls them; a failing loader fails its file alone.
+
+use crate::common;
+
+use std::path::Path;
+
+use tdg::plugin::loader::{DocumentLoaders, LoadOptions, LoadedPart};
+use tdg::plugin::{CallFailure, ComponentCache, PluginError, PluginHost, PluginLimits, PluginSource, Role};
+
+fn host() -> PluginHost {
+    PluginHost::new(
+        PluginLimits::default(),
+        ComponentCache::in_dir(common::shared_cache_dir()),
+    )
+    .unwrap()
+}
+
+fn loaders() -> DocumentLoaders {
+    DocumentLoaders::new(&host(), &[]).unwrap()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/documents")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Loads a fixture with the format its extension picks.
+fn load_with(loaders: &DocumentLoaders, name: &str, options: &LoadOptions) -> Vec<LoadedPart> {
+    let extension = name.rsplit_once('.').unwrap().1;
+    let format = loaders
+        .format_for_extension(extension)
+        .unwrap_or_else(|| panic!("no format for .{extension}: {:?}", loaders.formats()));
+    loaders
+        .load(&format, name, &fixture(name), options)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn load(name: &str) -> Vec<LoadedPart> {
+    load_with(&loaders(), name, &LoadOptions::default())
+}
+
+fn only_part(name: &str) -> LoadedPart {
+    let mut parts = load(name);
+    assert_eq!(parts.len(), 1, "{name}: {parts:#?}");
+    let part = parts.remove(0);
+    assert_eq!(part.page, None, "{name}");
+    part
+}
+
+fn has_line(text: &str, wanted: impl Fn(&str) -> bool) -> bool {
+    text.lines().any(|line| wanted(line.trim()))
+}
+
+#[test]
+fn the_built_in_loaders_read_html_docx_odt_and_epub() {
+    let loaders = loaders();
+    let formats = loaders.formats();
+    for format in ["docx", "epub", "html", "odt"] {
+        assert!(formats.contains(&format.to_string()), "{formats:?}");
+    }
+    assert_eq!(loaders.format_for_extension("htm").as_deref(), Some("html"));
+    assert_eq!(loaders.format_for_extension("HTML").as_deref(), Some("html"));
+    assert_eq!(loaders.format_for_extension("txt"), None);
+}
+
+#[test]
+fn html_gives_the_main_content_with_markdown_headings() {
+    let part = only_part("libffi-primitive-types.html");
+    let text = &part.text;
+    assert!(has_line(text, |l| l.starts_with('#') && l.contains("Primitive Types")), "{text}");
+    assert!(text.contains("ffi_type_uint8"), "{text}");
+    // The navigation links of the page are not its main content.
+    assert!(!text.contains("Next:"), "{text}");
+}
+
+#[test]
+fn html_full_keeps_the_whole_page() {
+    let parts = load_with(
+        &loaders(),
+        "libffi-primitive-types.html",
+        &LoadOptions { html_full: true },
+    );
+    assert!(parts[0].text.contains("Next:"), "{}", parts[0].text);
+    assert!(parts[0].text.contains("ffi_type_uint8"), "{}", parts[0].text);
+}
+
+/// libffi's README in the three office formats: its headings, its table of platforms
+/// and its text, in order.
+fn assert_libffi_readme(name: &str) {
+    let part = only_part(name);
+    let text = &part.text;
+    assert!(has_line(text, |l| l.starts_with('#') && l.contains("What is libffi?")), "{name}: {text}");
+    assert!(has_line(text, |l| l.starts_with('#') && l.contains("Supported Platforms")), "{name}: {text}");
+    assert!(has_line(text, |l| l.starts_with("| Architecture") && l.contains("| Compiler")), "{name}: {text}");
+    assert!(has_line(text, |l| l.starts_with("| AArch64 (ARM64) | iOS") ), "{name}: {text}");
+    assert!(has_line(text, |l| l.starts_with("| ---")), "{name}: {text}");
+    let what = text.find("What is libffi?").unwrap();
+    let platforms = text.find("Supported Platforms").unwrap();
+    assert!(what < platforms, "{name}: reading order");
+}
+
+#[test]
+fn docx_gives_headings_and_tables_as_markdown() {
+    assert_libffi_readme("libffi-readme.docx");
+}
+
+#[test]
+fn odt_gives_headings_and_tables_as_markdown() {
+    assert_libffi_readme("libffi-readme.odt");
+}
+
+#[test]
+fn epub_gives_headings_and_tables_as_markdown() {
+    assert_libffi_readme("libffi-readme.epub");
+    let part = only_part("libffi-readme.epub");
+    assert_eq!(part.metadata["title"], "libffi README");
+}
+
+#[test]
+fn a_file_that_is_not_its_format_is_an_error_naming_it_and_the_cause() {
+    let error = loaders()
+        .load("docx", "notes.docx", b"not a zip at all", &LoadOptions::default())
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, PluginError::Reported { role: Role::Loader, .. }), "{error:?}");
+    assert!(message.contains("notes.docx"), "{message}");
+    assert!(message.contains("ZIP"), "{message}");
+}
+
+#[test]
+fn an_unknown_format_is_named_with_the_known_ones() {
+    let message = loaders()
+        .load("rtf", "a.rtf", b"", &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("`rtf`") && message.contains("docx"), "{message}");
+}
+
+#[test]
+fn a_loader_that_traps_fails_that_file_alone() {
+    let host = host();
+    let hostile = PluginSource::File(common::test_plugin("hostile"));
+    let loaders = DocumentLoaders::new(&host, &[hostile]).unwrap();
+    assert_eq!(loaders.format_for_extension("hostile").as_deref(), Some("hostile"));
+    let error = loaders
+        .load("hostile", "trap.hostile", b"", &LoadOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            PluginError::Call {
+                role: Role::Loader,
+                cause: CallFailure::Trap(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = loaders
+        .load("hostile", "error.hostile", b"", &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("refused on purpose"), "{message}");
+    // The next file, and the other loaders, work.
+    let parts = loaders
+        .load("hostile", "fine.hostile", b"12345", &LoadOptions::default())
+        .unwrap();
+    assert_eq!(parts[0].text, "5 bytes");
+    assert_eq!(parts[0].metadata["loader"], "hostile");
+    let html = load_with(&loaders, "libffi-primitive-types.html", &LoadOptions::default());
+    assert!(html[0].text.contains("ffi_type_uint8"));
+}
+
+#[test]
+fn a_loader_that_never_returns_is_stopped() {
+    let host = PluginHost::new(
+        PluginLimits {
+            memory_bytes: 16 << 20,
+            time: std::time::Duration::from_millis(300),
+        },
+        ComponentCache::in_dir(common::shared_cache_dir()),
+    )
+    .unwrap();
+    let loader = host
+        .loader_plugin(&PluginSource::File(common::test_plugin("hostile")))
+        .unwrap();
+    // Loader calls get at least the loader limits, not the chunk-sized ones.
+    assert_eq!(host.limits().for_loaders().time.as_millis(), PluginLimits::LOADER_TIME_MS as u128);
+    let error = loader.load("alloc.hostile", b"", &[]).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            PluginError::Call {
+                cause: CallFailure::OutOfMemory { limit_mib: 512 },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(loader.load("ok.hostile", b"ab", &[]).unwrap()[0].text, "2 bytes");
+}
+
+#[test]
+fn a_plugin_built_against_contract_0_2_0_still_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plugins/alpaca-contract-0.2.0.wasm");
+    let host = host();
+    let plugin = host.load(&PluginSource::File(path.clone())).unwrap();
+    assert_eq!(plugin.contract_version(), Some("0.2.0"));
+    assert_eq!(plugin.roles(), vec![Role::Format]);
+    let format = host.format_plugin(&PluginSource::File(path)).unwrap();
+    assert!(format.info().description.contains("Alpaca"));
+}
+
+#[test]
+fn tdg_plugins_lists_the_loaders() {
+    let output = common::tdg().arg("plugins").output().unwrap();
+    common::assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("markup-loader"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("loader") && line.contains("0.2.1"), "{line}");
+}

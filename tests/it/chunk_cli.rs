@@ -609,3 +609,108 @@ fn ctrl_c_stops_between_documents_leaving_every_file_whole_and_a_summary_that_sa
         (Some(done), Some(400 - done))
     );
 }
+
+#[test]
+fn a_folder_of_real_documents_in_every_format_gives_a_chunk_file_each_and_generate_runs() {
+    let root = tempfile::tempdir().unwrap();
+    let output = chunk(root.path(), &[&documents()], &[]);
+    let log = stderr(&output);
+    // The truncated PDF fails alone, named, and the exit code says a document failed.
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("zstd-manual-truncated.pdf: the pdf loader failed"),
+        "{log}"
+    );
+    // The scan is warned page by page.
+    assert!(
+        log.contains("zstd-manual-scanned.pdf: page 1 has almost no text"),
+        "{log}"
+    );
+    let summary = read_json(root.path().join("chunks/chunking_summary.json"));
+    let outcome = |stem: &str| {
+        summary["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["stem"] == stem)
+            .unwrap_or_else(|| panic!("{stem} is not in the summary: {summary}"))
+            .clone()
+    };
+    assert_eq!(outcome("zstd-manual-truncated")["outcome"], "failed");
+    assert_eq!(
+        outcome("zstd-manual-scanned")["pages_without_text"],
+        serde_json::json!([1])
+    );
+    for (stem, format) in [
+        ("clippy-README", "md"),
+        ("libffi-primitive-types", "html"),
+        ("libffi-readme.docx", "docx"),
+        ("libffi-readme.odt", "odt"),
+        ("libffi-readme.epub", "epub"),
+        ("zstd-manual", "pdf"),
+    ] {
+        let report = outcome(stem);
+        assert_eq!(
+            (report["outcome"].as_str(), report["format"].as_str()),
+            (Some("written"), Some(format)),
+            "{report}"
+        );
+        let file = read_json(root.path().join(format!("chunks/{stem}_chunks.json")));
+        assert!(file["chunks"].as_array().unwrap().len() > 1, "{stem}");
+    }
+    // A PDF is one document per page: page numbers in the metadata, chunk ids per page.
+    let pdf = read_json(root.path().join("chunks/zstd-manual_chunks.json"));
+    let pages: std::collections::BTreeSet<u64> = pdf["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|chunk| {
+            let page = chunk["metadata"]["page"].as_u64().unwrap();
+            assert_eq!(chunk["document_index"].as_u64().unwrap() + 1, page);
+            assert!(
+                chunk["chunk_id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{}_", page - 1))
+            );
+            page
+        })
+        .collect();
+    assert_eq!(
+        outcome("zstd-manual")["pages"].as_u64(),
+        Some(pages.len() as u64)
+    );
+    assert!(pages.len() > 3, "{pages:?}");
+    // The Word file's headings became heading paths.
+    let docx = chunk_texts(&root.path().join("chunks/libffi-readme.docx_chunks.json"));
+    assert!(
+        docx.iter()
+            .any(|(_, metadata)| metadata["headings"] == serde_json::json!(["What is libffi?"]))
+    );
+
+    let server = MockServer::start();
+    let qa = root.path().join("qa");
+    let output = common::generate_command(
+        "openai",
+        &[&server.url],
+        &root.path().join("chunks"),
+        &qa,
+        &[],
+    )
+    .output()
+    .unwrap();
+    common::assert_success(&output);
+    for stem in [
+        "libffi-primitive-types",
+        "libffi-readme.epub",
+        "zstd-manual",
+    ] {
+        assert!(
+            !read_json(qa.join(format!("{stem}_qa.json")))["training_pairs"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{stem}"
+        );
+    }
+}

@@ -17,6 +17,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("sharegpt", "tdg-plugin-sharegpt"),
     ("openai-chat", "tdg-plugin-openai-chat"),
     ("markup-loader", "tdg-plugin-markup-loader"),
+    ("pdf-loader", "tdg-plugin-pdf-loader"),
 ];
 
 fn main() {

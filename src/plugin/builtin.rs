@@ -45,10 +45,15 @@ pub const BUILTINS: &[Builtin] = &[
         description: "reads HTML (main content; --html-full for the whole page), DOCX, ODT and EPUB as Markdown, for tdg chunk",
         bytes: include_bytes!(concat!(env!("OUT_DIR"), "/markup-loader.wasm")),
     },
+    Builtin {
+        name: "pdf-loader",
+        description: "reads PDF text page by page (pdf-extract), for tdg chunk; a scanned page gives no text",
+        bytes: include_bytes!(concat!(env!("OUT_DIR"), "/pdf-loader.wasm")),
+    },
 ];
 
 /// The built-in plugins that fill the loader role, read by `tdg chunk`.
-pub const LOADERS: &[&str] = &["markup-loader"];
+pub const LOADERS: &[&str] = &["markup-loader", "pdf-loader"];
 
 /// The built-in plugin called `name`.
 pub fn find(name: &str) -> Option<&'static Builtin> {

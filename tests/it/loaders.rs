@@ -59,7 +59,7 @@ fn has_line(text: &str, wanted: impl Fn(&str) -> bool) -> bool {
 fn the_built_in_loaders_read_html_docx_odt_and_epub() {
     let loaders = loaders();
     let formats = loaders.formats();
-    for format in ["docx", "epub", "html", "odt"] {
+    for format in ["docx", "epub", "html", "odt", "pdf"] {
         assert!(formats.contains(&format.to_string()), "{formats:?}");
     }
     assert_eq!(loaders.format_for_extension("htm").as_deref(), Some("html"));
@@ -118,6 +118,44 @@ fn epub_gives_headings_and_tables_as_markdown() {
     assert_libffi_readme("libffi-readme.epub");
     let part = only_part("libffi-readme.epub");
     assert_eq!(part.metadata["title"], "libffi README");
+}
+
+#[test]
+fn a_pdf_gives_one_part_per_page_numbered_from_1() {
+    let parts = load("zstd-manual.pdf");
+    assert_eq!(parts.len(), 9, "{parts:#?}");
+    for (index, part) in parts.iter().enumerate() {
+        assert_eq!(part.page, Some(index as u32 + 1));
+        assert!(part.text.trim().len() > 200, "page {}: {:?}", index + 1, part.text);
+    }
+    let first = &parts[0].text;
+    assert!(first.contains("zstd") && first.contains("SYNOPSIS"), "{first}");
+    // Reading order: the synopsis comes before the description.
+    assert!(first.find("SYNOPSIS").unwrap() < first.find("DESCRIPTION").unwrap(), "{first}");
+}
+
+#[test]
+fn a_scanned_pdf_page_gives_almost_no_text() {
+    let parts = load("zstd-manual-scanned.pdf");
+    assert_eq!(parts.len(), 1, "{parts:#?}");
+    assert_eq!(parts[0].page, Some(1));
+    assert!(parts[0].text.trim().len() < 20, "{:?}", parts[0].text);
+}
+
+#[test]
+fn a_truncated_pdf_is_an_error_naming_the_file_and_the_cause() {
+    let error = loaders()
+        .load(
+            "pdf",
+            "zstd-manual-truncated.pdf",
+            &fixture("zstd-manual-truncated.pdf"),
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("pdf-loader"), "{message}");
+    assert!(message.contains("zstd-manual-truncated.pdf"), "{message}");
+    assert!(message.contains("damaged or truncated"), "{message}");
 }
 
 #[test]

@@ -613,7 +613,9 @@ fn ctrl_c_stops_between_documents_leaving_every_file_whole_and_a_summary_that_sa
 #[test]
 fn a_folder_of_real_documents_in_every_format_gives_a_chunk_file_each_and_generate_runs() {
     let root = tempfile::tempdir().unwrap();
-    let output = chunk(root.path(), &[&documents()], &[]);
+    // The bundled documents and, beside them, a corrupt PDF.
+    let broken = fixtures().join("broken-documents");
+    let output = chunk(root.path(), &[&documents(), &broken], &[]);
     let log = stderr(&output);
     // The truncated PDF fails alone, named, and the exit code says a document failed.
     assert_eq!(output.status.code(), Some(1), "{log}");
@@ -648,6 +650,7 @@ fn a_folder_of_real_documents_in_every_format_gives_a_chunk_file_each_and_genera
         ("libffi-readme.odt", "odt"),
         ("libffi-readme.epub", "epub"),
         ("zstd-manual", "pdf"),
+        ("artistic-two-column", "pdf"),
     ] {
         let report = outcome(stem);
         assert_eq!(
@@ -681,6 +684,26 @@ fn a_folder_of_real_documents_in_every_format_gives_a_chunk_file_each_and_genera
         Some(pages.len() as u64)
     );
     assert!(pages.len() > 3, "{pages:?}");
+    // A two-column page reads column by column: the left column's last paragraph, then
+    // the right column's first, and typesetters' ligatures are letters again.
+    let two_columns: String =
+        chunk_texts(&root.path().join("chunks/artistic-two-column_chunks.json"))
+            .iter()
+            .filter(|(_, metadata)| metadata["page"] == 1)
+            .map(|(text, _)| text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+    let left = two_columns
+        .find("that you do at least ONE of the following")
+        .expect("the left column's end");
+    let right = two_columns
+        .find("place your modifications in the Public")
+        .expect("the right column's start");
+    assert!(left < right, "{two_columns}");
+    assert!(
+        !two_columns.contains('\u{FB01}'),
+        "a ligature left: {two_columns}"
+    );
     // The Word file's headings became heading paths.
     let docx = chunk_texts(&root.path().join("chunks/libffi-readme.docx_chunks.json"));
     assert!(

@@ -20,7 +20,11 @@ impl Loader for Pdf {
         bytes: Vec<u8>,
         _options: &Options,
     ) -> Result<Vec<DocumentPart>, PluginError> {
-        if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        if !bytes.starts_with(b"%PDF-")
+            && !bytes[..bytes.len().min(1024)]
+                .windows(5)
+                .any(|w| w == b"%PDF-")
+        {
             return Err(PluginError::new(format!(
                 "{file_name}: not a PDF file (it does not start with `%PDF-`)"
             )));
@@ -57,6 +61,28 @@ fn tidy(text: &str) -> String {
         }
         blank = 0;
         out.push_str(line);
+    }
+    without_ligatures(&out)
+}
+
+/// `text` with the typographic ligatures that typesetters draw (`ﬁ`, `ﬂ`, `ﬀ`, `ﬃ`,
+/// `ﬄ`, `ﬅ`, `ﬆ`) as their letters, so that `ﬁle` is the word `file` to the model, the
+/// quality gate and a search.
+fn without_ligatures(text: &str) -> String {
+    if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{FB05}' | '\u{FB06}' => out.push_str("st"),
+            other => out.push(other),
+        }
     }
     out
 }

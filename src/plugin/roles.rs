@@ -314,9 +314,12 @@ impl LoaderPlugin {
         let result = self
             .plugin
             .call_within(Role::Loader, limits, |store, instance| {
-                self.indices
-                    .load(&mut *store, instance)?
-                    .call_load(&mut *store, file_name, bytes, options)
+                self.indices.load(&mut *store, instance)?.call_load(
+                    &mut *store,
+                    file_name,
+                    bytes,
+                    options,
+                )
             })?;
         result.map_err(|error| PluginError::Reported {
             name: self.plugin.name.clone(),

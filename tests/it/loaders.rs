@@ -7,7 +7,9 @@ use crate::common;
 use std::path::Path;
 
 use tdg::plugin::loader::{DocumentLoaders, LoadOptions, LoadedPart};
-use tdg::plugin::{CallFailure, ComponentCache, PluginError, PluginHost, PluginLimits, PluginSource, Role};
+use tdg::plugin::{
+    CallFailure, ComponentCache, PluginError, PluginHost, PluginLimits, PluginSource, Role,
+};
 
 fn host() -> PluginHost {
     PluginHost::new(
@@ -63,7 +65,10 @@ fn the_built_in_loaders_read_html_docx_odt_and_epub() {
         assert!(formats.contains(&format.to_string()), "{formats:?}");
     }
     assert_eq!(loaders.format_for_extension("htm").as_deref(), Some("html"));
-    assert_eq!(loaders.format_for_extension("HTML").as_deref(), Some("html"));
+    assert_eq!(
+        loaders.format_for_extension("HTML").as_deref(),
+        Some("html")
+    );
     assert_eq!(loaders.format_for_extension("txt"), None);
 }
 
@@ -71,7 +76,11 @@ fn the_built_in_loaders_read_html_docx_odt_and_epub() {
 fn html_gives_the_main_content_with_markdown_headings() {
     let part = only_part("libffi-primitive-types.html");
     let text = &part.text;
-    assert!(has_line(text, |l| l.starts_with('#') && l.contains("Primitive Types")), "{text}");
+    assert!(
+        has_line(text, |l| l.starts_with('#')
+            && l.contains("Primitive Types")),
+        "{text}"
+    );
     assert!(text.contains("ffi_type_uint8"), "{text}");
     // The navigation links of the page are not its main content.
     assert!(!text.contains("Next:"), "{text}");
@@ -85,7 +94,11 @@ fn html_full_keeps_the_whole_page() {
         &LoadOptions { html_full: true },
     );
     assert!(parts[0].text.contains("Next:"), "{}", parts[0].text);
-    assert!(parts[0].text.contains("ffi_type_uint8"), "{}", parts[0].text);
+    assert!(
+        parts[0].text.contains("ffi_type_uint8"),
+        "{}",
+        parts[0].text
+    );
 }
 
 /// libffi's README in the three office formats: its headings, its table of platforms
@@ -93,10 +106,25 @@ fn html_full_keeps_the_whole_page() {
 fn assert_libffi_readme(name: &str) {
     let part = only_part(name);
     let text = &part.text;
-    assert!(has_line(text, |l| l.starts_with('#') && l.contains("What is libffi?")), "{name}: {text}");
-    assert!(has_line(text, |l| l.starts_with('#') && l.contains("Supported Platforms")), "{name}: {text}");
-    assert!(has_line(text, |l| l.starts_with("| Architecture") && l.contains("| Compiler")), "{name}: {text}");
-    assert!(has_line(text, |l| l.starts_with("| AArch64 (ARM64) | iOS") ), "{name}: {text}");
+    assert!(
+        has_line(text, |l| l.starts_with('#')
+            && l.contains("What is libffi?")),
+        "{name}: {text}"
+    );
+    assert!(
+        has_line(text, |l| l.starts_with('#')
+            && l.contains("Supported Platforms")),
+        "{name}: {text}"
+    );
+    assert!(
+        has_line(text, |l| l.starts_with("| Architecture")
+            && l.contains("| Compiler")),
+        "{name}: {text}"
+    );
+    assert!(
+        has_line(text, |l| l.starts_with("| AArch64 (ARM64) | iOS")),
+        "{name}: {text}"
+    );
     assert!(has_line(text, |l| l.starts_with("| ---")), "{name}: {text}");
     let what = text.find("What is libffi?").unwrap();
     let platforms = text.find("Supported Platforms").unwrap();
@@ -126,12 +154,23 @@ fn a_pdf_gives_one_part_per_page_numbered_from_1() {
     assert_eq!(parts.len(), 9, "{parts:#?}");
     for (index, part) in parts.iter().enumerate() {
         assert_eq!(part.page, Some(index as u32 + 1));
-        assert!(part.text.trim().len() > 200, "page {}: {:?}", index + 1, part.text);
+        assert!(
+            part.text.trim().len() > 200,
+            "page {}: {:?}",
+            index + 1,
+            part.text
+        );
     }
     let first = &parts[0].text;
-    assert!(first.contains("zstd") && first.contains("SYNOPSIS"), "{first}");
+    assert!(
+        first.contains("zstd") && first.contains("SYNOPSIS"),
+        "{first}"
+    );
     // Reading order: the synopsis comes before the description.
-    assert!(first.find("SYNOPSIS").unwrap() < first.find("DESCRIPTION").unwrap(), "{first}");
+    assert!(
+        first.find("SYNOPSIS").unwrap() < first.find("DESCRIPTION").unwrap(),
+        "{first}"
+    );
 }
 
 #[test]
@@ -161,10 +200,24 @@ fn a_truncated_pdf_is_an_error_naming_the_file_and_the_cause() {
 #[test]
 fn a_file_that_is_not_its_format_is_an_error_naming_it_and_the_cause() {
     let error = loaders()
-        .load("docx", "notes.docx", b"not a zip at all", &LoadOptions::default())
+        .load(
+            "docx",
+            "notes.docx",
+            b"not a zip at all",
+            &LoadOptions::default(),
+        )
         .unwrap_err();
     let message = error.to_string();
-    assert!(matches!(error, PluginError::Reported { role: Role::Loader, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            PluginError::Reported {
+                role: Role::Loader,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert!(message.contains("notes.docx"), "{message}");
     assert!(message.contains("ZIP"), "{message}");
 }
@@ -175,7 +228,10 @@ fn an_unknown_format_is_named_with_the_known_ones() {
         .load("rtf", "a.rtf", b"", &LoadOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(message.contains("`rtf`") && message.contains("docx"), "{message}");
+    assert!(
+        message.contains("`rtf`") && message.contains("docx"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -183,7 +239,10 @@ fn a_loader_that_traps_fails_that_file_alone() {
     let host = host();
     let hostile = PluginSource::File(common::test_plugin("hostile"));
     let loaders = DocumentLoaders::new(&host, &[hostile]).unwrap();
-    assert_eq!(loaders.format_for_extension("hostile").as_deref(), Some("hostile"));
+    assert_eq!(
+        loaders.format_for_extension("hostile").as_deref(),
+        Some("hostile")
+    );
     let error = loaders
         .load("hostile", "trap.hostile", b"", &LoadOptions::default())
         .unwrap_err();
@@ -209,7 +268,11 @@ fn a_loader_that_traps_fails_that_file_alone() {
         .unwrap();
     assert_eq!(parts[0].text, "5 bytes");
     assert_eq!(parts[0].metadata["loader"], "hostile");
-    let html = load_with(&loaders, "libffi-primitive-types.html", &LoadOptions::default());
+    let html = load_with(
+        &loaders,
+        "libffi-primitive-types.html",
+        &LoadOptions::default(),
+    );
     assert!(html[0].text.contains("ffi_type_uint8"));
 }
 
@@ -227,7 +290,10 @@ fn a_loader_that_never_returns_is_stopped() {
         .loader_plugin(&PluginSource::File(common::test_plugin("hostile")))
         .unwrap();
     // Loader calls get at least the loader limits, not the chunk-sized ones.
-    assert_eq!(host.limits().for_loaders().time.as_millis(), PluginLimits::LOADER_TIME_MS as u128);
+    assert_eq!(
+        host.limits().for_loaders().time.as_millis(),
+        PluginLimits::LOADER_TIME_MS as u128
+    );
     let error = loader.load("alloc.hostile", b"", &[]).unwrap_err();
     assert!(
         matches!(
@@ -239,7 +305,10 @@ fn a_loader_that_never_returns_is_stopped() {
         ),
         "{error:?}"
     );
-    assert_eq!(loader.load("ok.hostile", b"ab", &[]).unwrap()[0].text, "2 bytes");
+    assert_eq!(
+        loader.load("ok.hostile", b"ab", &[]).unwrap()[0].text,
+        "2 bytes"
+    );
 }
 
 #[test]

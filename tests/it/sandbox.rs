@@ -207,10 +207,7 @@ fn a_plugin_without_the_role_is_rejected_at_load_time() {
         ),
         "{error:?}"
     );
-    assert!(
-        message.contains("`tdg:plugin/format@0.2.1`"),
-        "{message}"
-    );
+    assert!(message.contains("`tdg:plugin/format@0.2.1`"), "{message}");
     assert!(message.contains("`tdg:plugin/prompt@0.2.1`"), "{message}");
     assert!(message.contains("prompt-plugin"), "{message}");
 }

@@ -114,10 +114,7 @@ pub fn parse(source: &str) -> Result<Element, String> {
                 }
             }
             Event::Text(e) => push(&mut stack, Node::Text(e.xml10_content().into_owned())),
-            Event::CData(e) => push(
-                &mut stack,
-                Node::Text(e.xml10_content().into_owned()),
-            ),
+            Event::CData(e) => push(&mut stack, Node::Text(e.xml10_content().into_owned())),
             Event::GeneralRef(e) => {
                 let text = match &*e {
                     "amp" => Some('&'),

@@ -20,7 +20,11 @@ impl Loader for Pdf {
         bytes: Vec<u8>,
         _options: &Options,
     ) -> Result<Vec<DocumentPart>, PluginError> {
-        if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        if !bytes.starts_with(b"%PDF-")
+            && !bytes[..bytes.len().min(1024)]
+                .windows(5)
+                .any(|w| w == b"%PDF-")
+        {
             return Err(PluginError::new(format!(
                 "{file_name}: not a PDF file (it does not start with `%PDF-`)"
             )));

@@ -102,7 +102,8 @@ impl Loader for HostileLoader {
             }
             "error.hostile" => Err(PluginError::new("error.hostile: refused on purpose")),
             _ => Ok(vec![
-                DocumentPart::new(format!("{} bytes", bytes.len())).with_metadata("loader", "hostile"),
+                DocumentPart::new(format!("{} bytes", bytes.len()))
+                    .with_metadata("loader", "hostile"),
             ]),
         }
     }

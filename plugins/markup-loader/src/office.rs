@@ -382,8 +382,10 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len() + 0
-            && let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+            && i + 2 < bytes.len()
+            && let Ok(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .map_err(drop)
+                .and_then(|hex| u8::from_str_radix(hex, 16).map_err(drop))
         {
             out.push(byte);
             i += 3;

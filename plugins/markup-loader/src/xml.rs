@@ -107,11 +107,9 @@ pub fn parse(source: &str) -> Result<Element, String> {
                 let element = start(&e);
                 push(&mut stack, Node::Element(element));
             }
-            Event::End(_) => {
-                if stack.len() > 1 {
-                    let element = stack.pop().expect("checked");
-                    push(&mut stack, Node::Element(element));
-                }
+            Event::End(_) if stack.len() > 1 => {
+                let element = stack.pop().expect("checked");
+                push(&mut stack, Node::Element(element));
             }
             Event::Text(e) => push(&mut stack, Node::Text(e.xml10_content().into_owned())),
             Event::CData(e) => push(&mut stack, Node::Text(e.xml10_content().into_owned())),

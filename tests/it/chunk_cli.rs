@@ -28,6 +28,17 @@ fn chunk(root: &Path, inputs: &[&Path], extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `tdg generate` on `root/chunks` against a mock server; the Q&A directory.
+fn generate_on(root: &Path) -> PathBuf {
+    let server = MockServer::start();
+    let qa = root.join("qa");
+    let output = common::generate_command("openai", &[&server.url], &root.join("chunks"), &qa, &[])
+        .output()
+        .unwrap();
+    common::assert_success(&output);
+    qa
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -513,21 +524,10 @@ fn settings_come_from_the_environment_and_the_config_file_and_bad_ones_exit_78()
 
 #[test]
 fn generate_runs_on_the_chunk_files_tdg_chunk_wrote() {
-    let server = MockServer::start();
     let root = tempfile::tempdir().unwrap();
     let docs = copy_documents(root.path(), &["Apache-2.0.txt", "clippy-README.md"]);
     common::assert_success(&chunk(root.path(), &[&docs], &["--strategy", "markdown"]));
-    let qa = root.path().join("qa");
-    let output = common::generate_command(
-        "openai",
-        &[&server.url],
-        &root.path().join("chunks"),
-        &qa,
-        &[],
-    )
-    .output()
-    .unwrap();
-    common::assert_success(&output);
+    let qa = generate_on(root.path());
     for stem in ["Apache-2.0", "clippy-README"] {
         let chunks = read_json(root.path().join(format!("chunks/{stem}_chunks.json")))["chunks"]
             .as_array()
@@ -711,18 +711,7 @@ fn a_folder_of_real_documents_in_every_format_gives_a_chunk_file_each_and_genera
             .any(|(_, metadata)| metadata["headings"] == serde_json::json!(["What is libffi?"]))
     );
 
-    let server = MockServer::start();
-    let qa = root.path().join("qa");
-    let output = common::generate_command(
-        "openai",
-        &[&server.url],
-        &root.path().join("chunks"),
-        &qa,
-        &[],
-    )
-    .output()
-    .unwrap();
-    common::assert_success(&output);
+    let qa = generate_on(root.path());
     for stem in [
         "libffi-primitive-types",
         "libffi-readme.epub",

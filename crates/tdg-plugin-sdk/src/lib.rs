@@ -32,6 +32,7 @@
 mod bindings;
 mod options;
 mod roles;
+pub mod text;
 
 pub use bindings::format_plugin::exports::tdg::plugin::format::{
     FormatInfo, Provenance, TrainingExample,

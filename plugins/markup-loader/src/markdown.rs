@@ -43,19 +43,5 @@ pub fn join_blocks(blocks: impl IntoIterator<Item = String>) -> String {
 
 /// Text with at most one blank line in a row, and no trailing spaces.
 pub fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank += 1;
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(if blank > 0 { "\n\n" } else { "\n" });
-        }
-        blank = 0;
-        out.push_str(line);
-    }
-    out
+    tdg_plugin_sdk::text::tidy_lines(text)
 }

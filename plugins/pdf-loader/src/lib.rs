@@ -4,8 +4,11 @@
 //! word processors and typesetters write, a two-column page reads column by column.
 //! A page without a text layer (a scan) gives an empty text; the host warns of it.
 //!
-//! Text extraction is `pdf-extract` (pure Rust); it runs in tdg's sandbox, so a
+//! Text extraction is `pdf-extract` (pure Rust), its glyphs laid out into lines, words
+//! and headings by [`layout`]; it runs in tdg's sandbox, so a
 //! panic or a runaway on an odd font or colour space fails that file alone.
+
+mod layout;
 
 use tdg_plugin_sdk::{DocumentPart, Loader, Options, PluginError};
 
@@ -29,40 +32,36 @@ impl Loader for Pdf {
                 "{file_name}: not a PDF file (it does not start with `%PDF-`)"
             )));
         }
-        let pages = pdf_extract::extract_text_from_mem_by_pages(&bytes).map_err(|error| {
+        let damaged = |error: &dyn std::fmt::Display| {
             PluginError::new(format!(
                 "{file_name}: cannot read the PDF (is it damaged or truncated?): {error}"
             ))
-        })?;
-        Ok(pages
-            .into_iter()
-            .enumerate()
-            .map(|(index, text)| {
-                let mut part = DocumentPart::new(tidy(&text));
-                part.page = Some(index as u32 + 1);
-                part
-            })
-            .collect())
+        };
+        let mut document = pdf_extract::Document::load_mem(&bytes).map_err(|e| damaged(&e))?;
+        if document.is_encrypted() {
+            // Many PDFs are encrypted with an empty password (to set permissions only).
+            document.decrypt("").map_err(|e| {
+                PluginError::new(format!(
+                    "{file_name}: the PDF is encrypted with a password ({e}); decrypt it first, e.g. `qpdf --decrypt`"
+                ))
+            })?;
+        }
+        let mut parts = Vec::new();
+        for page in document.get_pages().into_keys() {
+            let mut text = layout::PageText::default();
+            pdf_extract::output_doc_page(&document, &mut text, page).map_err(|e| damaged(&e))?;
+            let mut part = DocumentPart::new(tidy(&text.into_text()));
+            part.page = Some(page);
+            parts.push(part);
+        }
+        Ok(parts)
     }
 }
 
-/// The page's text with at most one blank line in a row and no trailing spaces.
+/// The page's text with at most one blank line in a row, no trailing spaces, and no
+/// ligatures.
 fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.trim().is_empty() {
-            blank += 1;
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(if blank > 0 { "\n\n" } else { "\n" });
-        }
-        blank = 0;
-        out.push_str(line);
-    }
-    without_ligatures(&out)
+    without_ligatures(&tdg_plugin_sdk::text::tidy_lines(text))
 }
 
 /// `text` with the typographic ligatures that typesetters draw (`ﬁ`, `ﬂ`, `ﬀ`, `ﬃ`,

@@ -335,3 +335,17 @@ fn tdg_plugins_lists_the_loaders() {
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(line.contains("loader") && line.contains("0.2.1"), "{line}");
 }
+
+#[test]
+fn a_typeset_pdf_reads_as_words_not_as_glyphs() {
+    let parts = load("artistic-two-column.pdf");
+    let first = &parts[0].text;
+    // A space at each gap the typesetter left (pdf-extract alone gives `overthe`), the
+    // word broken at the line's end joined, and ligatures as letters.
+    assert!(
+        first.contains("semblance of artistic control over the development of the package"),
+        "{first}"
+    );
+    assert!(first.contains("collection of files"), "{first}");
+    assert!(!first.contains('\u{FB01}'), "{first}");
+}

@@ -45,17 +45,20 @@ fn main() {
         chunk_size: 1000,
         chunk_overlap: 200,
     };
+    // Timed: the splitting alone, as LangChain's figure is its split_text alone.
     let started = Instant::now();
+    let split: Vec<Vec<std::ops::Range<usize>>> =
+        texts.iter().map(|text| splitter.split(text)).collect();
+    let ours = started.elapsed().as_secs_f64();
     let mut digest = Sha256::new();
     let mut chunks = 0;
-    for text in &texts {
-        for range in splitter.split(text) {
-            digest.update(text[range].as_bytes());
+    for (text, ranges) in texts.iter().zip(&split) {
+        for range in ranges {
+            digest.update(text[range.clone()].as_bytes());
             digest.update([0]);
             chunks += 1;
         }
     }
-    let ours = started.elapsed().as_secs_f64();
     let ours_digest = tdg_hex(&digest.finalize());
     println!(
         "recursive (tdg):       {:>8.1} MB/s, {chunks} chunks, {ours:.2} s",

@@ -126,15 +126,16 @@ pub fn render(source: &SourceInfo, processing: &Processing, parts: &[SplitPart])
     serde_json::to_string_pretty(&file).expect("a chunk file serializes")
 }
 
-/// The fingerprint recorded in an existing chunk file, if it is one tdg wrote.
-pub fn recorded_fingerprint(bytes: &[u8]) -> Option<String> {
+/// The fingerprint and chunk count recorded in an existing chunk file, if it is one
+/// tdg wrote (read in one pass).
+pub fn recorded_fingerprint(bytes: &[u8]) -> Option<(String, usize)> {
     #[derive(serde::Deserialize)]
     struct Head {
         processing_info: Option<Map<String, Value>>,
     }
     let head: Head = serde_json::from_slice(bytes).ok()?;
-    head.processing_info?
-        .get("fingerprint")?
-        .as_str()
-        .map(str::to_string)
+    let info = head.processing_info?;
+    let fingerprint = info.get("fingerprint")?.as_str()?.to_string();
+    let total = info.get("total_chunks")?.as_u64()? as usize;
+    Some((fingerprint, total))
 }

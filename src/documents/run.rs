@@ -192,12 +192,11 @@ fn chunk_one(
     let fingerprint = fingerprint(settings, format, &bytes);
     if !settings.force
         && let Ok(existing) = std::fs::read(&target)
-        && chunk_file::recorded_fingerprint(&existing).as_deref() == Some(fingerprint.as_str())
+        && let Some((recorded, total)) = chunk_file::recorded_fingerprint(&existing)
+        && recorded == fingerprint
     {
         report.outcome = Outcome::Unchanged;
-        report.chunks = crate::chunks::load_chunk_file(&target)
-            .ok()
-            .map(|file| file.chunks.len());
+        report.chunks = Some(total);
         return report;
     }
     let name = document
@@ -228,6 +227,7 @@ fn chunk_one(
             }
         }
     };
+    let file_size = bytes.len() as u64;
     drop(bytes);
     let paged = parts.iter().any(|part| part.page.is_some());
     if paged {
@@ -279,9 +279,7 @@ fn chunk_one(
             source: &source,
             file_name: &name,
             file_type: &file_type,
-            file_size: std::fs::metadata(&document.path)
-                .map(|m| m.len())
-                .unwrap_or(0),
+            file_size,
         },
         &Processing {
             strategy: settings.strategy.name(),

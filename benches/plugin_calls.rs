@@ -46,7 +46,7 @@ fn main() {
     report("parser.parse (3 pairs)", iterations, || {
         assert_eq!(
             parser_plugin
-                .parse(&response, 3, &[])
+                .parse(&response, &tdg::task::Asked::pairs(3))
                 .unwrap()
                 .unwrap()
                 .len(),
@@ -104,6 +104,8 @@ fn prompt_request() -> prompt::PromptRequest {
         },
         settings: types::Settings {
             questions_per_chunk: 3,
+            task: types::Task::Qa,
+            turns: 1,
             question_types: vec![],
             extra_instructions: None,
             system_message: None,
@@ -129,6 +131,9 @@ fn training_example() -> format::TrainingExample {
     format::TrainingExample {
         question: "What kind of license does each Contributor grant?".into(),
         answer: "A perpetual, worldwide, non-exclusive, no-charge, royalty-free, irrevocable copyright license.".into(),
+        reasoning: None,
+        reasoning_style: format::ReasoningStyle::Think,
+        follow_ups: Vec::new(),
         source_text: "Subject to the terms and conditions of this License...".into(),
         provenance: format::Provenance {
             source_file: "/data/incoming/Apache-2.0.txt".into(),

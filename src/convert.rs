@@ -27,6 +27,8 @@ pub struct ConvertRequest {
     pub format_options: Vec<(String, String)>,
     /// JSON Lines, or one JSON array.
     pub output_type: OutputType,
+    /// Where chat formats write the reasoning.
+    pub reasoning_style: crate::task::ReasoningStyle,
 }
 
 /// The outcome of one input file.
@@ -95,7 +97,7 @@ pub fn convert(
                 request.output_type,
             ),
         };
-        match convert_file(&input, &output, format, &options, request.output_type) {
+        match convert_file(&input, &output, format, &options, request) {
             Ok(converted) => report.converted.push(converted),
             Err(message) => {
                 tracing::error!("{message}");
@@ -130,7 +132,7 @@ fn convert_file(
     output: &Path,
     format: &FormatPlugin,
     options: &[KeyValue],
-    output_type: OutputType,
+    request: &ConvertRequest,
 ) -> Result<ConvertedFile, String> {
     let pairs = qa_file::read_pairs(input).map_err(|e| e.to_string())?;
     let written = write_training_file(
@@ -139,7 +141,8 @@ fn convert_file(
         output,
         format,
         options,
-        output_type,
+        request.output_type,
+        request.reasoning_style,
     )?;
     tracing::info!(
         "{} -> {} ({} records)",

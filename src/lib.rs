@@ -3,7 +3,7 @@
 //!
 //! The host (this crate) loads chunks, calls models, checkpoints and writes files;
 //! prompt building, answer parsing and output formats are WebAssembly components
-//! that fill the roles of the contract in `wit/v0.2/tdg.wit` ([`plugin`]).
+//! that fill the roles of the contract in `wit/v0.3/tdg.wit` ([`plugin`]).
 //!
 //! The modules follow the flow of a run (`docs/architecture.md` maps them):
 //!
@@ -30,6 +30,7 @@
 //!     output_file: None,
 //!     format_options: vec![],
 //!     output_type: Default::default(),
+//!     reasoning_style: Default::default(),
 //! };
 //! let report = convert(&request, &alpaca)?;
 //! println!("{} files converted", report.converted.len());
@@ -71,6 +72,7 @@ pub mod chat;
 pub mod failure;
 pub mod progress;
 pub mod question_types;
+pub mod task;
 
 // The command line and its settings layers, for the `tdg` binary: public so that
 // the binary can reach them, not a library API.

@@ -32,6 +32,11 @@ pub struct PromptSettings {
     pub parser: PluginSource,
     /// How often a chunk whose answer held no pair is asked again.
     pub parse_retries: u32,
+    /// What kind of example to ask for (`--task`).
+    pub task: crate::task::Task,
+    /// Exchanges per conversation, the first included (`--turns`); 1 for the other
+    /// tasks.
+    pub turns: u32,
 }
 
 /// Added to the prompt's extra instructions when answers are quoted from the chunk
@@ -57,6 +62,8 @@ impl PromptBuilder {
         };
         let settings = types::Settings {
             questions_per_chunk: settings.questions_per_chunk,
+            task: settings.task.into(),
+            turns: settings.turns,
             question_types: settings
                 .question_types
                 .counts()

@@ -32,6 +32,13 @@ pub struct TrainingPair {
     pub chunk_end: i64,
     #[serde(default)]
     pub source_text: String,
+    /// With `--task reasoning`: the reasoning that leads from the chunk to the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// With `--task conversation`: the whole dialogue, in order; its first exchange is
+    /// `question` and `answer`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversation: Vec<crate::task::Turn>,
     /// With `--with-quality`: the question's type, when the model gave one that was
     /// asked for (`factual`, `analytical`, `explanatory`, `inferential`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,6 +46,13 @@ pub struct TrainingPair {
     /// With `--with-quality`: the grounding score, evidence span and reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<serde_json::Value>,
+}
+
+impl TrainingPair {
+    /// The exchanges after the first, for a conversation.
+    pub fn follow_ups(&self) -> &[crate::task::Turn] {
+        self.conversation.get(1..).unwrap_or_default()
+    }
 }
 
 /// Where a document's generation stands, as its Q&A file says.

@@ -52,11 +52,7 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
             report.completed_before += 1;
             report.pairs_before += answer.pairs.len();
         }
-        let (status, pairs, error) = match parser.parse(
-            &answer.raw_response,
-            answer.questions,
-            &answer.question_types,
-        )? {
+        let (status, pairs, error) = match parser.parse(&answer.raw_response, &answer.asked)? {
             Ok(pairs) => (
                 ChunkStatus::Completed,
                 {
@@ -66,15 +62,7 @@ pub fn reparse(qa_dir: &Path, parser: &ParserPlugin) -> Result<ReparseReport, Re
                     );
                     pairs
                         .into_iter()
-                        .map(|p| {
-                            let quality = assessor.assess(&p.question, &p.answer);
-                            StoredPair {
-                                question: p.question,
-                                answer: p.answer,
-                                quality: Some(quality),
-                                question_type: p.question_type,
-                            }
-                        })
+                        .map(|example| StoredPair::assessed(example, &assessor, answer.asked.task))
                         .collect()
                 },
                 None,

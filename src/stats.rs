@@ -69,6 +69,8 @@ pub struct QualityStats {
     /// The pairs a reviewer decided on (`tdg review`): reviewed, accepted, rejected
     /// and edited.
     pub review: ReviewCounts,
+    /// Conversations kept but cut before a follow-up that failed the gate.
+    pub conversations_cut: u64,
 }
 
 /// What the judge (`tdg validate`) found.
@@ -144,6 +146,7 @@ fn from_checkpoint(store: &CheckpointStore) -> Result<Stats, StatsError> {
     let quality = QualityStats {
         judge,
         review: summary.review,
+        conversations_cut: summary.conversations_cut,
         dropped: summary
             .dropped
             .iter()
@@ -347,6 +350,12 @@ pub fn render(stats: &Stats) -> String {
             out.push_str(&format!(
                 "\nPairs dropped by the quality gate: {}\n",
                 dropped.join(", ")
+            ));
+        }
+        if quality.conversations_cut > 0 {
+            out.push_str(&format!(
+                "Conversations cut by the quality gate: {} (kept up to the exchange before the first that failed it)\n",
+                quality.conversations_cut
             ));
         }
         if let Some(judge) = &quality.judge {

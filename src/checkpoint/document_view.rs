@@ -121,9 +121,7 @@ impl CheckpointStore {
                 let score = judged.get(&key).copied();
                 // The gate sees every pair, decided or not, so that its duplicate
                 // index is the same either way; the reviewer's decision then wins.
-                let dropped = gate
-                    .check(&pair.question, pair.quality.as_ref(), score)
-                    .is_some();
+                let dropped = super::replay::gate_pair(&mut gate, &mut pair, score).is_some();
                 match decided.get(&key) {
                     Some(Verdict::Rejected) => continue,
                     Some(Verdict::Accepted) => {}

@@ -88,6 +88,30 @@ pub struct StoredPair {
     /// (`factual`, ...); absent when it gave none, or one not asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_type: Option<String>,
+    /// The reasoning that leads to the answer (`--task reasoning`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// What the quality gate found in the reasoning: present for every pair made
+    /// under `--task reasoning` (with or without reasoning), absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_quality: Option<PairQuality>,
+    /// The exchanges after the first (`--task conversation`), each with what the
+    /// quality gate found in it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<StoredTurn>,
+    /// Set by the gate, never stored: the conversation was cut before this exchange
+    /// (1-based: the first follow-up is exchange 2), which failed the gate.
+    #[serde(skip)]
+    pub cut_at: Option<u32>,
+}
+
+/// One follow-up exchange of a stored conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredTurn {
+    pub question: String,
+    pub answer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<PairQuality>,
 }
 
 impl StoredPair {
@@ -98,6 +122,42 @@ impl StoredPair {
             answer: answer.into(),
             quality: None,
             question_type: None,
+            reasoning: None,
+            reasoning_quality: None,
+            follow_ups: Vec::new(),
+            cut_at: None,
+        }
+    }
+
+    /// A parser's example as stored: its pair, its reasoning (under `task`
+    /// reasoning) and each follow-up assessed against the chunk by `assessor`.
+    pub fn assessed(
+        example: crate::plugin::types::Example,
+        assessor: &crate::quality::Assessor,
+        task: crate::task::Task,
+    ) -> Self {
+        StoredPair {
+            reasoning_quality: (task == crate::task::Task::Reasoning).then(|| {
+                assessor.assess(
+                    &example.question,
+                    example.reasoning.as_deref().unwrap_or(""),
+                )
+            }),
+            quality: Some(assessor.assess(&example.question, &example.answer)),
+            follow_ups: example
+                .follow_ups
+                .into_iter()
+                .map(|turn| StoredTurn {
+                    quality: Some(assessor.assess(&turn.question, &turn.answer)),
+                    question: turn.question,
+                    answer: turn.answer,
+                })
+                .collect(),
+            question: example.question,
+            answer: example.answer,
+            question_type: example.question_type,
+            reasoning: example.reasoning,
+            cut_at: None,
         }
     }
 }
@@ -146,9 +206,8 @@ pub struct RawAnswer {
     pub stem: String,
     pub position: u32,
     pub raw_response: String,
-    pub questions: u32,
-    /// The names of the question types asked for (empty when no mix was asked).
-    pub question_types: Vec<String>,
+    /// What the prompt asked for.
+    pub asked: crate::task::Asked,
     pub status: ChunkStatus,
     pub pairs: Vec<StoredPair>,
     /// The messages that were sent.
@@ -181,6 +240,9 @@ pub struct QualitySummary {
     pub rejected_per_document: std::collections::BTreeMap<String, u64>,
     /// The reviewer's decisions on the pairs that exist.
     pub review: ReviewCounts,
+    /// Kept conversations the gate cut before a bad follow-up (`--conversation-cut
+    /// cut`).
+    pub conversations_cut: u64,
 }
 
 /// The name `stats` counts pairs without a question type under.

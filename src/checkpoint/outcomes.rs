@@ -249,14 +249,9 @@ impl CheckpointStore {
                     stem: row.get(0)?,
                     position: row.get(1)?,
                     raw_response: row.get(2)?,
-                    questions: records.get(&settings_id).map_or_else(
-                        || RunRecord::default().questions_per_chunk,
-                        |record| record.questions_per_chunk,
-                    ),
-                    question_types: records
+                    asked: records
                         .get(&settings_id)
-                        .map(|record| record.question_type_names())
-                        .unwrap_or_default(),
+                        .map_or_else(|| RunRecord::default().asked(), RunRecord::asked),
                     status: ChunkStatus::parse(&row.get::<_, String>(4)?),
                     pairs: serde_json::from_str(&row.get::<_, String>(5)?).unwrap_or_default(),
                     prompt: row

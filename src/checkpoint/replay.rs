@@ -7,6 +7,7 @@ use rusqlite::params;
 
 use super::{CheckpointStore, QualitySummary, StoreError, StoredPair, Verdict};
 use crate::quality::{DedupeScope, DropReason, Gate, QualityFilter};
+use crate::task::ConversationCut;
 
 /// A gate that has seen the longest name-ordered run of completed documents (under one
 /// filter), so that a corpus-wide view reads only the documents after them instead of
@@ -15,6 +16,44 @@ pub(super) struct CorpusPrefix {
     pub(super) filter: QualityFilter,
     pub(super) stems: Vec<String>,
     pub(super) gate: std::sync::Arc<Gate>,
+}
+
+/// Runs one stored pair through `gate` (with the judge's `score`, if judged): its
+/// reasoning, then its follow-ups, then the pair itself. A conversation with a bad
+/// follow-up is cut before it (`pair.follow_ups` truncated, `pair.cut_at` set) or
+/// dropped, as the filter's `conversation_cut` says. A pair its trace or a follow-up
+/// drops is never remembered for the duplicate check.
+pub(super) fn gate_pair(
+    gate: &mut Gate,
+    pair: &mut StoredPair,
+    score: Option<f64>,
+) -> Option<DropReason> {
+    if let Some(reason) = gate.check_reasoning(
+        pair.reasoning.as_deref(),
+        &pair.answer,
+        pair.reasoning_quality.as_ref(),
+    ) {
+        return Some(reason);
+    }
+    let mut earlier = vec![(pair.question.as_str(), pair.answer.as_str())];
+    let mut bad_turn = None;
+    for (at, turn) in pair.follow_ups.iter().enumerate() {
+        let exchange = (turn.question.as_str(), turn.answer.as_str());
+        if let Some(reason) = gate.check_follow_up(exchange, &earlier, turn.quality.as_ref()) {
+            bad_turn = Some((at, reason));
+            break;
+        }
+        earlier.push(exchange);
+    }
+    match (bad_turn, gate.filter().conversation_cut) {
+        (Some((_, reason)), ConversationCut::Drop) => return Some(reason),
+        (Some((at, _)), ConversationCut::Cut) => {
+            pair.follow_ups.truncate(at);
+            pair.cut_at = Some(at as u32 + 2);
+        }
+        (None, _) => {}
+    }
+    gate.check(&pair.question, pair.quality.as_ref(), score)
 }
 
 impl CheckpointStore {
@@ -166,13 +205,10 @@ impl CheckpointStore {
     ) -> Result<(), StoreError> {
         let judged = self.judged_scores(stem)?;
         for (position, pairs) in self.completed_pairs(stem)? {
-            for pair in &pairs {
+            for mut pair in pairs {
                 let score = judged.get(&(position, pair.question.clone())).copied();
-                each(
-                    position,
-                    pair,
-                    gate.check(&pair.question, pair.quality.as_ref(), score),
-                );
+                let verdict = gate_pair(gate, &mut pair, score);
+                each(position, &pair, verdict);
             }
         }
         Ok(())
@@ -212,6 +248,7 @@ impl CheckpointStore {
                             .or_insert(0) += 1;
                     }
                     None => {
+                        summary.conversations_cut += u64::from(pair.cut_at.is_some());
                         if let Some(quality) = &pair.quality {
                             summary.grounding[((quality.grounding * 5.0) as usize).min(4)] += 1;
                         }

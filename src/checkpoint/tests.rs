@@ -165,7 +165,7 @@ fn each_chunk_keeps_the_settings_it_was_made_with() {
         .raw_answers()
         .unwrap()
         .into_iter()
-        .map(|answer| (answer.position, answer.questions))
+        .map(|answer| (answer.position, answer.asked.examples))
         .collect();
     assert_eq!(questions, [(0, 2), (1, 2), (2, 5), (3, 2), (4, 5)]);
 }
@@ -190,7 +190,7 @@ fn corpus_dedupe_sees_earlier_documents_as_their_views_kept_them() {
                 grounding: 1.0,
                 ..Default::default()
             }),
-            question_type: None,
+            ..StoredPair::new("", "")
         }];
         outcome
     };
@@ -276,7 +276,7 @@ fn corpus_views_from_the_cached_prefix_match_a_fresh_reading() {
                     grounding: 1.0,
                     ..Default::default()
                 }),
-                question_type: None,
+                ..StoredPair::new("", "")
             })
             .collect();
         outcome
@@ -387,7 +387,7 @@ fn a_schema_1_checkpoint_is_migrated_and_reads_as_before() {
     assert_eq!(record.base_urls, ["http://judge"]);
     let answers = store.raw_answers().unwrap();
     assert_eq!(answers.len(), 1);
-    assert_eq!(answers[0].questions, 5);
+    assert_eq!(answers[0].asked.examples, 5);
     let stored = store.stored_chunks("doc").unwrap();
     assert_eq!(
         stored

@@ -15,6 +15,7 @@ use crate::export::{ExportType, SplitBy, SplitSpec};
 use crate::outputs::training_file::OutputType;
 use crate::plugin::PluginLimits;
 use crate::prompt::DEFAULT_PROMPT_PLUGIN;
+use crate::task::ReasoningStyle;
 
 /// The format `tdg convert` writes when none is given.
 pub const DEFAULT_FORMAT: &str = "alpaca";
@@ -234,6 +235,10 @@ pub struct ConvertArgs {
     /// JSON Lines (one record a line) or one JSON array.
     #[arg(long, value_enum, default_value_t = OutputType::Jsonl)]
     pub output_type: OutputType,
+
+    /// Where chat formats write an example's reasoning: in a <think> block before the answer, or in a reasoning_content field.
+    #[arg(long, value_enum, default_value_t = ReasoningStyle::Think)]
+    pub reasoning_style: ReasoningStyle,
 }
 
 /// `tdg export INPUT --output-dir DIR [--format ...] [--output-type ...] [--split ...]`
@@ -257,6 +262,10 @@ pub struct ExportArgs {
     /// JSON Lines, one JSON array a file, or Parquet.
     #[arg(long, value_enum, default_value_t = ExportType::Jsonl)]
     pub output_type: ExportType,
+
+    /// Where chat formats write an example's reasoning: in a <think> block before the answer, or in a reasoning_content field.
+    #[arg(long, value_enum, default_value_t = ReasoningStyle::Think)]
+    pub reasoning_style: ReasoningStyle,
 
     /// The splits and their fractions of the pairs, adding up to 1.
     #[arg(long, value_name = "NAME=FRACTION,...", default_value = "train=1", value_parser = parse_split)]

@@ -17,6 +17,7 @@ pub fn run(host: &PluginHost, args: ConvertArgs) -> Result<ExitCode> {
         output_file: args.output_file,
         format_options: args.format_options,
         output_type: args.output_type,
+        reasoning_style: args.reasoning_style,
     };
     let report = tdg::convert::convert(&request, &format)?;
     let records: usize = report.converted.iter().map(|file| file.records).sum();

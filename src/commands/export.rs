@@ -21,6 +21,7 @@ pub fn run(host: &PluginHost, args: ExportArgs) -> Result<ExitCode> {
         format: source,
         format_options: args.format_options,
         output_type: args.output_type,
+        reasoning_style: args.reasoning_style,
         split: args.split,
         split_by: args.split_by,
         seed: args.seed,

@@ -183,6 +183,19 @@ impl GenerateArgs {
         if let Some(retries) = self.generation.parse_retries {
             prompt.parse_retries = retries;
         }
+        prompt.task = self.generation.task.unwrap_or_default();
+        prompt.turns = match (prompt.task, self.generation.turns) {
+            (_, Some(0)) => {
+                let name = option("turns");
+                return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
+            }
+            (crate::task::Task::Conversation, turns) => turns.unwrap_or(crate::task::DEFAULT_TURNS),
+            _ => 1,
+        };
+        settings.model.reasoning = prompt.task == crate::task::Task::Reasoning;
+        if let Some(budget) = self.generation.thinking_budget {
+            settings.model.thinking_budget = Some(budget);
+        }
         for (flag, value) in [
             ("price-in", self.cost.price_in),
             ("price-out", self.cost.price_out),
@@ -222,6 +235,7 @@ impl GenerateArgs {
                 format: PluginSource::parse(format)?,
                 options: self.training.format_opt.clone(),
                 output_type: self.training.output_type.unwrap_or_default(),
+                reasoning_style: self.training.reasoning_style.unwrap_or_default(),
                 dir: self
                     .training
                     .training_dir
@@ -251,6 +265,11 @@ impl GenerateArgs {
             drop_repetitive: !self.quality.no_repetition_filter.unwrap_or(false),
             drop_invented: !self.quality.no_invented_filter.unwrap_or(false),
             drop_unanswered: !self.quality.no_unanswered_filter.unwrap_or(false),
+            drop_empty_reasoning: !self.quality.no_empty_reasoning_filter.unwrap_or(false),
+            drop_looping_reasoning: !self.quality.no_reasoning_loop_filter.unwrap_or(false),
+            drop_ungrounded_reasoning: !self.quality.no_reasoning_grounding_filter.unwrap_or(false),
+            drop_copied_reasoning: !self.quality.no_reasoning_copy_filter.unwrap_or(false),
+            drop_repeated_turns: !self.quality.no_repeated_turn_filter.unwrap_or(false),
             dedupe: self.quality.dedupe.unwrap_or_default(),
             min_grounding: self
                 .quality
@@ -259,6 +278,7 @@ impl GenerateArgs {
             with_quality: self.quality.with_quality.unwrap_or(false),
             // Set by `tdg validate --min-score`, and kept by later runs.
             min_judge_score: None,
+            conversation_cut: self.quality.conversation_cut.unwrap_or_default(),
         };
         settings.resume = self.run.resume.unwrap_or(false);
         settings.overwrite = self.run.overwrite.unwrap_or(false);

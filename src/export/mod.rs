@@ -74,6 +74,8 @@ pub struct ExportRequest {
     /// The format's `--format-opt KEY=VALUE` options.
     pub format_options: Vec<(String, String)>,
     pub output_type: ExportType,
+    /// Where chat formats write the reasoning (`--reasoning-style`).
+    pub reasoning_style: crate::task::ReasoningStyle,
     pub split: SplitSpec,
     pub split_by: SplitBy,
     pub seed: u64,
@@ -372,7 +374,7 @@ fn write_splits(
                 continue;
             };
             let record = format
-                .format_example(&training_example(pair), &options)
+                .format_example(&training_example(pair, request.reasoning_style), &options)
                 .map_err(|e| ExportError::Format {
                     document: document.to_string(),
                     index,

@@ -184,15 +184,20 @@ impl ChunkWork {
         }
         self.outcome.tokens_in += response.tokens_in;
         self.outcome.tokens_out += response.tokens_out;
-        self.outcome.raw_response = Some(response.text.clone());
+        // A trace the provider returned apart goes before the text in a `<think>`
+        // block, as the contract says: where reparse finds it again.
+        let raw = match (&response.reasoning, context.run_record.task) {
+            (Some(trace), crate::task::Task::Reasoning) => {
+                format!("<think>\n{trace}\n</think>\n{}", response.text)
+            }
+            _ => response.text.clone(),
+        };
+        self.outcome.raw_response = Some(raw.clone());
         let parsed = context
             .plugin_threads
             .run({
-                let (context, text) = (context.clone(), response.text.clone());
-                move || {
-                    let asked = context.run_record.question_type_names();
-                    context.parser.parse(&text, context.questions, &asked)
-                }
+                let (context, text) = (context.clone(), raw);
+                move || context.parser.parse(&text, &context.run_record.asked())
             })
             .await;
         let verdict = match parsed {
@@ -204,11 +209,8 @@ impl ChunkWork {
                 self.outcome.error = None;
                 self.outcome.pairs = pairs
                     .into_iter()
-                    .map(|pair| StoredPair {
-                        quality: Some(assessor.assess(&pair.question, &pair.answer)),
-                        question: pair.question,
-                        answer: pair.answer,
-                        question_type: pair.question_type,
+                    .map(|example| {
+                        StoredPair::assessed(example, &assessor, context.run_record.task)
                     })
                     .collect();
                 return Step::Done(Box::new(self.finish()));

@@ -52,5 +52,7 @@ pub(super) fn run_record(settings: &GenerateSettings) -> RunRecord {
         vars: prompt.vars.clone(),
         prompt_plugin: Some(prompt.prompt_plugin.display_name()),
         parser: Some(prompt.parser.display_name()),
+        task: prompt.task,
+        turns: (prompt.task == crate::task::Task::Conversation).then_some(prompt.turns),
     }
 }

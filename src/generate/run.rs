@@ -27,6 +27,7 @@ use crate::chunks::{self, ChunkFile};
 use crate::plugin::{ParserPlugin, PluginThreads};
 use crate::progress::{self, Progress};
 use crate::prompt::PromptBuilder;
+use crate::provider::ExampleShape;
 use crate::provider::{AnswerSchema, ModelClient, ModelError, TypeSet};
 use crate::{atomic_file, dir_lock};
 
@@ -93,6 +94,7 @@ pub(super) async fn plan(generator: &Generator) -> Result<Planned<'_>, GenerateE
     model.answer = AnswerSchema::PairsExactly(
         settings.prompt.questions_per_chunk,
         TypeSet::of(&settings.prompt.question_types.names()),
+        ExampleShape::of(settings.prompt.task, settings.prompt.turns),
     );
     let client = ModelClient::new(model, settings.concurrency).map_err(GenerateError::Model)?;
     let batch_flow = match &settings.batch {
@@ -185,6 +187,7 @@ impl<'a> Planned<'a> {
                     format: generator.host.format_plugin(&training.format)?,
                     options: crate::outputs::training_file::plugin_options(&training.options),
                     output_type: training.output_type,
+                    reasoning_style: training.reasoning_style,
                     dir: training.dir.clone(),
                 }),
                 None => None,

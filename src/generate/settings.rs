@@ -85,6 +85,8 @@ pub struct TrainingSettings {
     pub format: PluginSource,
     pub options: Vec<(String, String)>,
     pub output_type: crate::outputs::training_file::OutputType,
+    /// Where chat formats write the reasoning (`--reasoning-style`).
+    pub reasoning_style: crate::task::ReasoningStyle,
     pub dir: PathBuf,
 }
 
@@ -122,6 +124,8 @@ impl GenerateSettings {
                 prompt_plugin: PluginSource::Builtin(DEFAULT_PROMPT_PLUGIN),
                 parser: PluginSource::Builtin(DEFAULT_PROMPT_PLUGIN),
                 parse_retries: DEFAULT_PARSE_RETRIES,
+                task: crate::task::Task::Qa,
+                turns: 1,
             },
             resume: false,
             overwrite: false,

@@ -92,6 +92,7 @@ pub struct TrainingOutput {
     pub format: crate::plugin::FormatPlugin,
     pub options: Vec<crate::plugin::types::KeyValue>,
     pub output_type: crate::outputs::training_file::OutputType,
+    pub reasoning_style: crate::task::ReasoningStyle,
     pub dir: PathBuf,
 }
 
@@ -117,6 +118,7 @@ impl TrainingOutput {
             &self.format,
             &self.options,
             self.output_type,
+            self.reasoning_style,
         )?;
         Ok(())
     }

@@ -10,6 +10,7 @@ use crate::atomic_file;
 use crate::plugin::{FormatPlugin, PluginError, format, types::KeyValue};
 use crate::pyjson;
 use crate::qa_file::TrainingPair;
+use crate::task::ReasoningStyle;
 
 /// How records are laid out in a training file.
 #[derive(
@@ -40,8 +41,9 @@ pub struct Written {
 }
 
 /// Writes `pairs` (from `source`, for messages) to `output` through `format`,
-/// atomically: one record a line, or one JSON array. Pairs without a question or an
-/// answer are skipped with a warning.
+/// atomically: one record a line, or one JSON array, with each pair's reasoning
+/// where `style` says. Pairs without a question or an answer are skipped with a
+/// warning.
 pub fn write_training_file(
     pairs: &[TrainingPair],
     source: &str,
@@ -49,7 +51,11 @@ pub fn write_training_file(
     format: &FormatPlugin,
     options: &[KeyValue],
     output_type: OutputType,
+    style: ReasoningStyle,
 ) -> Result<Written, String> {
+    if !format.info().writes_turns && pairs.iter().any(|pair| !pair.follow_ups().is_empty()) {
+        warn_first_exchange_only(format);
+    }
     let mut records = Vec::with_capacity(pairs.len());
     let mut skipped_pairs = 0;
     for (index, pair) in pairs.iter().enumerate() {
@@ -64,7 +70,7 @@ pub fn write_training_file(
             continue;
         }
         let record = format
-            .format_example(&training_example(pair), options)
+            .format_example(&training_example(pair, style), options)
             .map_err(|e: PluginError| format!("{source}: training pair {index}: {e}"))?;
         records.push(record);
     }
@@ -101,10 +107,20 @@ pub fn training_file_path(
 }
 
 /// The format plugin's view of a pair.
-pub fn training_example(pair: &TrainingPair) -> format::TrainingExample {
+pub fn training_example(pair: &TrainingPair, style: ReasoningStyle) -> format::TrainingExample {
     format::TrainingExample {
         question: pair.question.clone(),
         answer: pair.answer.clone(),
+        reasoning: pair.reasoning.clone(),
+        reasoning_style: style.into(),
+        follow_ups: pair
+            .follow_ups()
+            .iter()
+            .map(|turn| crate::plugin::types::Turn {
+                question: turn.question.clone(),
+                answer: turn.answer.clone(),
+            })
+            .collect(),
         source_text: pair.source_text.clone(),
         provenance: format::Provenance {
             source_file: pair.source_file.clone(),
@@ -116,6 +132,18 @@ pub fn training_example(pair: &TrainingPair) -> format::TrainingExample {
             chunk_end: pair.chunk_end,
         },
     }
+}
+
+/// Says, once a process, that `format` writes only each conversation's first
+/// exchange.
+pub fn warn_first_exchange_only(format: &FormatPlugin) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        tracing::warn!(
+            "the {} format writes one exchange per record: each conversation's first exchange only (the sharegpt and openai-chat formats write every turn)",
+            format.name()
+        );
+    });
 }
 
 /// `--format-opt KEY=VALUE` options as the format plugin takes them.

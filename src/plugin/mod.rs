@@ -1,7 +1,7 @@
 //! The WebAssembly plugin host.
 //!
 //! Prompt building, answer parsing and output formats are WebAssembly components
-//! that fill the roles of the contract in `wit/v0.2/tdg.wit`. This module loads them
+//! that fill the roles of the contract in `wit/v0.3/tdg.wit`. This module loads them
 //! (built-ins embedded in the binary, or files), checks the roles they fill, and
 //! calls them in a sandbox:
 //!

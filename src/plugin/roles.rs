@@ -161,33 +161,64 @@ impl ParserPlugin {
         self.plugin.name()
     }
 
-    /// Parses one model answer, in which `expected` pairs of the `question_types`
-    /// (type names; empty when no mix was asked) were asked for. The outer error is
+    /// Parses one model answer to a prompt that asked for `asked`. The outer error is
     /// the plugin failing; the inner one is the plugin's verdict that the answer holds
-    /// no pairs.
+    /// no examples. What a parser returns is held to the task: reasoning only for
+    /// `reasoning`, follow-ups only for `conversation`, types only as asked.
     pub fn parse(
         &self,
         response: &str,
-        expected: u32,
-        question_types: &[String],
-    ) -> Result<Result<Vec<types::QaPair>, parser::ParseError>, PluginError> {
+        asked: &crate::task::Asked,
+    ) -> Result<Result<Vec<types::Example>, parser::ParseError>, PluginError> {
+        let request = parser::ParseRequest {
+            expected: asked.examples,
+            question_types: asked.question_types.clone(),
+            task: asked.task.into(),
+            turns: asked.turns,
+        };
         let parsed = self.plugin.call(Role::Parser, |store, instance| {
-            self.indices.load(&mut *store, instance)?.call_parse(
-                &mut *store,
-                response,
-                expected,
-                question_types,
-            )
+            self.indices
+                .load(&mut *store, instance)?
+                .call_parse(&mut *store, response, &request)
         })?;
-        Ok(parsed.map(|pairs| {
-            pairs
+        Ok(parsed.map(|examples| {
+            examples
                 .into_iter()
-                .map(|pair| types::QaPair {
-                    question_type: checked_type(pair.question_type, question_types),
-                    ..pair
-                })
+                .map(|example| held_to(example, asked))
                 .collect()
         }))
+    }
+}
+
+/// `example` as the host keeps it for `asked`: its type checked, its reasoning
+/// trimmed and kept only for the `reasoning` task, its follow-ups (trimmed, up to the
+/// first with an empty side) only for `conversation`.
+fn held_to(example: types::Example, asked: &crate::task::Asked) -> types::Example {
+    use crate::task::Task;
+    let reasoning = match asked.task {
+        Task::Reasoning => example
+            .reasoning
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty()),
+        Task::Qa | Task::Conversation => None,
+    };
+    let follow_ups = match asked.task {
+        Task::Conversation => example
+            .follow_ups
+            .into_iter()
+            .map(|turn| types::Turn {
+                question: turn.question.trim().to_string(),
+                answer: turn.answer.trim().to_string(),
+            })
+            .take_while(|turn| !turn.question.is_empty() && !turn.answer.is_empty())
+            .collect(),
+        Task::Qa | Task::Reasoning => Vec::new(),
+    };
+    types::Example {
+        question_type: checked_type(example.question_type, &asked.question_types),
+        reasoning,
+        follow_ups,
+        ..example
     }
 }
 

@@ -26,6 +26,18 @@ pub(super) fn request(settings: &ModelSettings, messages: &[Message]) -> HttpCal
         "temperature": settings.temperature,
         "messages": turns,
     });
+    if settings.reasoning {
+        // Extended thinking: the budget comes on top of the answer's tokens, and
+        // Anthropic refuses a temperature other than its own with it.
+        let budget = settings
+            .thinking_budget
+            .unwrap_or(crate::provider::settings::DEFAULT_THINKING_BUDGET);
+        body["thinking"] = json!({"type": "enabled", "budget_tokens": budget});
+        body["max_tokens"] = json!(settings.max_tokens.saturating_add(budget));
+        if let Some(body) = body.as_object_mut() {
+            body.remove("temperature");
+        }
+    }
     if !system.is_empty() {
         body["system"] = json!(system.join("\n\n"));
     }
@@ -50,8 +62,15 @@ pub(super) fn response(body: &Value) -> Result<ChatResponse, String> {
         .filter(|block| block.get("type").and_then(Value::as_str) == Some("text"))
         .filter_map(|block| block.get("text").and_then(Value::as_str))
         .collect();
+    let thinking: Vec<&str> = blocks
+        .iter()
+        .filter(|block| block.get("type").and_then(Value::as_str) == Some("thinking"))
+        .filter_map(|block| block.get("thinking").and_then(Value::as_str))
+        .collect();
     Ok(ChatResponse {
         text,
+        reasoning: super::trace(Some(&thinking.join("\n\n"))),
+        tokens_reasoning: None,
         tokens_in: body
             .pointer("/usage/input_tokens")
             .and_then(Value::as_u64)

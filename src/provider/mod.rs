@@ -44,7 +44,7 @@ pub use fleet::Fleet;
 pub use health::Patience;
 use openai::StructuredForm;
 pub use retry::RetryPolicy;
-pub use schema::{AnswerSchema, TypeSet, pair_char_budget, qa_schema};
+pub use schema::{AnswerSchema, ExampleShape, TypeSet, pair_char_budget, qa_schema};
 use settings::{ModelSettings, ProviderKind};
 pub use throttle::{RateCaps, Throttle};
 
@@ -55,10 +55,25 @@ pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatResponse {
     pub text: String,
+    /// The model's reasoning, when the provider returned it apart from the text
+    /// (Ollama's `message.thinking`, `reasoning_content`, Anthropic's thinking
+    /// blocks, Gemini's thought parts); trimmed, never empty.
+    pub reasoning: Option<String>,
     pub tokens_in: u64,
+    /// Every token the model wrote, its reasoning's included: what is billed.
     pub tokens_out: u64,
+    /// Of `tokens_out`, the reasoning's, when the provider counts them apart
+    /// (OpenAI's `reasoning_tokens`, Gemini's `thoughtsTokenCount`).
+    pub tokens_reasoning: Option<u64>,
     /// The embedded engine had less room for the answer than `--max-tokens`.
     pub context_cut: Option<ContextCut>,
+}
+
+/// A trace as [`ChatResponse::reasoning`] keeps it: trimmed, `None` when empty.
+fn trace(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_string)
 }
 
 /// One HTTP request in a provider's dialect.

@@ -39,6 +39,10 @@ pub(super) fn request(
     if structured {
         body["format"] = settings.answer.json();
     }
+    if settings.reasoning {
+        // A thinking model's trace then comes apart, in `message.thinking`.
+        body["think"] = json!(true);
+    }
     HttpCall {
         path: "/api/chat".into(),
         headers: Vec::new(),
@@ -53,6 +57,8 @@ pub(super) fn response(body: &Value) -> Result<ChatResponse, String> {
         .ok_or("the answer has no message.content")?;
     Ok(ChatResponse {
         text: text.to_string(),
+        reasoning: super::trace(body.pointer("/message/thinking").and_then(Value::as_str)),
+        tokens_reasoning: None,
         tokens_in: body
             .get("prompt_eval_count")
             .and_then(Value::as_u64)

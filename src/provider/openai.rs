@@ -97,8 +97,18 @@ pub(super) fn response(body: &Value) -> Result<ChatResponse, String> {
         .pointer("/choices/0/message/content")
         .and_then(Value::as_str)
         .ok_or("the answer has no choices[0].message.content")?;
+    // vLLM, llama.cpp's server and DeepSeek return the trace as
+    // `reasoning_content`; newer vLLM and OpenRouter as `reasoning`.
+    let message = body.pointer("/choices/0/message");
+    let reasoning = ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|key| super::trace(message?.get(*key).and_then(Value::as_str)));
     Ok(ChatResponse {
         text: text.to_string(),
+        reasoning,
+        tokens_reasoning: body
+            .pointer("/usage/completion_tokens_details/reasoning_tokens")
+            .and_then(Value::as_u64),
         tokens_in: body
             .pointer("/usage/prompt_tokens")
             .and_then(Value::as_u64)

@@ -52,7 +52,7 @@ pub enum AnswerSchema {
     /// The same, bounded to the pairs asked, each labelled with one of the types asked
     /// (`--question-types`), so that a model decoding under the schema cannot label a
     /// pair with a type nobody asked for.
-    PairsExactly(u32, TypeSet),
+    PairsExactly(u32, TypeSet, ExampleShape),
     /// The judge's `{"accuracy", "completeness", "consistency", "explanation"}`, each
     /// score an integer from 0 to 10.
     JudgeScores,
@@ -63,9 +63,81 @@ impl AnswerSchema {
     pub fn json(self) -> Value {
         match self {
             AnswerSchema::Pairs => qa_schema(None, TypeSet::ALL),
-            AnswerSchema::PairsExactly(pairs, types) => qa_schema(Some(pairs), types),
+            AnswerSchema::PairsExactly(pairs, types, shape) => {
+                shape.extend(qa_schema(Some(pairs), types))
+            }
             AnswerSchema::JudgeScores => judge_schema(),
         }
+    }
+}
+
+/// What each item of the answer holds besides its question, answer and type: the
+/// task's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExampleShape {
+    /// Nothing more (`--task qa`).
+    #[default]
+    Pair,
+    /// A `reasoning` string, written before the answer (`--task reasoning`).
+    Reasoning,
+    /// `follow_ups`: exactly this many more `{"question", "answer"}` exchanges
+    /// (`--task conversation`, `--turns` less the first).
+    FollowUps(u32),
+}
+
+impl ExampleShape {
+    /// The shape of `task`'s examples, `turns` exchanges long.
+    pub fn of(task: crate::task::Task, turns: u32) -> Self {
+        match task {
+            crate::task::Task::Qa => ExampleShape::Pair,
+            crate::task::Task::Reasoning => ExampleShape::Reasoning,
+            crate::task::Task::Conversation => ExampleShape::FollowUps(turns.saturating_sub(1)),
+        }
+    }
+
+    /// How many question-answer exchanges each item holds.
+    pub fn exchanges(self) -> u32 {
+        match self {
+            ExampleShape::FollowUps(more) => 1 + more,
+            ExampleShape::Pair | ExampleShape::Reasoning => 1,
+        }
+    }
+
+    /// `schema` (a [`qa_schema`]) with this shape's fields in its items.
+    fn extend(self, mut schema: Value) -> Value {
+        let item = &mut schema["properties"]["qa_pairs"]["items"];
+        match self {
+            ExampleShape::Pair => {}
+            ExampleShape::Reasoning => {
+                // Reasoning before the answer: decoded in order, the answer follows it.
+                let properties = json!({
+                    "question": {"type": "string"},
+                    "reasoning": {"type": "string"},
+                    "answer": {"type": "string"},
+                    "type": item["properties"]["type"].clone(),
+                });
+                item["properties"] = properties;
+                item["required"] = json!(["question", "reasoning", "answer", "type"]);
+            }
+            ExampleShape::FollowUps(more) => {
+                item["properties"]["follow_ups"] = json!({
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "question": {"type": "string"},
+                            "answer": {"type": "string"},
+                        },
+                        "required": ["question", "answer"],
+                        "additionalProperties": false,
+                    },
+                    "minItems": more,
+                    "maxItems": more,
+                });
+                item["required"] = json!(["question", "answer", "type", "follow_ups"]);
+            }
+        }
+        schema
     }
 }
 
@@ -137,7 +209,7 @@ mod tests {
 
     #[test]
     fn pairs_are_bounded_only_when_the_number_is_known() {
-        let bounded = AnswerSchema::PairsExactly(3, TypeSet::ALL).json();
+        let bounded = AnswerSchema::PairsExactly(3, TypeSet::ALL, ExampleShape::Pair).json();
         assert_eq!(bounded["properties"]["qa_pairs"]["minItems"], 3);
         assert_eq!(bounded["properties"]["qa_pairs"]["maxItems"], 3);
         let open = AnswerSchema::Pairs.json();
@@ -146,14 +218,19 @@ mod tests {
 
     #[test]
     fn each_pair_is_asked_for_its_question_type() {
-        let schema = AnswerSchema::PairsExactly(2, TypeSet::ALL).json();
+        let schema = AnswerSchema::PairsExactly(2, TypeSet::ALL, ExampleShape::Pair).json();
         let item = &schema["properties"]["qa_pairs"]["items"];
         assert_eq!(
             item["properties"]["type"],
             json!({"type": "string", "enum": ["factual", "analytical", "explanatory", "inferential"]})
         );
         // With a mix, only the types asked for, in their canonical order.
-        let mix = AnswerSchema::PairsExactly(3, TypeSet::of(&["inferential", "factual"])).json();
+        let mix = AnswerSchema::PairsExactly(
+            3,
+            TypeSet::of(&["inferential", "factual"]),
+            ExampleShape::Pair,
+        )
+        .json();
         assert_eq!(
             mix["properties"]["qa_pairs"]["items"]["properties"]["type"]["enum"],
             json!(["factual", "inferential"])

@@ -181,6 +181,14 @@ pub struct ModelSettings {
     /// Decode each answer as one of the chunk's sentences (`--quote-answers`; the
     /// embedded engine under its grammar).
     pub quote_answers: bool,
+    /// Ask a reasoning model for its trace (`--task reasoning`): Ollama's `think`,
+    /// Anthropic's extended thinking, Gemini's thought summaries. OpenAI-compatible
+    /// servers return `reasoning_content` unasked.
+    pub reasoning: bool,
+    /// How many tokens a model may think for (`--thinking-budget`): Anthropic's
+    /// `budget_tokens` (default [`DEFAULT_THINKING_BUDGET`]), Gemini's
+    /// `thinkingBudget` (the model's own when not given).
+    pub thinking_budget: Option<u32>,
     /// The most time one request may take.
     pub request_timeout: Duration,
     /// How transient failures (429, 5xx, timeouts, resets) are retried.
@@ -196,6 +204,10 @@ pub struct ModelSettings {
     pub embedded: crate::provider::embedded::EmbeddedOptions,
 }
 
+/// Anthropic's extended-thinking budget when `--thinking-budget` is not given: its
+/// smallest allowed, 1,024 tokens.
+pub const DEFAULT_THINKING_BUDGET: u32 = 1024;
+
 impl ModelSettings {
     /// `provider`'s default model at its official address, with the default sampling,
     /// timeout, retries and no rate caps.
@@ -210,6 +222,8 @@ impl ModelSettings {
             ollama: OllamaOptions::default(),
             structured: false,
             quote_answers: false,
+            reasoning: false,
+            thinking_budget: None,
             request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             retry: RetryPolicy::default(),
             rate_caps: RateCaps::default(),

@@ -83,6 +83,15 @@ pub const QUOTE_TAKES_UP_OVER: f64 = 0.5;
 /// `checks::repeated_share`; measured on the labelled set).
 pub const MAX_REPETITION: f64 = 0.25;
 
+/// A trace must be at least this many words to be reasoning at all.
+pub const MIN_REASONING_WORDS: usize = 5;
+
+/// The share of a trace's content words the chunk must hold: below it, the trace
+/// never touches the chunk's content. Low on purpose: real traces spend most of their
+/// words on their own steps ("so", "the user asks", "therefore"); see
+/// docs/quality.md for the traces it was set on.
+pub const MIN_REASONING_GROUNDING: f64 = 0.15;
+
 /// What the gate knows of one pair.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PairQuality {
@@ -160,6 +169,17 @@ pub enum DropReason {
     Duplicate,
     /// The judge scored it below `--min-score`.
     FailedJudge,
+    /// `--task reasoning`: it has no reasoning, or only a few words of it.
+    ReasoningEmpty,
+    /// `--task reasoning`: its reasoning loops, repeating its own words.
+    ReasoningLoops,
+    /// `--task reasoning`: its reasoning never touches the chunk's content.
+    ReasoningUngrounded,
+    /// `--task reasoning`: its reasoning is its answer again, not a way to it.
+    ReasoningCopiesAnswer,
+    /// `--task conversation`: a follow-up asks an earlier question of its
+    /// conversation again, or answers with an earlier answer.
+    RepeatedTurn,
 }
 
 impl DropReason {
@@ -178,6 +198,11 @@ impl DropReason {
             DropReason::Unanswered => "unanswered",
             DropReason::Duplicate => "duplicate",
             DropReason::FailedJudge => "failed-judge",
+            DropReason::ReasoningEmpty => "reasoning-empty",
+            DropReason::ReasoningLoops => "reasoning-loops",
+            DropReason::ReasoningUngrounded => "reasoning-ungrounded",
+            DropReason::ReasoningCopiesAnswer => "reasoning-copies-answer",
+            DropReason::RepeatedTurn => "repeated-turn",
         }
     }
 }
@@ -233,6 +258,24 @@ pub struct QualityFilter {
     /// Pairs the judge (`tdg validate`) scored below this are dropped.
     #[serde(default)]
     pub min_judge_score: Option<f64>,
+    /// Drop reasoning pairs whose reasoning is missing or a few words.
+    #[serde(default = "yes")]
+    pub drop_empty_reasoning: bool,
+    /// Drop reasoning pairs whose reasoning loops.
+    #[serde(default = "yes")]
+    pub drop_looping_reasoning: bool,
+    /// Drop reasoning pairs whose reasoning never touches the chunk.
+    #[serde(default = "yes")]
+    pub drop_ungrounded_reasoning: bool,
+    /// Drop reasoning pairs whose reasoning is their answer again.
+    #[serde(default = "yes")]
+    pub drop_copied_reasoning: bool,
+    /// Cut (or drop) conversations at a follow-up that repeats an earlier exchange.
+    #[serde(default = "yes")]
+    pub drop_repeated_turns: bool,
+    /// What a conversation with a bad follow-up becomes (`--conversation-cut`).
+    #[serde(default)]
+    pub conversation_cut: crate::task::ConversationCut,
 }
 
 impl Default for QualityFilter {
@@ -252,6 +295,12 @@ impl Default for QualityFilter {
             min_grounding: DEFAULT_MIN_GROUNDING,
             with_quality: false,
             min_judge_score: None,
+            drop_empty_reasoning: true,
+            drop_looping_reasoning: true,
+            drop_ungrounded_reasoning: true,
+            drop_copied_reasoning: true,
+            drop_repeated_turns: true,
+            conversation_cut: crate::task::ConversationCut::Cut,
         }
     }
 }

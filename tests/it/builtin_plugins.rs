@@ -38,6 +38,8 @@ fn request(settings: types::Settings) -> prompt::PromptRequest {
 fn settings() -> types::Settings {
     types::Settings {
         questions_per_chunk: 3,
+        task: types::Task::Qa,
+        turns: 1,
         question_types: vec![],
         extra_instructions: None,
         system_message: None,
@@ -169,12 +171,17 @@ fn the_default_parser_recovers_pairs_from_a_messy_answer() {
         .parser_plugin(&PluginSource::parse("default-prompt").unwrap())
         .unwrap();
     let messy = "<think>Let me think.</think>\nHere you go:\n```json\n{\"qa_pairs\": [{\"question\": \"What is granted?\", \"answer\": \"A copyright license.\",},]}\n```";
-    let pairs = plugin.parse(messy, 3, &[]).unwrap().unwrap();
+    let pairs = plugin
+        .parse(messy, &tdg::task::Asked::pairs(3))
+        .unwrap()
+        .unwrap();
     assert_eq!(pairs.len(), 1);
     assert_eq!(pairs[0].question, "What is granted?");
     assert_eq!(pairs[0].answer, "A copyright license.");
 
-    let verdict = plugin.parse("I'm sorry, I can't do that.", 3, &[]).unwrap();
+    let verdict = plugin
+        .parse("I'm sorry, I can't do that.", &tdg::task::Asked::pairs(3))
+        .unwrap();
     assert!(
         matches!(verdict, Err(parser::ParseError::NoJson(_))),
         "{verdict:?}"

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-mod load;
+pub(crate) mod load;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

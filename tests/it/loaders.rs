@@ -1,4 +1,4 @@
-//! The document loaders (`loader` role, contract 0.2.1) on real documents
+//! The document loaders (`loader` role, since contract 0.2.1) on real documents
 //! (`tests/fixtures/documents/`, see its README), through `DocumentLoaders` as
 //! `tdg chunk` calls them; a failing loader fails its file alone.
 
@@ -313,15 +313,22 @@ fn a_loader_that_never_returns_is_stopped() {
 }
 
 #[test]
-fn a_plugin_built_against_contract_0_2_0_still_loads() {
+fn a_real_plugin_built_against_contract_0_2_is_refused_with_the_rebuild_message() {
+    // Built for 0.2.0 (before the tasks of 0.3.0 changed the parser's and the
+    // format's records): loading it must say what to do, not fail at a call.
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/plugins/alpaca-contract-0.2.0.wasm");
-    let host = host();
-    let plugin = host.load(&PluginSource::File(path.clone())).unwrap();
-    assert_eq!(plugin.contract_version(), Some("0.2.0"));
-    assert_eq!(plugin.roles(), vec![Role::Format]);
-    let format = host.format_plugin(&PluginSource::File(path)).unwrap();
-    assert!(format.info().description.contains("Alpaca"));
+    let error = host()
+        .format_plugin(&PluginSource::File(path))
+        .err()
+        .expect("a 0.2 plugin is refused");
+    let message = error.to_string();
+    assert!(
+        message.contains("targets version 0.2.0 of the tdg plugin contract"),
+        "{message}"
+    );
+    assert!(message.contains("this tdg speaks 0.3.0"), "{message}");
+    assert!(message.contains("rebuild it"), "{message}");
 }
 
 #[test]
@@ -333,7 +340,7 @@ fn tdg_plugins_lists_the_loaders() {
         .lines()
         .find(|l| l.starts_with("markup-loader"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(line.contains("loader") && line.contains("0.2.1"), "{line}");
+    assert!(line.contains("loader") && line.contains("0.3.0"), "{line}");
 }
 
 #[test]

@@ -39,4 +39,5 @@ mod review_browser;
 mod sandbox;
 mod scheduler;
 mod shards;
+mod tasks;
 mod ux_cli;

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 /// The top-level modules of `src/`, ground floor first. A module may import only
 /// modules of an earlier layer.
 const LAYERS: &[&[&str]] = &[
-    // Whether running a task again may help: the word every error answers with.
-    &["failure"],
+    // Whether running a task again may help: the word every error answers with; and
+    // what kind of example a run makes (`--task`), which every stage reads.
+    &["failure", "task"],
     // Shared words and tools, no stage: files, JSON, digests, messages, question
     // types, HTTP/TLS helpers, sentence splitting, secrets, time, progress.
     &[

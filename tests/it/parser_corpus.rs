@@ -30,7 +30,9 @@ fn every_response_in_the_corpus_parses_as_expected() {
     );
     for (name, expectation) in cases {
         let response = common::read(dir.join(format!("{name}.txt")));
-        let verdict = parser.parse(&response, 3, &[]).unwrap();
+        let verdict = parser
+            .parse(&response, &tdg::task::Asked::pairs(3))
+            .unwrap();
         match (expectation, verdict) {
             (Value::Array(questions), Ok(pairs)) => {
                 let got: Vec<&str> = pairs.iter().map(|p| p.question.as_str()).collect();

@@ -18,12 +18,12 @@ fn lists_the_built_in_plugins_with_their_roles() {
     };
     let default_prompt = line("default-prompt");
     assert!(
-        default_prompt.contains("prompt, parser") && default_prompt.contains("0.2.1"),
+        default_prompt.contains("prompt, parser") && default_prompt.contains("0.3.0"),
         "{default_prompt}"
     );
     let alpaca = line("alpaca");
     assert!(
-        alpaca.contains("format") && alpaca.contains("0.2.1"),
+        alpaca.contains("format") && alpaca.contains("0.3.0"),
         "{alpaca}"
     );
 }
@@ -39,7 +39,7 @@ fn inspect_tells_roles_and_contract_version() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("roles:    loader, format\n"), "{stdout}");
     assert!(stdout.contains("reads:    hostile (.hostile)"), "{stdout}");
-    assert!(stdout.contains("contract: tdg:plugin@0.2.1"), "{stdout}");
+    assert!(stdout.contains("contract: tdg:plugin@0.3.0"), "{stdout}");
     assert!(stdout.contains("files end in _hostile.jsonl"), "{stdout}");
 }
 

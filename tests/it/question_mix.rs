@@ -115,7 +115,7 @@ fn a_mix_is_asked_for_checked_recorded_and_counted() {
         .map(|pair| pair.question_type.as_deref())
         .collect();
     assert_eq!(stored, [Some("factual"), Some("inferential"), None]);
-    assert_eq!(answers[0].question_types, ["factual", "inferential"]);
+    assert_eq!(answers[0].asked.question_types, ["factual", "inferential"]);
     drop(store);
 
     // `stats --json` counts the kept pairs by type, per document and in total.

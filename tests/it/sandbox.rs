@@ -27,6 +27,9 @@ fn example(question: &str, answer: &str) -> format::TrainingExample {
     format::TrainingExample {
         question: question.into(),
         answer: answer.into(),
+        reasoning: None,
+        reasoning_style: format::ReasoningStyle::Think,
+        follow_ups: Vec::new(),
         source_text: String::new(),
         provenance: format::Provenance {
             source_file: String::new(),
@@ -207,8 +210,8 @@ fn a_plugin_without_the_role_is_rejected_at_load_time() {
         ),
         "{error:?}"
     );
-    assert!(message.contains("`tdg:plugin/format@0.2.1`"), "{message}");
-    assert!(message.contains("`tdg:plugin/prompt@0.2.1`"), "{message}");
+    assert!(message.contains("`tdg:plugin/format@0.3.0`"), "{message}");
+    assert!(message.contains("`tdg:plugin/prompt@0.3.0`"), "{message}");
     assert!(message.contains("prompt-plugin"), "{message}");
 }
 

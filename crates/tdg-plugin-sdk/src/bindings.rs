@@ -1,4 +1,4 @@
-//! The guest bindings of the tdg contract (`wit/v0.2/tdg.wit` in this crate, which
+//! The guest bindings of the tdg contract (`wit/v0.3/tdg.wit` in this crate, which
 //! the repository's top-level `wit/` links to), one module per one-role world.
 //!
 //! Each world is generated with its own export macro, so that a component exports
@@ -15,7 +15,7 @@
 pub mod prompt_plugin {
     wit_bindgen::generate!({
         world: "prompt-plugin",
-        path: "wit/v0.2",
+        path: "wit/v0.3",
         pub_export_macro: true,
         export_macro_name: "__export_prompt_plugin",
         default_bindings_module: "tdg_plugin_sdk::__private::prompt_plugin",
@@ -26,10 +26,10 @@ pub mod prompt_plugin {
 pub mod parser_plugin {
     wit_bindgen::generate!({
         world: "parser-plugin",
-        path: "wit/v0.2",
+        path: "wit/v0.3",
         with: {
-            "tdg:plugin/types@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::types,
-            "tdg:plugin/host@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::host,
+            "tdg:plugin/types@0.3.0": crate::bindings::prompt_plugin::tdg::plugin::types,
+            "tdg:plugin/host@0.3.0": crate::bindings::prompt_plugin::tdg::plugin::host,
         },
         pub_export_macro: true,
         export_macro_name: "__export_parser_plugin",
@@ -41,10 +41,10 @@ pub mod parser_plugin {
 pub mod format_plugin {
     wit_bindgen::generate!({
         world: "format-plugin",
-        path: "wit/v0.2",
+        path: "wit/v0.3",
         with: {
-            "tdg:plugin/types@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::types,
-            "tdg:plugin/host@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::host,
+            "tdg:plugin/types@0.3.0": crate::bindings::prompt_plugin::tdg::plugin::types,
+            "tdg:plugin/host@0.3.0": crate::bindings::prompt_plugin::tdg::plugin::host,
         },
         pub_export_macro: true,
         export_macro_name: "__export_format_plugin",
@@ -56,10 +56,10 @@ pub mod format_plugin {
 pub mod loader_plugin {
     wit_bindgen::generate!({
         world: "loader-plugin",
-        path: "wit/v0.2",
+        path: "wit/v0.3",
         with: {
-            "tdg:plugin/types@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::types,
-            "tdg:plugin/host@0.2.1": crate::bindings::prompt_plugin::tdg::plugin::host,
+            "tdg:plugin/types@0.3.0": crate::bindings::prompt_plugin::tdg::plugin::types,
+            "tdg:plugin/host@0.3.0": crate::bindings::prompt_plugin::tdg::plugin::host,
         },
         pub_export_macro: true,
         export_macro_name: "__export_loader_plugin",

@@ -2,7 +2,7 @@
 //!
 //! tdg's prompt builder, answer parser and output formats are WebAssembly components
 //! that fill the roles of a WIT contract. This crate holds that contract (the
-//! `wit/v0.2` folder it is generated from) and turns it into one trait per role
+//! `wit/v0.3` folder it is generated from) and turns it into one trait per role
 //! ([`Prompt`], [`Parser`], [`Format`]) and one macro, [`export_plugin!`], that
 //! exports a component's roles. A plugin is then only its logic:
 //!
@@ -30,34 +30,36 @@
 //! `cdylib`); the `.wasm` file is the component.
 
 mod bindings;
+mod chat;
 mod options;
 mod roles;
 pub mod text;
 
 pub use bindings::format_plugin::exports::tdg::plugin::format::{
-    FormatInfo, Provenance, TrainingExample,
+    FormatInfo, Provenance, ReasoningStyle, TrainingExample,
 };
 pub use bindings::loader_plugin::exports::tdg::plugin::loader::{
     DocumentPart, LoaderFormat, LoaderInfo,
 };
-pub use bindings::parser_plugin::exports::tdg::plugin::parser::ParseError;
+pub use bindings::parser_plugin::exports::tdg::plugin::parser::{ParseError, ParseRequest};
 pub use bindings::prompt_plugin::exports::tdg::plugin::prompt::PromptRequest;
 pub use bindings::prompt_plugin::tdg::plugin::host::{
     LogLevel, TemplateError, log, render_template,
 };
 pub use bindings::prompt_plugin::tdg::plugin::types::{
-    Chunk, Document, KeyValue, Message, PluginError, QaPair, QuestionCount, Settings,
+    Chunk, Document, Example, KeyValue, Message, PluginError, QuestionCount, Settings, Task, Turn,
 };
+pub use chat::ChatTurn;
 pub use options::{Options, unknown_option};
 pub use roles::{Format, Loader, Parser, Prompt};
 
 /// The contract package's name, as the WIT's `package` line spells it.
 pub const CONTRACT_PACKAGE: &str = "tdg:plugin";
 /// The version of the contract this SDK builds plugins for.
-pub const CONTRACT_VERSION: &str = "0.2.1";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 /// The contract itself, the WIT file plugins in other languages generate bindings
 /// from (for example `componentize-py -d DIR`, after writing it to `DIR/tdg.wit`).
-pub const WIT: &str = include_str!("../wit/v0.2/tdg.wit");
+pub const WIT: &str = include_str!("../wit/v0.3/tdg.wit");
 /// The question types tdg knows, as `--question-types` names them and a pair's
 /// `question_type` spells them.
 pub const QUESTION_TYPES: [&str; 4] = ["factual", "analytical", "explanatory", "inferential"];
@@ -72,14 +74,25 @@ impl PluginError {
     }
 }
 
-impl QaPair {
-    /// A pair without a question type.
+impl Example {
+    /// A question and its answer: no type, no reasoning, no follow-ups.
     pub fn new(question: impl Into<String>, answer: impl Into<String>) -> Self {
         Self {
             question: question.into(),
             answer: answer.into(),
             question_type: None,
+            reasoning: None,
+            follow_ups: Vec::new(),
         }
+    }
+
+    /// Every exchange of the example in order: the first, then the follow-ups.
+    pub fn exchanges(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once((self.question.as_str(), self.answer.as_str())).chain(
+            self.follow_ups
+                .iter()
+                .map(|turn| (turn.question.as_str(), turn.answer.as_str())),
+        )
     }
 }
 
@@ -168,11 +181,10 @@ macro_rules! export_plugin {
             {
                 fn parse(
                     response: ::std::string::String,
-                    expected: u32,
-                    question_types: ::std::vec::Vec<::std::string::String>,
-                ) -> ::core::result::Result<::std::vec::Vec<$crate::QaPair>, $crate::ParseError>
+                    request: $crate::ParseRequest,
+                ) -> ::core::result::Result<::std::vec::Vec<$crate::Example>, $crate::ParseError>
                 {
-                    <$parser as $crate::Parser>::parse(response, expected, question_types)
+                    <$parser as $crate::Parser>::parse(response, request)
                 }
             }
             $crate::__private::parser_plugin::__export_parser_plugin!(

@@ -4,8 +4,8 @@
 //! option check every format gets lives here, once.
 
 use crate::{
-    DocumentPart, FormatInfo, LoaderFormat, LoaderInfo, Message, Options, ParseError, PluginError,
-    PromptRequest, QaPair, TrainingExample,
+    DocumentPart, Example, FormatInfo, LoaderFormat, LoaderInfo, Message, Options, ParseError,
+    ParseRequest, PluginError, PromptRequest, TrainingExample,
 };
 
 /// The prompt role: builds the chat messages sent to the model for one chunk.
@@ -16,22 +16,23 @@ pub trait Prompt {
     fn build_prompt(request: PromptRequest) -> Result<Vec<Message>, PluginError>;
 }
 
-/// The parser role: turns a model's raw answer into question/answer pairs.
+/// The parser role: turns a model's raw answer into examples.
 pub trait Parser {
-    /// Parses the model's answer. `expected` is how many pairs were asked for, a
-    /// hint. Return questions and answers trimmed and non-empty; the text of a
+    /// Parses the model's answer. `request.expected` is how many examples were asked
+    /// for, a hint. Return questions and answers trimmed and non-empty; the text of a
     /// [`ParseError`] is sent back to the model when tdg asks again.
     ///
-    /// `question_types` are the names of the question types asked for (empty when no
-    /// mix was asked). Give a pair the `question_type` the model labelled it with,
-    /// lower-case, when it is one of them (or, with none asked, one of
-    /// [`QUESTION_TYPES`](crate::QUESTION_TYPES)); else none. Never refuse a pair over
-    /// its type.
-    fn parse(
-        response: String,
-        expected: u32,
-        question_types: Vec<String>,
-    ) -> Result<Vec<QaPair>, ParseError>;
+    /// `request.question_types` are the names of the question types asked for (empty
+    /// when no mix was asked). Give an example the `question_type` the model labelled
+    /// it with, lower-case, when it is one of them (or, with none asked, one of
+    /// [`QUESTION_TYPES`](crate::QUESTION_TYPES)); else none. Never refuse an example
+    /// over its type.
+    ///
+    /// With [`Task::Reasoning`](crate::Task), give each example its `reasoning`: from
+    /// a `<think>...</think>` block before the answer (where the host also puts a
+    /// trace the provider returned apart), or from the answer's own fields. With
+    /// [`Task::Conversation`](crate::Task), give it its `follow_ups`.
+    fn parse(response: String, request: ParseRequest) -> Result<Vec<Example>, ParseError>;
 }
 
 /// The format role: turns one training example into one record of a training file.
@@ -44,6 +45,10 @@ pub trait Format {
     const FILE_SUFFIX: &'static str;
     /// The file extension without a dot.
     const EXTENSION: &'static str = "jsonl";
+    /// Whether a record holds every turn of a conversation (since contract 0.3);
+    /// when not, tdg says once that only each conversation's first exchange is
+    /// written.
+    const WRITES_TURNS: bool = false;
     /// The `--format-opt` forms this format takes, as shown to users: `KEY` or
     /// `KEY=VALUE` (for example `system=TEXT`). Any other key is refused with the
     /// standard [`unknown_option`](crate::unknown_option) error before
@@ -104,6 +109,7 @@ pub fn format_info<F: Format>() -> FormatInfo {
         description: F::DESCRIPTION.into(),
         file_suffix: F::FILE_SUFFIX.into(),
         extension: F::EXTENSION.into(),
+        writes_turns: F::WRITES_TURNS,
     }
 }
 
@@ -120,7 +126,7 @@ pub fn format_example<F: Format>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyValue, Provenance};
+    use crate::{KeyValue, Provenance, ReasoningStyle};
 
     /// Echoes the question after the last `prefix=` option.
     struct Prefixed;
@@ -147,6 +153,9 @@ mod tests {
         TrainingExample {
             question: "Q?".into(),
             answer: "A.".into(),
+            reasoning: None,
+            reasoning_style: ReasoningStyle::Think,
+            follow_ups: Vec::new(),
             source_text: "text".into(),
             provenance: Provenance {
                 source_file: String::new(),

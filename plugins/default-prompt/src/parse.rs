@@ -13,46 +13,71 @@
 //!    grammar (a port of Python's `json_repair`);
 //! 4. [`pairs_from_value`] finds the pairs in whatever shape came back, with the
 //!    type each is labelled with (`type` or `question_type`), which
-//!    [`question_type::checked`] keeps only when it names a type asked for.
+//!    [`question_type::checked`] keeps only when it names a type asked for, its
+//!    `reasoning` and its `follow_ups`.
+//!
+//! The task decides what of the rest is kept: with `qa`, only the pairs (as before
+//! there were tasks); with `reasoning`, each pair's own reasoning field, or else the
+//! `<think>` block the model (or the host, for a provider's separate trace) wrote
+//! before the answer; with `conversation`, the follow-up exchanges.
 
 use crate::DefaultPrompt;
 use crate::question_type;
 use serde_json::Value;
-use tdg_plugin_sdk::{ParseError, Parser, QaPair};
+use tdg_plugin_sdk::{Example, ParseError, ParseRequest, Parser, Task, Turn};
 
 impl Parser for DefaultPrompt {
-    fn parse(
-        response: String,
-        _expected: u32,
-        question_types: Vec<String>,
-    ) -> Result<Vec<QaPair>, ParseError> {
-        parse_pairs(&response).map(|pairs| {
-            pairs
-                .into_iter()
-                .map(|pair| QaPair {
-                    question_type: question_type::checked(pair.label.as_deref(), &question_types),
-                    question: pair.question,
-                    answer: pair.answer,
-                })
-                .collect()
-        })
+    fn parse(response: String, request: ParseRequest) -> Result<Vec<Example>, ParseError> {
+        let (pairs, thinking) = parse_answer(&response)?;
+        let thinking = (!thinking.is_empty()).then(|| thinking.join("\n\n"));
+        Ok(pairs
+            .into_iter()
+            .map(|pair| Example {
+                question_type: question_type::checked(
+                    pair.label.as_deref(),
+                    &request.question_types,
+                ),
+                reasoning: match request.task {
+                    Task::Reasoning => pair.reasoning.or_else(|| thinking.clone()),
+                    Task::Qa | Task::Conversation => None,
+                },
+                follow_ups: match request.task {
+                    Task::Conversation => pair.follow_ups,
+                    Task::Qa | Task::Reasoning => Vec::new(),
+                },
+                question: pair.question,
+                answer: pair.answer,
+            })
+            .collect())
     }
 }
 
 const EXPECTED_FORM: &str = r#"Respond with only a JSON array of objects like [{"question": "...", "answer": "...", "type": "factual"}]."#;
 
-/// A pair as the answer holds it: trimmed, non-empty question and answer, and the
-/// type the model labelled it with, as written (see [`question_type::checked`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pair as the answer holds it: trimmed, non-empty question and answer, the
+/// type the model labelled it with, as written (see [`question_type::checked`]), its
+/// reasoning field (trimmed, non-empty) and its follow-up exchanges (each trimmed,
+/// up to the first one with an empty side).
+#[derive(Debug, Clone)]
 pub struct RawPair {
     pub question: String,
     pub answer: String,
     pub label: Option<String>,
+    pub reasoning: Option<String>,
+    pub follow_ups: Vec<Turn>,
 }
 
 /// Parses a model's answer into pairs with trimmed, non-empty questions and answers.
+#[cfg(test)]
 pub fn parse_pairs(response: &str) -> Result<Vec<RawPair>, ParseError> {
-    let text = strip_fence_lines(&strip_thinking(response));
+    parse_answer(response).map(|(pairs, _)| pairs)
+}
+
+/// Parses a model's answer into its pairs and the texts of its closed `<think>`
+/// blocks (trimmed, non-empty), in order.
+pub fn parse_answer(response: &str) -> Result<(Vec<RawPair>, Vec<String>), ParseError> {
+    let (text, thinking) = strip_thinking(response);
+    let text = strip_fence_lines(&text);
     let Some(json) = extract_json(&text) else {
         return Err(ParseError::NoJson(format!(
             "The response holds no JSON. {EXPECTED_FORM}"
@@ -78,7 +103,7 @@ pub fn parse_pairs(response: &str) -> Result<Vec<RawPair>, ParseError> {
         .map(|pair| RawPair {
             question: pair.question.trim().to_string(),
             answer: pair.answer.trim().to_string(),
-            label: pair.label,
+            ..pair
         })
         .filter(|pair| !pair.question.is_empty() && !pair.answer.is_empty())
         .collect();
@@ -87,13 +112,15 @@ pub fn parse_pairs(response: &str) -> Result<Vec<RawPair>, ParseError> {
             "Every question or answer in the response was empty. {EXPECTED_FORM}"
         )));
     }
-    Ok(pairs)
+    Ok((pairs, thinking))
 }
 
-/// Removes `<think>…</think>` (and `<thinking>…</thinking>`) blocks. An unclosed block
-/// means the model was cut off while thinking: everything from it on is dropped.
-fn strip_thinking(text: &str) -> String {
+/// Removes `<think>…</think>` (and `<thinking>…</thinking>`) blocks, and returns their
+/// texts apart. An unclosed block means the model was cut off while thinking:
+/// everything from it on is dropped.
+fn strip_thinking(text: &str) -> (String, Vec<String>) {
     let mut out = String::with_capacity(text.len());
+    let mut thinking = Vec::new();
     let mut rest = text;
     loop {
         let Some((open_at, tag)) = ["<think>", "<thinking>"]
@@ -102,7 +129,7 @@ fn strip_thinking(text: &str) -> String {
             .min_by_key(|(at, _)| *at)
         else {
             out.push_str(rest);
-            return out;
+            return (out, thinking);
         };
         out.push_str(&rest[..open_at]);
         let close = if tag == "<think>" {
@@ -111,8 +138,14 @@ fn strip_thinking(text: &str) -> String {
             "</thinking>"
         };
         match rest[open_at..].find(close) {
-            Some(close_at) => rest = &rest[open_at + close_at + close.len()..],
-            None => return out,
+            Some(close_at) => {
+                let inside = rest[open_at + tag.len()..open_at + close_at].trim();
+                if !inside.is_empty() {
+                    thinking.push(inside.to_string());
+                }
+                rest = &rest[open_at + close_at + close.len()..];
+            }
+            None => return (out, thinking),
         }
     }
 }
@@ -321,6 +354,23 @@ impl Scanner {
 const QUESTION_KEYS: [&str; 4] = ["question", "q", "instruction", "prompt"];
 const ANSWER_KEYS: [&str; 4] = ["answer", "a", "response", "output"];
 const TYPE_KEYS: [&str; 2] = ["type", "question_type"];
+const REASONING_KEYS: [&str; 5] = [
+    "reasoning",
+    "reasoning_content",
+    "thinking",
+    "rationale",
+    "chain_of_thought",
+];
+const FOLLOW_UP_KEYS: [&str; 5] = [
+    "follow_ups",
+    "follow-ups",
+    "followups",
+    "follow_up",
+    "turns",
+];
+/// A follow-up's sides may also be named as chat roles.
+const USER_KEYS: [&str; 5] = ["question", "q", "user", "human", "prompt"];
+const ASSISTANT_KEYS: [&str; 5] = ["answer", "a", "assistant", "gpt", "response"];
 
 /// Collects every pair found in `value`: in an array of objects, in an object holding
 /// such an array under any key, or in a single object.
@@ -339,6 +389,18 @@ fn pairs_from_value(value: &Value, pairs: &mut Vec<RawPair>) {
                     question,
                     answer,
                     label: field(&TYPE_KEYS),
+                    reasoning: field(&REASONING_KEYS)
+                        .map(|text| text.trim().to_string())
+                        .filter(|text| !text.is_empty()),
+                    follow_ups: fields
+                        .iter()
+                        .find(|(key, _)| {
+                            FOLLOW_UP_KEYS
+                                .iter()
+                                .any(|name| key.eq_ignore_ascii_case(name))
+                        })
+                        .map(|(_, value)| follow_ups_of(value))
+                        .unwrap_or_default(),
                 }),
                 _ => fields
                     .values()
@@ -348,6 +410,32 @@ fn pairs_from_value(value: &Value, pairs: &mut Vec<RawPair>) {
         }
         _ => {}
     }
+}
+
+/// The exchanges of a follow-up list, each trimmed, up to the first one with an
+/// empty or missing side (a conversation is never read past a gap).
+fn follow_ups_of(value: &Value) -> Vec<Turn> {
+    let Some(items) = value.as_array() else {
+        return Vec::new();
+    };
+    let side = |fields: &serde_json::Map<String, Value>, names: &[&str]| {
+        fields
+            .iter()
+            .find(|(key, _)| names.iter().any(|name| key.eq_ignore_ascii_case(name)))
+            .and_then(|(_, value)| text_of(value))
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+    };
+    items
+        .iter()
+        .map_while(|item| {
+            let fields = item.as_object()?;
+            Some(Turn {
+                question: side(fields, &USER_KEYS)?,
+                answer: side(fields, &ASSISTANT_KEYS)?,
+            })
+        })
+        .collect()
 }
 
 /// A field's text: strings as they are, numbers and booleans written out.
@@ -462,5 +550,45 @@ mod tests {
             parse_pairs("I cannot help with that."),
             Err(ParseError::NoJson(_))
         ));
+    }
+
+    fn request(task: Task) -> ParseRequest {
+        ParseRequest {
+            expected: 1,
+            question_types: Vec::new(),
+            task,
+            turns: 3,
+        }
+    }
+
+    #[test]
+    fn the_reasoning_task_keeps_a_pair_s_reasoning_field_or_else_the_think_block() {
+        let own = r#"[{"question": "Q", "reasoning": " Step one. ", "answer": "A"}]"#;
+        let parsed = DefaultPrompt::parse(own.into(), request(Task::Reasoning)).unwrap();
+        assert_eq!(parsed[0].reasoning.as_deref(), Some("Step one."));
+        let think =
+            "<think>\nThe text says A.\n</think>\n[{\"question\": \"Q\", \"answer\": \"A\"}]";
+        let parsed = DefaultPrompt::parse(think.into(), request(Task::Reasoning)).unwrap();
+        assert_eq!(parsed[0].reasoning.as_deref(), Some("The text says A."));
+        assert_eq!(parsed[0].answer, "A");
+        // The qa task throws reasoning away, as before there were tasks.
+        let parsed = DefaultPrompt::parse(think.into(), request(Task::Qa)).unwrap();
+        assert_eq!(parsed[0].reasoning, None);
+        let parsed = DefaultPrompt::parse(own.into(), request(Task::Qa)).unwrap();
+        assert_eq!(parsed[0].reasoning, None);
+    }
+
+    #[test]
+    fn the_conversation_task_keeps_the_follow_ups_up_to_the_first_gap() {
+        let answer = r#"[{"question": "Q1", "answer": "A1", "follow_ups": [
+            {"question": " Q2 ", "answer": "A2"},
+            {"user": "Q3", "assistant": "A3"},
+            {"question": "Q4", "answer": ""},
+            {"question": "Q5", "answer": "A5"}]}]"#;
+        let parsed = DefaultPrompt::parse(answer.into(), request(Task::Conversation)).unwrap();
+        let exchanges: Vec<_> = parsed[0].exchanges().collect();
+        assert_eq!(exchanges, vec![("Q1", "A1"), ("Q2", "A2"), ("Q3", "A3")]);
+        let parsed = DefaultPrompt::parse(answer.into(), request(Task::Qa)).unwrap();
+        assert!(parsed[0].follow_ups.is_empty());
     }
 }

@@ -1,12 +1,32 @@
 //! The prompt role: build the system and user messages for one chunk.
 
 use crate::DefaultPrompt;
-use tdg_plugin_sdk::{Message, PluginError, Prompt, PromptRequest, render_template};
+use tdg_plugin_sdk::{Message, PluginError, Prompt, PromptRequest, Task, render_template};
 
-/// The built-in user prompt, a minijinja template.
-const DEFAULT_TEMPLATE: &str = include_str!("../../../templates/qa_prompt.jinja");
+/// The built-in user prompts, minijinja templates: one per task.
+const QA_TEMPLATE: &str = include_str!("../../../templates/qa_prompt.jinja");
+const REASONING_TEMPLATE: &str = include_str!("../../../templates/reasoning_prompt.jinja");
+const CONVERSATION_TEMPLATE: &str = include_str!("../../../templates/conversation_prompt.jinja");
 /// The built-in system message.
 const DEFAULT_SYSTEM_MESSAGE: &str = include_str!("../../../templates/system_message.txt");
+
+/// The built-in template of `task`, with the name it is known by in messages.
+fn builtin_template(task: Task) -> (&'static str, &'static str) {
+    match task {
+        Task::Qa => ("templates/qa_prompt.jinja", QA_TEMPLATE),
+        Task::Reasoning => ("templates/reasoning_prompt.jinja", REASONING_TEMPLATE),
+        Task::Conversation => ("templates/conversation_prompt.jinja", CONVERSATION_TEMPLATE),
+    }
+}
+
+/// The task's name, as `--task` spells it and templates read it.
+fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Qa => "qa",
+        Task::Reasoning => "reasoning",
+        Task::Conversation => "conversation",
+    }
+}
 
 /// Parses a JSON object text handed over by the host; anything else becomes `{}`.
 fn json_object(text: &str) -> serde_json::Value {
@@ -31,6 +51,8 @@ impl Prompt for DefaultPrompt {
         let context = serde_json::json!({
             "text": chunk.text,
             "num_questions": settings.questions_per_chunk,
+            "task": task_name(settings.task),
+            "turns": settings.turns,
             "question_types": settings
                 .question_types
                 .iter()
@@ -58,7 +80,10 @@ impl Prompt for DefaultPrompt {
                 name.clone().unwrap_or_else(|| "user template".into()),
                 source.as_str(),
             ),
-            (None, _) => ("templates/qa_prompt.jinja".to_string(), DEFAULT_TEMPLATE),
+            (None, _) => {
+                let (name, source) = builtin_template(settings.task);
+                (name.to_string(), source)
+            }
         };
         let user = render_template(&name, source, &context.to_string()).map_err(|error| {
             PluginError::new(match error.line {

@@ -31,11 +31,19 @@ mod tests {
 
     /// The types the parser gives the pairs of `response`, in order.
     fn types_of(response: &str, names: &[&str]) -> Vec<Option<String>> {
-        DefaultPrompt::parse(response.to_string(), 3, asked(names))
-            .unwrap_or_else(|e| panic!("{response:?} failed: {e:?}"))
-            .into_iter()
-            .map(|pair| pair.question_type)
-            .collect()
+        DefaultPrompt::parse(
+            response.to_string(),
+            tdg_plugin_sdk::ParseRequest {
+                expected: 3,
+                question_types: asked(names),
+                task: tdg_plugin_sdk::Task::Qa,
+                turns: 1,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{response:?} failed: {e:?}"))
+        .into_iter()
+        .map(|pair| pair.question_type)
+        .collect()
     }
 
     #[test]

@@ -12,7 +12,7 @@ Numbered forms ("Q1.", "Question 2:") work too, and a JSON array of
 pair (or a "type" field in JSON) labels its question type, kept when it is one of
 the types asked for (or, when none were, one tdg knows).
 
-Build:  componentize-py -d ../../../wit/v0.2 -w parser-plugin componentize app -o python_parser.wasm
+Build:  componentize-py -d ../../../wit/v0.3 -w parser-plugin componentize app -o python_parser.wasm
 Use:    tdg generate ... --parser plugins/examples/python-parser/python_parser.wasm
 """
 
@@ -86,7 +86,8 @@ def from_json(response: str) -> list:
 
 
 class Parser(exports.Parser):
-    def parse(self, response: str, expected: int, question_types: list) -> list:
+    def parse(self, response: str, request) -> list:
+        expected, question_types = request.expected, request.question_types
         pairs = [(q, a, t) for q, a, t in from_lines(response) or from_json(response) if q and a]
         if not pairs:
             if "Q:" in response or "{" in response:
@@ -94,6 +95,12 @@ class Parser(exports.Parser):
             raise Err(ParseError_NoJson("No pairs found. Write each pair as a 'Q:' line followed by an 'A:' line."))
         host.log(host.LogLevel.DEBUG, f"python parser: {len(pairs)} pairs (asked for {expected})")
         return [
-            types.QaPair(question=q, answer=a, question_type=checked_type(t, question_types))
+            types.Example(
+                question=q,
+                answer=a,
+                question_type=checked_type(t, question_types),
+                reasoning=None,
+                follow_ups=[],
+            )
             for q, a, t in pairs
         ]

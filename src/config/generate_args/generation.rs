@@ -9,11 +9,34 @@ use serde::{Deserialize, Serialize};
 use super::parse_key_value;
 use crate::config::help;
 use crate::prompt::{DEFAULT_PARSE_RETRIES, DEFAULT_PROMPT_PLUGIN, DEFAULT_QUESTIONS_PER_CHUNK};
+use crate::task::{DEFAULT_TURNS, Task};
 
 /// The prompt options of `tdg generate` (help heading "Generation").
 #[derive(Debug, Default, Clone, Args, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GenerationArgs {
+    /// What kind of example to make: a question and its answer, the same with the reasoning that leads to the answer, or a multi-turn conversation.
+    #[arg(long, value_enum, env = "GENERATOR_TASK", help_heading = "Generation",
+          help = help::with_default("What kind of example to make: a question and its answer, the same with the reasoning that leads to the answer, or a multi-turn conversation", help::value_name(Task::default())))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+
+    /// Exchanges (a user message and the reply) per conversation, the first included (`--task conversation`).
+    #[arg(long, env = "GENERATOR_TURNS", value_name = "N", help_heading = "Generation",
+          help = help::with_default("Exchanges (a user message and the reply) per conversation, the first included (--task conversation)", DEFAULT_TURNS))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turns: Option<u32>,
+
+    /// Tokens a reasoning model may think for (Anthropic's extended thinking `budget_tokens`, at least 1024; Gemini's `thinkingBudget`), with `--task reasoning`.
+    #[arg(
+        long,
+        env = "GENERATOR_THINKING_BUDGET",
+        value_name = "TOKENS",
+        help_heading = "Generation"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking_budget: Option<u32>,
+
     /// Number of questions per chunk.
     #[arg(long, env = "GENERATOR_QUESTIONS_PER_CHUNK", help_heading = "Generation",
           help = help::with_default("Number of questions per chunk", DEFAULT_QUESTIONS_PER_CHUNK))]

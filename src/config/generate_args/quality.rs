@@ -71,6 +71,36 @@ pub struct QualityArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_unanswered_filter: Option<bool>,
 
+    /// With --task reasoning, keep pairs with no reasoning, or fewer than 5 words of it.
+    #[arg(long, env = "GENERATOR_NO_EMPTY_REASONING_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_empty_reasoning_filter: Option<bool>,
+
+    /// With --task reasoning, keep pairs whose reasoning loops (more than a quarter of its word triples repeated).
+    #[arg(long, env = "GENERATOR_NO_REASONING_LOOP_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_reasoning_loop_filter: Option<bool>,
+
+    /// With --task reasoning, keep pairs whose reasoning never touches the chunk (under 15% of its content words in it).
+    #[arg(long, env = "GENERATOR_NO_REASONING_GROUNDING_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_reasoning_grounding_filter: Option<bool>,
+
+    /// With --task reasoning, keep pairs whose reasoning is their answer again.
+    #[arg(long, env = "GENERATOR_NO_REASONING_COPY_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_reasoning_copy_filter: Option<bool>,
+
+    /// With --task conversation, keep follow-ups that ask an earlier question of their conversation again or give an earlier answer again.
+    #[arg(long, env = "GENERATOR_NO_REPEATED_TURN_FILTER", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), help_heading = "Quality")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_repeated_turn_filter: Option<bool>,
+
     /// Drop exact and near-duplicate questions within each document, across the corpus, or not at all.
     #[arg(long, value_enum, env = "GENERATOR_DEDUPE", help_heading = "Quality",
           help = help::with_default("Drop exact and near-duplicate questions within each document, across the corpus, or not at all", help::value_name(DedupeScope::default())))]
@@ -82,6 +112,12 @@ pub struct QualityArgs {
           help = help::with_default("Drop pairs whose grounding (the share of the answer's content words found in the chunk) is below this, 0 to 1", QualityFilter::default().min_grounding))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_grounding: Option<f64>,
+
+    /// What a conversation with a follow-up exchange that fails the gate becomes: cut before that exchange, or dropped whole.
+    #[arg(long, value_enum, env = "GENERATOR_CONVERSATION_CUT", help_heading = "Quality",
+          help = help::with_default("What a conversation with a follow-up exchange that fails the gate becomes: cut before that exchange, or dropped whole", help::value_name(crate::task::ConversationCut::default())))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_cut: Option<crate::task::ConversationCut>,
 
     /// Add each pair's `quality` (grounding score, evidence span, reasons) to the Q&A files.
     #[arg(long, env = "GENERATOR_WITH_QUALITY", num_args = 0..=1, require_equals = true, default_missing_value = "true",

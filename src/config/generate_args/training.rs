@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::parse_key_value;
 use crate::config::help;
 use crate::outputs::training_file::OutputType;
+use crate::task::ReasoningStyle;
 
 /// The training-file options of `tdg generate` (help heading "Training files").
 #[derive(Debug, Default, Clone, Args, Serialize, Deserialize)]
@@ -33,6 +34,12 @@ pub struct TrainingArgs {
           help = help::with_default("JSON Lines or one JSON array", help::value_name(OutputType::default())))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_type: Option<OutputType>,
+
+    /// Where chat formats write an example's reasoning: in a <think> block before the answer, or in a field of its own.
+    #[arg(long, value_enum, env = "GENERATOR_REASONING_STYLE", help_heading = "Training files",
+          help = help::with_default("Where chat formats write an example's reasoning: in a <think> block before the answer, or in a reasoning_content field", help::value_name(ReasoningStyle::default())))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_style: Option<ReasoningStyle>,
 
     /// Where training files go [default: the Q&A directory].
     #[arg(

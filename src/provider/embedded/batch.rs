@@ -414,8 +414,10 @@ impl<'m> Scheduler<'m> {
         };
         let response = ChatResponse {
             text: String::from_utf8_lossy(&sequence.text).into_owned(),
+            reasoning: None,
             tokens_in: sequence.prompt.len() as u64,
             tokens_out: u64::from(sequence.generated),
+            tokens_reasoning: None,
             context_cut: sequence.cut,
         };
         self.finish(slot, Ok(response));

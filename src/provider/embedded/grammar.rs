@@ -19,7 +19,7 @@ use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use serde_json::Value;
 
 use crate::provider::schema::{CHARS_PER_TOKEN, pair_char_budget};
-use crate::provider::{AnswerQuotes, AnswerSchema};
+use crate::provider::{AnswerQuotes, AnswerSchema, ExampleShape};
 
 /// The GBNF grammar of `answer`. For pairs, the strings are bounded so that they fit
 /// in `max_tokens` together; with `quotes`, each pair's answer is one of its pool's
@@ -30,18 +30,35 @@ pub(super) fn answer_grammar(
     quotes: Option<&AnswerQuotes>,
 ) -> Result<String, String> {
     let answer = match answer {
-        AnswerSchema::PairsExactly(pairs, types) => AnswerSchema::PairsExactly(pairs.max(1), types),
+        AnswerSchema::PairsExactly(pairs, types, shape) => {
+            AnswerSchema::PairsExactly(pairs.max(1), types, shape)
+        }
         other => other,
     };
     let mut schema = answer.json();
     match answer {
-        AnswerSchema::PairsExactly(pairs, _) => {
-            let (question, answer) = pair_char_budget(max_tokens, pairs);
+        AnswerSchema::PairsExactly(pairs, _, shape) => {
+            // Each exchange (and a reasoning, which takes an answer's share) gets its
+            // part of the budget.
+            let parts = match shape {
+                ExampleShape::Reasoning => 2,
+                shape => shape.exchanges(),
+            };
+            let (question, answer) = pair_char_budget(max_tokens, pairs * parts);
             let array = &mut schema["properties"]["qa_pairs"];
             let item = &mut array["items"]["properties"];
             item["question"]["maxLength"] = question.into();
             item["answer"]["maxLength"] = answer.into();
-            if let Some(quotes) = quotes {
+            if shape == ExampleShape::Reasoning {
+                item["reasoning"]["maxLength"] = answer.into();
+            }
+            if let ExampleShape::FollowUps(_) = shape {
+                let turn = &mut item["follow_ups"]["items"]["properties"];
+                turn["question"]["maxLength"] = question.into();
+                turn["answer"]["maxLength"] = answer.into();
+            }
+            // Answers are quoted only for pairs.
+            if let Some(quotes) = quotes.filter(|_| shape == ExampleShape::Pair) {
                 let mut items = quotes.item_schemas(&array["items"]);
                 for (index, item) in items.iter_mut().enumerate() {
                     item["properties"]["question"]["maxLength"] =
@@ -162,16 +179,30 @@ mod tests {
                 .to_string()
         };
         // Three items: the first, then exactly two more after commas.
-        let grammar =
-            answer_grammar(AnswerSchema::PairsExactly(3, TypeSet::ALL), 600, None).unwrap();
+        let grammar = answer_grammar(
+            AnswerSchema::PairsExactly(3, TypeSet::ALL, ExampleShape::Pair),
+            600,
+            None,
+        )
+        .unwrap();
         assert!(array(&grammar).contains("{2,2}"), "{}", array(&grammar));
-        let one = answer_grammar(AnswerSchema::PairsExactly(1, TypeSet::ALL), 600, None).unwrap();
+        let one = answer_grammar(
+            AnswerSchema::PairsExactly(1, TypeSet::ALL, ExampleShape::Pair),
+            600,
+            None,
+        )
+        .unwrap();
         assert!(!array(&one).contains('{'), "{}", array(&one));
         // 600 tokens for 3 pairs: 535 characters each, a quarter for the question.
         assert!(grammar.contains("{0,133}"), "{grammar}");
         assert!(grammar.contains("{0,402}"), "{grammar}");
         // No pairs asked is one pair, not an empty array.
-        let none = answer_grammar(AnswerSchema::PairsExactly(0, TypeSet::ALL), 600, None).unwrap();
+        let none = answer_grammar(
+            AnswerSchema::PairsExactly(0, TypeSet::ALL, ExampleShape::Pair),
+            600,
+            None,
+        )
+        .unwrap();
         assert_eq!(array(&none), array(&one));
     }
 
@@ -194,7 +225,7 @@ mod tests {
             Patent claims are licensed separately under Section 3 of it.";
         let quotes = AnswerQuotes::from_chunk(chunk, 2, 300).unwrap();
         let grammar = answer_grammar(
-            AnswerSchema::PairsExactly(2, TypeSet::ALL),
+            AnswerSchema::PairsExactly(2, TypeSet::ALL, ExampleShape::Pair),
             600,
             Some(&quotes),
         )

@@ -111,7 +111,7 @@ pub fn python_parser() -> PathBuf {
                 .current_dir(&source)
                 .args([
                     "-d",
-                    "../../../wit/v0.2",
+                    "../../../wit/v0.3",
                     "-w",
                     "parser-plugin",
                     "componentize",

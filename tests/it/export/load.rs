@@ -68,6 +68,14 @@ fn load_with_python(python: &str, out: &Path) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// What `datasets.load_dataset` reads of the first record of the `train` split of the
+/// dataset folder `out`; `None` (outside CI) without Python's `datasets`.
+pub(crate) fn first_train_record(out: &Path) -> Option<Value> {
+    let python = python_with_datasets()?;
+    let loaded = load_with_python(python, out);
+    Some(loaded["splits"]["train"]["first"].clone())
+}
+
 #[test]
 fn datasets_loads_the_parquet_and_jsonl_exports_with_every_split_and_nested_columns() {
     let Some(python) = python_with_datasets() else {

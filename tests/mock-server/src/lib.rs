@@ -76,6 +76,9 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 mod batches;
+mod tasks;
+
+pub use tasks::{Thinking, trace_for};
 pub mod refusals;
 
 /// A request the server received.
@@ -151,6 +154,8 @@ struct MockState {
     refuse_json_schema: std::sync::atomic::AtomicBool,
     /// The batch APIs' files, batches and counts.
     batches: Mutex<batches::Batches>,
+    /// Where answers carry a reasoning model's trace ([`Thinking`]).
+    thinking: std::sync::atomic::AtomicU8,
 }
 
 /// A running mock server; it stops when dropped.
@@ -278,6 +283,13 @@ impl MockServer {
 
     /// Refuses `response_format: json_schema` with HTTP 500 and a validation error,
     /// as llama-cpp-python's server does; `json_object` (with a `schema`) is taken.
+    /// Answers as a reasoning model, with its trace where `thinking` says.
+    pub fn set_thinking(&self, thinking: Thinking) {
+        self.state
+            .thinking
+            .store(thinking as u8, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub fn refuse_json_schema(&self) {
         self.state
             .refuse_json_schema
@@ -585,11 +597,19 @@ fn openai_answer(state: &MockState, key: Option<&str>, body: &Value) -> Result<V
         "temperature or max_tokens missing",
     )?;
     let (user, turns) = chat_messages(body.get("messages"), true)?;
-    let text = answer(&user, turns);
+    let (text, trace) = thought_answer(state, &user, turns);
+    let mut message = json!({"role": "assistant", "content": text});
+    let mut usage = json!({"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150});
+    if let Some(trace) = trace {
+        // vLLM, llama.cpp's server and DeepSeek return the trace unasked.
+        message["reasoning_content"] = json!(trace);
+        usage["completion_tokens"] = json!(80);
+        usage["completion_tokens_details"] = json!({"reasoning_tokens": 30});
+    }
     Ok(json!({
         "id": "chatcmpl-mock", "object": "chat.completion", "model": body["model"],
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": usage,
     }))
 }
 
@@ -619,10 +639,30 @@ fn claude_answer(
         "the system prompt must be a top-level string",
     )?;
     let (user, turns) = chat_messages(body.get("messages"), false)?;
-    let text = answer(&user, turns);
+    let (text, trace) = thought_answer(state, &user, turns);
+    let mut content = vec![json!({"type": "text", "text": text})];
+    if let Some(trace) = trace.filter(|_| body["thinking"]["type"] == "enabled") {
+        let budget = body["thinking"]["budget_tokens"].as_u64().unwrap_or(0);
+        require(
+            budget >= 1024,
+            "thinking.budget_tokens must be at least 1024",
+        )?;
+        require(
+            body["max_tokens"].as_u64().unwrap_or(0) > budget,
+            "max_tokens must be greater than thinking.budget_tokens",
+        )?;
+        require(
+            body.get("temperature").is_none(),
+            "temperature may not be set with thinking",
+        )?;
+        content.insert(
+            0,
+            json!({"type": "thinking", "thinking": trace, "signature": "mock-signature"}),
+        );
+    }
     Ok(json!({
         "id": "msg_mock", "type": "message", "role": "assistant", "model": body["model"],
-        "content": [{"type": "text", "text": text}],
+        "content": content,
         "stop_reason": "end_turn",
         "usage": {"input_tokens": 100, "output_tokens": 50},
     }))
@@ -689,10 +729,18 @@ fn gemini_answer(
             user.push(text.unwrap().to_string());
         }
     }
-    let text = answer(&user, contents.len() + 1);
+    let (text, trace) = thought_answer(state, &user, contents.len() + 1);
+    let mut parts = vec![json!({"text": text})];
+    let mut usage = json!({"promptTokenCount": 100, "candidatesTokenCount": 50});
+    let asked =
+        body.pointer("/generationConfig/thinkingConfig/includeThoughts") == Some(&json!(true));
+    if let Some(trace) = trace.filter(|_| asked) {
+        parts.insert(0, json!({"text": trace, "thought": true}));
+        usage["thoughtsTokenCount"] = json!(30);
+    }
     Ok(json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
-        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 50},
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}],
+        "usageMetadata": usage,
     }))
 }
 
@@ -722,10 +770,14 @@ async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             "options.num_predict missing",
         )?;
         let (user, turns) = chat_messages(body.get("messages"), true)?;
-        let text = answer(&user, turns);
+        let (text, trace) = thought_answer(&state, &user, turns);
+        let mut message = json!({"role": "assistant", "content": text});
+        if let Some(trace) = trace.filter(|_| body["think"] == json!(true)) {
+            message["thinking"] = json!(trace);
+        }
         Ok(axum::Json(json!({
             "model": body["model"], "created_at": "2026-11-24T00:00:00Z",
-            "message": {"role": "assistant", "content": text},
+            "message": message,
             "done": true, "prompt_eval_count": 100, "eval_count": 50,
         }))
         .into_response())
@@ -953,12 +1005,32 @@ pub fn pairs_for(text: &str, count: usize) -> Vec<(String, String)> {
 }
 
 /// The answer for a conversation whose user turns are `user` (`turns` messages).
+/// [`answer`], as the mock's reasoning model gives it: the text, and the trace to put
+/// apart (with [`Thinking::Apart`]); with [`Thinking::InText`], the trace is in the
+/// text.
+fn thought_answer(state: &MockState, user: &[String], turns: usize) -> (String, Option<String>) {
+    let text = answer(user, turns);
+    let thinking = Thinking::from_u8(state.thinking.load(std::sync::atomic::Ordering::SeqCst));
+    let chunk = chunk_text(user.first().map(String::as_str).unwrap_or_default());
+    match thinking {
+        Thinking::None => (text, None),
+        Thinking::Apart => (text, Some(tasks::trace_for(&chunk))),
+        Thinking::InText => (
+            format!("<think>\n{}\n</think>\n{text}", tasks::trace_for(&chunk)),
+            None,
+        ),
+    }
+}
+
 fn answer(user: &[String], turns: usize) -> String {
     let prompt = user.first().map(String::as_str).unwrap_or_default();
     if prompt.contains("Score the answer against the source text") {
         return judgment(prompt, turns);
     }
     let text = chunk_text(prompt);
+    if let Some(follow_ups) = tasks::follow_ups_asked(prompt) {
+        return tasks::conversations(&text, tasks::conversations_asked(prompt), follow_ups);
+    }
     let pairs = pairs_for(&text, asked_for(prompt));
     let array = serde_json::to_string_pretty(
         &pairs

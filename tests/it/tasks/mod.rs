@@ -1,0 +1,198 @@
+//! The tasks beyond single pairs (`--task reasoning|conversation`), against the mock
+//! server answering as each provider documents: a reasoning model's trace is kept
+//! with its answer wherever the provider returns it, a conversation keeps every
+//! exchange, and the exports put both where trainers read them.
+
+mod conversation;
+mod embedded;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::mock_server::{MockServer, Thinking, trace_for};
+use crate::common::{assert_success, read_json, tdg_isolated, write_document};
+
+/// Two chunks of real text (the Apache License's first two).
+pub(crate) fn licence_chunks(root: &Path) -> PathBuf {
+    let corpus = read_json(crate::common::corpus().join("Apache-2.0_chunks.json"));
+    let texts: Vec<String> = corpus["chunks"].as_array().unwrap()[1..3]
+        .iter()
+        .map(|chunk| chunk["text"].as_str().unwrap().to_string())
+        .collect();
+    write_document(root, "licence", texts)
+}
+
+/// `tdg generate` with `provider` at `server` on the two licence chunks into
+/// `root/qa`, with `extra` flags; returns the Q&A file.
+pub(crate) fn generate(server: &MockServer, provider: &str, root: &Path, extra: &[&str]) -> Value {
+    let chunks = licence_chunks(root);
+    let qa_dir = root.join("qa");
+    let output = tdg_isolated(root)
+        .args([
+            "generate",
+            "--provider",
+            provider,
+            "--base-url",
+            &server.url,
+        ])
+        .args(["--model", "mock-model", "--questions-per-chunk", "2"])
+        .arg("--chunks-dir")
+        .arg(&chunks)
+        .arg("--qa-dir")
+        .arg(&qa_dir)
+        .args(extra)
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("ANTHROPIC_API_KEY", "sk-ant-test")
+        .env("GEMINI_API_KEY", "g-test")
+        .output()
+        .unwrap();
+    assert_success(&output);
+    read_json(qa_dir.join("licence_qa.json"))
+}
+
+/// The last request body the server saw on `path`.
+fn last_body(server: &MockServer, path_part: &str) -> Value {
+    server
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|request| request.path.contains(path_part))
+        .unwrap_or_else(|| panic!("no request to {path_part}"))
+        .body
+}
+
+#[test]
+fn a_reasoning_model_s_trace_is_kept_with_each_answer_from_every_provider() {
+    for (provider, path, thinking) in [
+        ("local", "/api/chat", Thinking::Apart),
+        ("openai", "/v1/chat/completions", Thinking::Apart),
+        ("claude", "/v1/messages", Thinking::Apart),
+        ("gemini", ":generateContent", Thinking::Apart),
+        ("openai", "/v1/chat/completions", Thinking::InText),
+    ] {
+        let server = MockServer::start();
+        server.set_thinking(thinking);
+        let dir = tempfile::tempdir().unwrap();
+        let qa = generate(&server, provider, dir.path(), &["--task", "reasoning"]);
+        let pairs = qa["training_pairs"].as_array().unwrap();
+        assert_eq!(pairs.len(), 4, "{provider} {thinking:?}: {qa:#}");
+        for pair in pairs {
+            let chunk = pair["source_text"].as_str().unwrap();
+            assert_eq!(
+                pair["reasoning"].as_str(),
+                Some(trace_for(chunk).as_str()),
+                "{provider} {thinking:?}: {pair:#}"
+            );
+            assert!(!pair["answer"].as_str().unwrap().contains("<think>"));
+        }
+        // Each provider was asked for its trace as it documents.
+        let body = last_body(&server, path);
+        match provider {
+            "local" => assert_eq!(body["think"], true),
+            "claude" => {
+                assert_eq!(body["thinking"]["type"], "enabled");
+                assert_eq!(body["thinking"]["budget_tokens"], 1024);
+            }
+            "gemini" => assert_eq!(
+                body["generationConfig"]["thinkingConfig"]["includeThoughts"],
+                true
+            ),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_qa_task_asks_for_no_trace_and_keeps_none() {
+    let server = MockServer::start();
+    server.set_thinking(Thinking::Apart);
+    let dir = tempfile::tempdir().unwrap();
+    let qa = generate(&server, "local", dir.path(), &[]);
+    assert!(last_body(&server, "/api/chat").get("think").is_none());
+    let pairs = qa["training_pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 4);
+    assert!(
+        pairs.iter().all(|pair| pair.get("reasoning").is_none()),
+        "{qa:#}"
+    );
+    assert!(qa["qa_generation_info"].get("task").is_none(), "{qa:#}");
+}
+
+#[test]
+fn reparse_finds_a_provider_s_separate_trace_again_in_the_raw_answer() {
+    let server = MockServer::start();
+    server.set_thinking(Thinking::Apart);
+    let dir = tempfile::tempdir().unwrap();
+    let before = generate(&server, "gemini", dir.path(), &["--task", "reasoning"]);
+    let output = tdg_isolated(dir.path())
+        .args(["reparse", "--qa-dir"])
+        .arg(dir.path().join("qa"))
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let after = read_json(dir.path().join("qa/licence_qa.json"));
+    assert_eq!(after["training_pairs"], before["training_pairs"]);
+}
+
+#[test]
+fn without_a_trace_the_reasoning_task_drops_the_pairs_and_says_why() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let qa = generate(&server, "openai", dir.path(), &["--task", "reasoning"]);
+    assert_eq!(qa["training_pairs"].as_array().unwrap().len(), 0, "{qa:#}");
+    let output = tdg_isolated(dir.path())
+        .arg("stats")
+        .arg(dir.path().join("qa"))
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("4 reasoning-empty"), "{stdout}");
+}
+
+/// Exports the Q&A directory under `root` as `format` with `extra` flags, and returns
+/// what `datasets.load_dataset` reads of the train split's first record (`None`
+/// outside CI without Python's `datasets`).
+pub(crate) fn exported_first_record(root: &Path, format: &str, extra: &[&str]) -> Option<Value> {
+    let out = root.join(format!("export-{format}-{}", extra.join("-")));
+    let output = tdg_isolated(root)
+        .arg("export")
+        .arg(root.join("qa"))
+        .arg("--output-dir")
+        .arg(&out)
+        .args(["--format", format, "--license", "apache-2.0"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_success(&output);
+    crate::export::load::first_train_record(&out)
+}
+
+#[test]
+fn exported_traces_load_in_datasets_where_the_reasoning_style_puts_them() {
+    let server = MockServer::start();
+    server.set_thinking(Thinking::Apart);
+    let dir = tempfile::tempdir().unwrap();
+    let qa = generate(&server, "local", dir.path(), &["--task", "reasoning"]);
+    let trace = qa["training_pairs"][0]["reasoning"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let Some(think) = exported_first_record(dir.path(), "sharegpt", &[]) else {
+        return;
+    };
+    let turn = &think["conversations"][1];
+    assert_eq!(turn["from"], "gpt");
+    let value = turn["value"].as_str().unwrap();
+    assert!(
+        value.starts_with(&format!("<think>\n{trace}\n</think>\n\n")),
+        "{think:#}"
+    );
+    let field =
+        exported_first_record(dir.path(), "openai-chat", &["--reasoning-style", "field"]).unwrap();
+    let message = &field["messages"][1];
+    assert_eq!(message["role"], "assistant");
+    assert_eq!(message["reasoning_content"].as_str(), Some(trace.as_str()));
+    assert!(!message["content"].as_str().unwrap().contains("<think>"));
+}

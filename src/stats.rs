@@ -32,6 +32,9 @@ pub struct DocumentStats {
     pub success_rate: f64,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Of `tokens_out`, the reasoning's (`--task reasoning`): counted by the provider
+    /// where it says, else estimated by the reasoning's share of the answer.
+    pub tokens_reasoning: u64,
     /// `None` when the source does not record times.
     pub mean_seconds_per_chunk: Option<f64>,
 }
@@ -194,6 +197,7 @@ fn sum(figures: &[DocumentFigures]) -> DocumentFigures {
             total.pairs += f.pairs;
             total.tokens_in += f.tokens_in;
             total.tokens_out += f.tokens_out;
+            total.tokens_reasoning += f.tokens_reasoning;
             total.duration_ms += f.duration_ms;
             total
         })
@@ -225,6 +229,7 @@ fn row(name: &str, f: &DocumentFigures, timed: bool) -> DocumentStats {
         },
         tokens_in: f.tokens_in,
         tokens_out: f.tokens_out,
+        tokens_reasoning: f.tokens_reasoning,
         mean_seconds_per_chunk: (timed && asked > 0)
             .then(|| f.duration_ms as f64 / asked as f64 / 1000.0),
     }
@@ -337,6 +342,15 @@ pub fn render(stats: &Stats) -> String {
             doc.tokens_out,
             doc.mean_seconds_per_chunk
                 .map_or("-".to_string(), |s| format!("{s:.2}")),
+        ));
+    }
+    if stats.total.tokens_reasoning > 0 {
+        let total = &stats.total;
+        out.push_str(&format!(
+            "\nOf the {} tokens out, {} are reasoning and {} answers (both priced as output)\n",
+            total.tokens_out,
+            total.tokens_reasoning,
+            total.tokens_out.saturating_sub(total.tokens_reasoning)
         ));
     }
     out.push_str(&render_question_types(stats));

@@ -17,7 +17,8 @@ impl CheckpointStore {
                     COALESCE(SUM(c.status = 'skipped'), 0),
                     COALESCE(SUM(CASE WHEN c.status = 'completed' THEN json_array_length(c.pairs) ELSE 0 END), 0),
                     COALESCE(SUM(c.tokens_in), 0), COALESCE(SUM(c.tokens_out), 0),
-                    COALESCE(SUM(CASE WHEN c.status != 'skipped' THEN c.duration_ms ELSE 0 END), 0)
+                    COALESCE(SUM(CASE WHEN c.status != 'skipped' THEN c.duration_ms ELSE 0 END), 0),
+                    COALESCE(SUM(c.tokens_reasoning), 0)
                  FROM documents d LEFT JOIN chunks c ON c.stem = d.stem
                  GROUP BY d.stem ORDER BY d.stem",
             )
@@ -34,6 +35,7 @@ impl CheckpointStore {
                     tokens_in: row.get(6)?,
                     tokens_out: row.get(7)?,
                     duration_ms: row.get(8)?,
+                    tokens_reasoning: row.get(9)?,
                 })
             })
             .map_err(|e| self.fail(e))?;

@@ -105,19 +105,32 @@ impl CheckpointStore {
             )
             .map_err(fail)?;
         let place = if shard_has_places { "c.place" } else { "NULL" };
+        let shard_has_reasoning: bool = transaction
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('chunks', 'shard') WHERE name = 'tokens_reasoning'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(fail)?;
+        let reasoning = if shard_has_reasoning {
+            "c.tokens_reasoning"
+        } else {
+            "0"
+        };
         let chunks = transaction
             .execute(
                 &format!(
                     "INSERT INTO main.chunks
                      (stem, position, chunk_id, chunk_index, chunk_start, chunk_end, source_text,
                       status, pairs, error, raw_response, prompt, settings_id, tokens_in,
-                      tokens_out, duration_ms, attempts, finished_at, text_hash, place)
+                      tokens_out, duration_ms, attempts, finished_at, text_hash, place,
+                      tokens_reasoning)
                  SELECT c.stem, c.position, c.chunk_id, c.chunk_index, c.chunk_start, c.chunk_end,
                       c.source_text, c.status, c.pairs, c.error, c.raw_response, c.prompt,
                       (SELECT m.id FROM main.settings m JOIN shard.settings s ON m.json = s.json
                        WHERE s.id = c.settings_id),
                       c.tokens_in, c.tokens_out, c.duration_ms, c.attempts, c.finished_at, c.text_hash,
-                      {place}
+                      {place}, {reasoning}
                  FROM shard.chunks c ORDER BY c.stem, c.position"
                 ),
                 [],

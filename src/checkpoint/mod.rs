@@ -196,6 +196,9 @@ pub struct ChunkOutcome {
     pub settings: std::sync::Arc<RunRecord>,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Of `tokens_out`, the reasoning's: as the provider counted them, or estimated
+    /// by the reasoning's share of the answer's characters.
+    pub tokens_reasoning: u64,
     pub duration_ms: u64,
     pub attempts: u32,
 }
@@ -259,6 +262,8 @@ pub struct DocumentFigures {
     pub pairs: u64,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Of `tokens_out`, the reasoning's (`--task reasoning`).
+    pub tokens_reasoning: u64,
     /// Time spent on the chunks that were asked about, in milliseconds.
     pub duration_ms: u64,
 }

@@ -278,6 +278,7 @@ fn imported_outcome(
         settings: settings.clone(),
         tokens_in: 0,
         tokens_out: 0,
+        tokens_reasoning: 0,
         duration_ms: 0,
         attempts: 0,
     }

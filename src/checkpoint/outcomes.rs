@@ -143,8 +143,8 @@ impl CheckpointStore {
                 .prepare_cached(
                     "INSERT OR REPLACE INTO chunks (stem, position, chunk_id, chunk_index, chunk_start, chunk_end,
                          source_text, status, pairs, error, raw_response, prompt, settings_id, tokens_in, tokens_out,
-                         duration_ms, attempts, finished_at, text_hash, place)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                         duration_ms, attempts, finished_at, text_hash, place, tokens_reasoning)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                 )
                 .map_err(fail)?;
             let now = crate::timestamp::now();
@@ -190,6 +190,7 @@ impl CheckpointStore {
                         now,
                         text_hash(&outcome.source_text),
                         outcome.place.to_stored(),
+                        outcome.tokens_reasoning as i64,
                     ])
                     .map_err(fail)?;
             }

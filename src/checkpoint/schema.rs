@@ -17,8 +17,9 @@ use super::{CheckpointStore, StoreError, run_record::RunRecord, text_hash};
 pub const STORE_FILE: &str = ".tdg-checkpoint.sqlite3";
 /// The schema this code writes. 1: the first; 2: typed run records (`settings.imported`)
 /// and a hash of each chunk's text (`chunks.text_hash`); 3: each chunk's page and
-/// heading path (`chunks.place`).
-pub const SCHEMA_VERSION: i64 = 3;
+/// heading path (`chunks.place`); 4: the reasoning's share of a chunk's output tokens
+/// (`chunks.tokens_reasoning`).
+pub const SCHEMA_VERSION: i64 = 4;
 
 const CREATE_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,6 +71,7 @@ const CREATE_TABLES: &str = "
         finished_at TEXT NOT NULL,
         text_hash TEXT,
         place TEXT,
+        tokens_reasoning INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (stem, position)
     );
 ";
@@ -214,6 +216,13 @@ fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
         // Schema 3: a chunk's page and heading path (`crate::chunk_place`), NULL when
         // its chunker recorded neither, as for every chunk of an older checkpoint.
         tx.execute_batch("ALTER TABLE chunks ADD COLUMN place TEXT;")?;
+    }
+    if from < 4 {
+        // Schema 4: of a chunk's output tokens, its reasoning's; 0 for every chunk
+        // made before there were tasks, which kept no reasoning.
+        tx.execute_batch(
+            "ALTER TABLE chunks ADD COLUMN tokens_reasoning INTEGER NOT NULL DEFAULT 0;",
+        )?;
     }
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

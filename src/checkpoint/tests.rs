@@ -39,6 +39,7 @@ fn outcome(stem: &str, position: u32, status: ChunkStatus, pairs: &[(&str, &str)
         }),
         tokens_in: 1,
         tokens_out: 2,
+        tokens_reasoning: 0,
         duration_ms: 3,
         attempts: 1,
     }

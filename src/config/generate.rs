@@ -121,11 +121,19 @@ impl GenerateArgs {
         let embedded = model.provider == ProviderKind::Embedded;
         // Grammar-constrained answers are on by default for the embedded engine.
         model.structured = self.model.structured.unwrap_or(embedded);
-        // Answers quoted from the chunk are on by default where the grammar can quote.
+        // Answers quoted from the chunk are on by default where the grammar can quote,
+        // for pairs only: a trace or a conversation's replies are not one sentence.
+        let pairs_only = self.generation.task.unwrap_or_default() == crate::task::Task::Qa;
         model.quote_answers = self
             .model
             .quote_answers
-            .unwrap_or(embedded && model.structured);
+            .unwrap_or(embedded && model.structured && pairs_only);
+        if model.quote_answers && !pairs_only {
+            return Err(ConfigError::Invalid {
+                option: "--quote-answers".into(),
+                rule: "off with --task reasoning or conversation (only a pair's answer is one sentence of the chunk)".into(),
+            });
+        }
         if model.quote_answers && !(embedded && model.structured) {
             return Err(ConfigError::Invalid {
                 option: "--quote-answers".into(),

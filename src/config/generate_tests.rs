@@ -320,3 +320,27 @@ fn answers_of_no_tokens_and_absurd_backoffs_are_refused() {
     let settings = cli.resolve(|_| None).unwrap();
     assert_eq!(settings.model.retry.base, Duration::from_millis(1));
 }
+
+#[test]
+fn only_pairs_are_quoted_and_the_tasks_set_what_is_asked() {
+    let mut reasoning = args("c");
+    reasoning.generation.task = Some(crate::task::Task::Reasoning);
+    let settings = reasoning.clone().resolve(|_| None).unwrap();
+    assert!(!settings.model.quote_answers);
+    assert!(
+        settings.model.reasoning,
+        "a reasoning model is asked for its trace"
+    );
+    assert_eq!(settings.prompt.turns, 1);
+    reasoning.model.quote_answers = Some(true);
+    let refused = reasoning.resolve(|_| None).unwrap_err().to_string();
+    assert!(refused.contains("--quote-answers"), "{refused}");
+    let mut conversation = args("c");
+    conversation.generation.task = Some(crate::task::Task::Conversation);
+    let settings = conversation.clone().resolve(|_| None).unwrap();
+    assert_eq!(settings.prompt.turns, crate::task::DEFAULT_TURNS);
+    assert!(!settings.model.reasoning);
+    conversation.generation.turns = Some(0);
+    let refused = conversation.resolve(|_| None).unwrap_err().to_string();
+    assert!(refused.contains("--turns"), "{refused}");
+}

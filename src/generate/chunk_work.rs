@@ -98,6 +98,7 @@ pub fn new_outcome(context: &WorkerContext, job: &Job) -> ChunkOutcome {
         settings: context.run_record.clone(),
         tokens_in: 0,
         tokens_out: 0,
+        tokens_reasoning: 0,
         duration_ms: 0,
         attempts: 0,
     }
@@ -184,6 +185,7 @@ impl ChunkWork {
         }
         self.outcome.tokens_in += response.tokens_in;
         self.outcome.tokens_out += response.tokens_out;
+        let counted_reasoning = response.tokens_reasoning;
         // A trace the provider returned apart goes before the text in a `<think>`
         // block, as the contract says: where reparse finds it again.
         let raw = match (&response.reasoning, context.run_record.task) {
@@ -207,6 +209,9 @@ impl ChunkWork {
                     crate::quality::Assessor::with_prompt(&chunk.text, self.prompt_side.clone());
                 self.outcome.status = ChunkStatus::Completed;
                 self.outcome.error = None;
+                self.outcome.tokens_reasoning += counted_reasoning.unwrap_or_else(|| {
+                    reasoning_share(&pairs, &self.outcome.raw_response, response.tokens_out)
+                });
                 self.outcome.pairs = pairs
                     .into_iter()
                     .map(|example| {
@@ -269,6 +274,28 @@ pub fn failed(
     outcome.error = Some(cause);
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
+}
+
+/// The reasoning's share of `tokens_out`, for providers that do not count it apart:
+/// `tokens_out` in the proportion of the distinct traces' characters to the raw
+/// answer's (a trace a reasoning model wrote once is shared by its pairs).
+fn reasoning_share(
+    examples: &[crate::plugin::types::Example],
+    raw: &Option<String>,
+    tokens_out: u64,
+) -> u64 {
+    let total = raw.as_ref().map_or(0, String::len);
+    let mut traces: Vec<&str> = examples
+        .iter()
+        .filter_map(|example| example.reasoning.as_deref())
+        .collect();
+    traces.sort_unstable();
+    traces.dedup();
+    let traced: usize = traces.iter().map(|trace| trace.len()).sum();
+    if total == 0 {
+        return 0;
+    }
+    (tokens_out as f64 * (traced.min(total) as f64 / total as f64)).round() as u64
 }
 
 fn verdict_text(verdict: &ParseError) -> &str {

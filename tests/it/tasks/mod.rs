@@ -196,3 +196,24 @@ fn exported_traces_load_in_datasets_where_the_reasoning_style_puts_them() {
     assert_eq!(message["reasoning_content"].as_str(), Some(trace.as_str()));
     assert!(!message["content"].as_str().unwrap().contains("<think>"));
 }
+
+#[test]
+fn stats_count_reasoning_tokens_apart_and_price_them_as_output() {
+    // Gemini counts thoughts apart from the candidates (30 and 50 a request here):
+    // both are billed as output.
+    let server = MockServer::start();
+    server.set_thinking(Thinking::Apart);
+    let dir = tempfile::tempdir().unwrap();
+    generate(&server, "gemini", dir.path(), &["--task", "reasoning"]);
+    let output = tdg_isolated(dir.path())
+        .arg("stats")
+        .arg(dir.path().join("qa"))
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Of the 160 tokens out, 60 are reasoning and 100 answers"),
+        "{stdout}"
+    );
+}

@@ -120,6 +120,7 @@ fn fill(qa_dir: &Path, pairs: u64) {
                     settings: settings.clone(),
                     tokens_in: 0,
                     tokens_out: 0,
+                    tokens_reasoning: 0,
                     duration_ms: 0,
                     attempts: 1,
                 }

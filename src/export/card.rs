@@ -127,12 +127,40 @@ pub fn render(
         request.format.display_name(),
         report.rows()
     );
+    examples(&mut card, request, report);
     splits(&mut card, request, report);
     generation(&mut card, provenance);
     quality(&mut card, provenance);
     documents(&mut card, report, provenance);
     run_record(&mut card, request, provenance, files);
     card
+}
+
+/// What the records hold beyond a pair, and where: the reasoning's style and the
+/// conversations' turns.
+fn examples(card: &mut String, request: &ExportRequest, report: &ExportReport) {
+    if report.with_reasoning > 0 {
+        let place = match request.reasoning_style {
+            crate::task::ReasoningStyle::Think => {
+                "in a `<think>…</think>` block before the first answer, in the assistant's turn (`--reasoning-style think`; LLaMA-Factory's `qwen3` and `deepseekr1` templates read it)"
+            }
+            crate::task::ReasoningStyle::Field => {
+                "in a `reasoning_content` field of the first assistant turn (`--reasoning-style field`; Axolotl's `chat_template` and the Qwen3 chat template read it)"
+            }
+        };
+        let _ = writeln!(
+            card,
+            "**Reasoning.** {} record(s) carry the reasoning that leads from the chunk to the answer (`--task reasoning`), written by chat formats {place}; one-text formats leave it out unless `--format-opt reasoning=think`.\n",
+            report.with_reasoning
+        );
+    }
+    if report.conversations > 0 {
+        let _ = writeln!(
+            card,
+            "**Conversations.** {} record(s) are multi-turn conversations (`--task conversation`); chat formats hold every exchange, one-text formats the first.\n",
+            report.conversations
+        );
+    }
 }
 
 fn folder_name(request: &ExportRequest) -> String {
@@ -314,6 +342,12 @@ pub fn generate_command(run: &RunRecord) -> String {
     if let Some(n) = run.max_tokens {
         args.push(format!("--max-tokens {n}"));
     }
+    if run.task != crate::task::Task::Qa {
+        args.push(format!("--task {}", run.task));
+    }
+    if let Some(turns) = run.turns {
+        args.push(format!("--turns {turns}"));
+    }
     args.push(format!("--questions-per-chunk {}", run.questions_per_chunk));
     if !run.question_types.is_empty() {
         let mix: Vec<String> = run
@@ -444,42 +478,5 @@ fn run_record(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn document_names_are_shown_as_written_never_as_markup() {
-        let shown = markdown_text("<script>alert(1)</script>|x_y*\n# z");
-        assert_eq!(
-            shown,
-            "&lt;script&gt;alert(1)&lt;/script&gt;\\|x\\_y\\* \\# z"
-        );
-        assert!(!shown.contains('<'));
-    }
-
-    #[test]
-    fn size_categories_follow_the_hub() {
-        assert_eq!(size_category(0), "n<1K");
-        assert_eq!(size_category(999), "n<1K");
-        assert_eq!(size_category(1_000), "1K<n<10K");
-        assert_eq!(size_category(1_000_000), "1M<n<10M");
-    }
-
-    #[test]
-    fn the_generate_command_quotes_what_a_shell_would_split() {
-        let run = RunRecord {
-            provider: "openai".into(),
-            model: "gpt-4o-mini".into(),
-            temperature: Some(0.7),
-            system_message: Some("You're terse".into()),
-            ..Default::default()
-        };
-        let command = generate_command(&run);
-        assert!(command.contains("--provider openai"), "{command}");
-        assert!(command.contains("--temperature 0.7"), "{command}");
-        assert!(
-            command.contains(r"--qa-system-message 'You'\''re terse'"),
-            "{command}"
-        );
-    }
-}
+#[path = "card_tests.rs"]
+mod tests;

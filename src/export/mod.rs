@@ -124,6 +124,10 @@ pub struct ExportReport {
     /// The record fields of the first record, in order (for the trainers' configuration).
     pub record_fields: Vec<String>,
     pub row_groups: usize,
+    /// Records made from pairs with reasoning (`--task reasoning`).
+    pub with_reasoning: u64,
+    /// Records made from conversations of more than one exchange.
+    pub conversations: u64,
 }
 
 impl ExportReport {
@@ -380,6 +384,8 @@ fn write_splits(
                     index,
                     message: e.to_string(),
                 })?;
+            report.with_reasoning += u64::from(pair.reasoning.is_some());
+            report.conversations += u64::from(!pair.follow_ups().is_empty());
             if report.record_fields.is_empty()
                 && let Some(fields) = record.as_object()
             {

@@ -12,11 +12,11 @@ fn three_turn_conversations_parse_for_every_chunk_and_export_whole() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let chunks = first_chunks(dir.path(), 2);
+    let chunks_dir = first_chunks(dir.path(), 2);
     let qa_dir = dir.path().join("qa");
     let output = generate(
         &model,
-        &chunks,
+        &chunks_dir,
         &qa_dir,
         &[
             "--task",
@@ -40,6 +40,43 @@ fn three_turn_conversations_parse_for_every_chunk_and_export_whole() {
         let follow_ups = answer["qa_pairs"][0]["follow_ups"].as_array().unwrap();
         assert_eq!(follow_ups.len(), 2, "chunk {position}: {raw}");
     }
+    // SmolLM2-135M's dialogues rarely pass the gate whole: it asks its opening
+    // question again (`repeated-turn`) or opens with a statement. The run says what
+    // the gate did; a second pass with the gate relaxed (no model call) exports the
+    // dialogues as they were decoded, three exchanges each.
+    let stats = tdg().arg("stats").arg(&qa_dir).output().unwrap();
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    let relaxed = generate(
+        &model,
+        &chunks_dir,
+        &qa_dir,
+        &[
+            "--task",
+            "conversation",
+            "--turns",
+            "3",
+            "--questions-per-chunk",
+            "1",
+            "--resume",
+            "--min-grounding",
+            "0",
+            "--no-repeated-turn-filter",
+            "--no-question-form-filter",
+            "--no-topic-filter",
+            "--no-thin-answer-filter",
+            "--no-unfinished-filter",
+            "--no-repetition-filter",
+            "--no-invented-filter",
+            "--no-restate-filter",
+            "--no-echo-filter",
+            "--no-placeholder-filter",
+            "--dedupe",
+            "off",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(relaxed.status.success(), "{}", stderr(&relaxed));
     let out = dir.path().join("export");
     let export = tdg()
         .arg("export")
@@ -50,10 +87,23 @@ fn three_turn_conversations_parse_for_every_chunk_and_export_whole() {
         .output()
         .unwrap();
     assert!(export.status.success(), "{}", stderr(&export));
+    let records = std::fs::read_to_string(out.join("data/train-00000-of-00001.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = records
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    for record in &records {
+        let turns = record["conversations"].as_array().unwrap();
+        assert_eq!(turns.len(), 6, "{record:#}");
+    }
     let qa = read_json(qa_dir.join("GPL-3_qa.json"));
     for pair in qa["training_pairs"].as_array().unwrap() {
-        let dialogue = pair["conversation"].as_array().map_or(1, Vec::len);
-        assert!((1..=3).contains(&dialogue), "{pair:#}");
+        assert_eq!(
+            pair["conversation"].as_array().unwrap().len(),
+            3,
+            "{pair:#}"
+        );
     }
 }
 

@@ -179,7 +179,13 @@ fn exported_traces_load_in_datasets_where_the_reasoning_style_puts_them() {
         .as_str()
         .unwrap()
         .to_string();
-    let Some(think) = exported_first_record(dir.path(), "sharegpt", &[]) else {
+    let think = exported_first_record(dir.path(), "sharegpt", &[]);
+    // The card says which style the records use, and the run's task.
+    let card = std::fs::read_to_string(dir.path().join("export-sharegpt-/README.md")).unwrap();
+    assert!(card.contains("**Reasoning.** 4 record(s)"), "{card}");
+    assert!(card.contains("`--reasoning-style think`"), "{card}");
+    assert!(card.contains("--task reasoning"), "{card}");
+    let Some(think) = think else {
         return;
     };
     let turn = &think["conversations"][1];

@@ -186,14 +186,28 @@ pub fn axolotl_lines(request: &ExportRequest, report: &ExportReport) -> Option<S
             "    split: train  # the files of the `{}` split, which datasets names train\n",
             split.name
         ));
-        text.push_str(match shape {
-            RecordShape::Alpaca => "    type: alpaca\n",
-            RecordShape::ShareGpt => {
-                "    type: chat_template\n    field_messages: conversations\n    message_property_mappings:\n      role: from\n      content: value\n    roles:\n      user: [human]\n      assistant: [gpt]\n      system: [system]\n"
+        // A trace in its own field reaches the chat template (Qwen3's reads
+        // `reasoning_content`) only when mapped to a message property.
+        let reasoning_field = report.with_reasoning > 0
+            && request.reasoning_style == crate::task::ReasoningStyle::Field;
+        let reasoning = if reasoning_field {
+            "      reasoning_content: reasoning_content\n"
+        } else {
+            ""
+        };
+        match shape {
+            RecordShape::Alpaca => text.push_str("    type: alpaca\n"),
+            RecordShape::ShareGpt => text.push_str(&format!(
+                "    type: chat_template\n    field_messages: conversations\n    message_property_mappings:\n      role: from\n      content: value\n{reasoning}    roles:\n      user: [human]\n      assistant: [gpt]\n      system: [system]\n"
+            )),
+            RecordShape::Chat if reasoning_field => text.push_str(&format!(
+                "    type: chat_template\n    field_messages: messages\n    message_property_mappings:\n      role: role\n      content: content\n{reasoning}"
+            )),
+            RecordShape::Chat => {
+                text.push_str("    type: chat_template\n    field_messages: messages\n")
             }
-            RecordShape::Chat => "    type: chat_template\n    field_messages: messages\n",
-            RecordShape::Text => "    type: completion\n    field: text\n",
-        });
+            RecordShape::Text => text.push_str("    type: completion\n    field: text\n"),
+        }
     }
     Some(text)
 }

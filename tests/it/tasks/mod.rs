@@ -166,6 +166,8 @@ pub(crate) fn exported_first_record(root: &Path, format: &str, extra: &[&str]) -
         .output()
         .unwrap();
     assert_success(&output);
+    // What export prints (the trainers' configuration), kept beside the folder.
+    std::fs::write(out.with_extension("stdout"), &output.stdout).unwrap();
     crate::export::load::first_train_record(&out)
 }
 
@@ -185,6 +187,18 @@ fn exported_traces_load_in_datasets_where_the_reasoning_style_puts_them() {
     assert!(card.contains("**Reasoning.** 4 record(s)"), "{card}");
     assert!(card.contains("`--reasoning-style think`"), "{card}");
     assert!(card.contains("--task reasoning"), "{card}");
+    let field_export = dir
+        .path()
+        .join("export-openai-chat---reasoning-style-field");
+    let field = exported_first_record(dir.path(), "openai-chat", &["--reasoning-style", "field"]);
+    let card = std::fs::read_to_string(field_export.join("README.md")).unwrap();
+    assert!(card.contains("`--reasoning-style field`"), "{card}");
+    // Axolotl is told to hand the field to the chat template.
+    let axolotl = std::fs::read_to_string(field_export.with_extension("stdout")).unwrap();
+    assert!(
+        axolotl.contains("field_messages: messages\n    message_property_mappings:\n      role: role\n      content: content\n      reasoning_content: reasoning_content\n"),
+        "{axolotl}"
+    );
     let Some(think) = think else {
         return;
     };
@@ -195,8 +209,7 @@ fn exported_traces_load_in_datasets_where_the_reasoning_style_puts_them() {
         value.starts_with(&format!("<think>\n{trace}\n</think>\n\n")),
         "{think:#}"
     );
-    let field =
-        exported_first_record(dir.path(), "openai-chat", &["--reasoning-style", "field"]).unwrap();
+    let field = field.unwrap();
     let message = &field["messages"][1];
     assert_eq!(message["role"], "assistant");
     assert_eq!(message["reasoning_content"].as_str(), Some(trace.as_str()));
@@ -222,4 +235,32 @@ fn stats_count_reasoning_tokens_apart_and_price_them_as_output() {
         stdout.contains("Of the 160 tokens out, 60 are reasoning and 100 answers"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_provider_batch_keeps_each_trace_as_a_live_run_does() {
+    for provider in ["openai", "claude", "gemini"] {
+        let server = MockServer::start();
+        server.set_thinking(Thinking::Apart);
+        let dir = tempfile::tempdir().unwrap();
+        let extra = [
+            "--task",
+            "reasoning",
+            "--batch-api",
+            "--batch-poll-interval",
+            "0.05",
+        ];
+        let qa = generate(&server, provider, dir.path(), &extra);
+        assert_eq!(server.batches_created(), 1, "{provider}");
+        let pairs = qa["training_pairs"].as_array().unwrap();
+        assert_eq!(pairs.len(), 4, "{provider}: {qa:#}");
+        for pair in pairs {
+            let chunk = pair["source_text"].as_str().unwrap();
+            assert_eq!(
+                pair["reasoning"].as_str(),
+                Some(trace_for(chunk).as_str()),
+                "{provider}"
+            );
+        }
+    }
 }

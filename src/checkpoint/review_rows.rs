@@ -20,6 +20,12 @@ pub struct ReviewPair {
     pub question: String,
     pub answer: String,
     pub question_type: Option<String>,
+    /// The reasoning that leads to the answer (`--task reasoning`).
+    pub reasoning: Option<String>,
+    /// A conversation's exchanges after the first, as the gate keeps them.
+    pub follow_ups: Vec<crate::task::Turn>,
+    /// The exchange (1-based) the gate cut the conversation before, if it did.
+    pub cut_at: Option<u32>,
     pub grounding: Option<f64>,
     /// The evidence span: character offsets `[start, end)` in the chunk's text.
     pub evidence: Option<(usize, usize)>,
@@ -74,6 +80,16 @@ impl CheckpointStore {
                     question: pair.question.clone(),
                     answer: pair.answer.clone(),
                     question_type: pair.question_type.clone(),
+                    reasoning: pair.reasoning.clone(),
+                    follow_ups: pair
+                        .follow_ups
+                        .iter()
+                        .map(|turn| crate::task::Turn {
+                            question: turn.question.clone(),
+                            answer: turn.answer.clone(),
+                        })
+                        .collect(),
+                    cut_at: pair.cut_at,
                     grounding: pair.quality.as_ref().map(|q| q.grounding),
                     evidence: pair.quality.as_ref().and_then(|q| q.evidence),
                     dropped,

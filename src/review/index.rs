@@ -60,6 +60,12 @@ pub struct PairView {
     pub question: String,
     pub answer: String,
     pub question_type: Option<String>,
+    /// The reasoning that leads to the answer (`--task reasoning`), shown folded.
+    pub reasoning: Option<String>,
+    /// A conversation's exchanges after the first, as the gate keeps them.
+    pub follow_ups: Vec<crate::task::Turn>,
+    /// The exchange the gate cut the conversation before, if it did.
+    pub cut_at: Option<u32>,
     pub grounding: Option<f64>,
     pub evidence: Option<(usize, usize)>,
     /// Why the gate drops it (`None`: the gate keeps it).
@@ -298,6 +304,9 @@ fn view(id: usize, pair: &ReviewPair) -> PairView {
         question: pair.question.clone(),
         answer: pair.answer.clone(),
         question_type: pair.question_type.clone(),
+        reasoning: pair.reasoning.clone(),
+        follow_ups: pair.follow_ups.clone(),
+        cut_at: pair.cut_at,
         grounding: pair.grounding,
         evidence: pair.evidence,
         dropped: pair.dropped.map(|reason| reason.name()),

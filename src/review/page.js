@@ -135,7 +135,20 @@ function renderDetail(chunk) {
   const text = shown(pair);
   row('Question', text.question);
   row('Answer', text.answer);
+  if (pair.reasoning) {
+    // The trace, folded under its answer.
+    const folded = el('details', 'reasoning');
+    folded.append(el('summary', '', 'Reasoning'), el('pre', '', pair.reasoning));
+    const dd = el('dd');
+    dd.append(folded);
+    list.append(el('dt', '', ''), dd);
+  }
   if (pair.edited) { row('Model question', pair.question); row('Model answer', pair.answer); }
+  (pair.follow_ups || []).forEach((turn, i) => {
+    row(`Exchange ${i + 2}: user`, turn.question);
+    row(`Exchange ${i + 2}: assistant`, turn.answer);
+  });
+  if (pair.cut_at) row('Conversation', `cut by the gate before exchange ${pair.cut_at}`);
   row('Document', `${pair.stem}, chunk ${pair.position}, pair ${pair.index + 1}`);
   row('Question type', pair.question_type || '–');
   row('Grounding', pair.grounding === null || pair.grounding === undefined ? '–' : pair.grounding.toFixed(3));

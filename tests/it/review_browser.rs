@@ -174,8 +174,8 @@ impl Drop for Browser {
     }
 }
 
-#[test]
-fn a_reviewer_filters_rejects_and_edits_with_the_keyboard_in_chromium() {
+/// chromedriver and Chromium, or `None` (outside CI) to skip.
+fn browser_tools() -> Option<(PathBuf, PathBuf)> {
     let tools = (
         on_path(&["chromedriver"]),
         on_path(&["chromium", "chromium-browser", "google-chrome"]),
@@ -186,6 +186,37 @@ fn a_reviewer_filters_rejects_and_edits_with_the_keyboard_in_chromium() {
             "the browser test needs chromium and chromedriver: apt-get install -y chromium chromium-driver"
         );
         eprintln!("skipped: chromium or chromedriver is not installed");
+        return None;
+    };
+    Some((driver, chromium))
+}
+
+#[test]
+fn a_trace_is_folded_under_its_answer_and_follow_ups_shown_as_turns_in_chromium() {
+    let Some((driver, chromium)) = browser_tools() else {
+        return;
+    };
+    let server = MockServer::start();
+    server.set_thinking(crate::common::mock_server::Thinking::Apart);
+    let dir = tempfile::tempdir().unwrap();
+    let qa = crate::tasks::generate(&server, "local", dir.path(), &["--task", "reasoning"]);
+    let pair = &qa["training_pairs"][0];
+    let review = ReviewServer::start(&dir.path().join("qa"));
+    let browser = Browser::start(driver, chromium);
+    browser.session("/url", json!({"url": review.url}));
+    browser.status_starts_with("Ready.");
+    browser.wait_for("return document.querySelector('#pair-detail details.reasoning') !== null");
+    let folded = browser.run(
+        "const d = document.querySelector('#pair-detail details.reasoning'); return [d.open, d.querySelector('pre').textContent, document.querySelector('#pair-detail dd').textContent]",
+    );
+    assert_eq!(folded[0], false, "the trace starts folded: {folded}");
+    assert_eq!(folded[1], pair["reasoning"], "{folded}");
+    assert_eq!(folded[2], pair["question"], "{folded}");
+}
+
+#[test]
+fn a_reviewer_filters_rejects_and_edits_with_the_keyboard_in_chromium() {
+    let Some((driver, chromium)) = browser_tools() else {
         return;
     };
     let server = MockServer::start();

@@ -172,3 +172,29 @@ fn a_follow_up_that_fails_the_gate_cuts_its_conversation_or_drops_it() {
     );
     assert!(stats.contains("1 ungrounded"), "{stats}");
 }
+
+#[test]
+fn the_review_page_gets_each_conversation_s_turns_and_says_where_the_gate_cut_it() {
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let qa = generate(
+        &server,
+        "openai",
+        dir.path(),
+        &["--task", "conversation", "--turns", "3"],
+    );
+    let pair = &qa["training_pairs"][0];
+    let review = crate::review::ReviewServer::start(&dir.path().join("qa"));
+    let (status, page) = review.get("/api/pairs?limit=50");
+    assert_eq!(status, 200, "{page}");
+    let shown = page["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["question"] == pair["question"])
+        .unwrap_or_else(|| panic!("{page:#}"));
+    let follow_ups = shown["follow_ups"].as_array().unwrap();
+    assert_eq!(follow_ups.len(), 2, "{shown:#}");
+    assert_eq!(follow_ups[0]["answer"], pair["conversation"][1]["answer"]);
+    assert!(shown["cut_at"].is_null(), "{shown:#}");
+}

@@ -31,6 +31,7 @@ pub(super) const CREATE_DECISIONS: &str = "
         action TEXT NOT NULL,
         new_question TEXT,
         new_answer TEXT,
+        new_follow_ups TEXT,
         reviewer TEXT NOT NULL,
         decided_at TEXT NOT NULL,
         PRIMARY KEY (stem, position, question, seq)
@@ -78,6 +79,9 @@ pub struct Decision {
     pub action: DecisionAction,
     /// With [`DecisionAction::Edit`]: the new question and answer.
     pub edit: Option<(String, String)>,
+    /// With [`DecisionAction::Edit`] of a conversation: its new follow-up exchanges
+    /// (`None` keeps the model's).
+    pub edit_follow_ups: Option<Vec<crate::task::Turn>>,
     /// Who decided (the OS user, see [`current_reviewer`]).
     pub reviewer: String,
 }
@@ -90,8 +94,14 @@ pub enum Verdict {
     Accepted,
     /// Left out of the Q&A files.
     Rejected,
-    /// Kept, with this text in place of the model's.
-    Edited { question: String, answer: String },
+    /// Kept, with this text in place of the model's (and, for a conversation, these
+    /// follow-ups in place of its own, when given).
+    Edited {
+        question: String,
+        answer: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        follow_ups: Option<Vec<crate::task::Turn>>,
+    },
 }
 
 /// How many pairs carry each decision.
@@ -132,6 +142,8 @@ struct Row {
     action: Option<DecisionAction>,
     new_question: Option<String>,
     new_answer: Option<String>,
+    /// An edit's follow-ups, as JSON.
+    new_follow_ups: Option<String>,
 }
 
 /// The decision in force after `rows` (oldest first): the newest one no undo took back.
@@ -147,6 +159,9 @@ fn in_force(rows: impl IntoIterator<Item = Row>) -> Option<Verdict> {
             Some(DecisionAction::Edit) => stack.push(Verdict::Edited {
                 question: row.new_question.unwrap_or_default(),
                 answer: row.new_answer.unwrap_or_default(),
+                follow_ups: row
+                    .new_follow_ups
+                    .and_then(|json| serde_json::from_str(&json).ok()),
             }),
             // A row from a newer tdg: not understood, so not applied.
             None => {}
@@ -190,9 +205,15 @@ impl CheckpointStore {
             }
             _ => (None, None),
         };
+        let new_follow_ups = match (&decision.edit_follow_ups, decision.action) {
+            (Some(turns), DecisionAction::Edit) => {
+                Some(serde_json::to_string(turns).expect("turns serialize"))
+            }
+            _ => None,
+        };
         tx.execute(
-            "INSERT INTO decisions (stem, position, question, seq, action, new_question, new_answer, reviewer, decided_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO decisions (stem, position, question, seq, action, new_question, new_answer, reviewer, decided_at, new_follow_ups)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 decision.stem,
                 decision.position,
@@ -203,13 +224,14 @@ impl CheckpointStore {
                 new_answer,
                 decision.reviewer,
                 crate::timestamp::now(),
+                new_follow_ups,
             ],
         )
         .map_err(fail)?;
         let verdict = {
             let mut statement = tx
                 .prepare(
-                    "SELECT action, new_question, new_answer FROM decisions
+                    "SELECT action, new_question, new_answer, new_follow_ups FROM decisions
                      WHERE stem = ?1 AND position = ?2 AND question = ?3 ORDER BY seq",
                 )
                 .map_err(fail)?;
@@ -235,7 +257,7 @@ impl CheckpointStore {
         let mut statement = self
             .conn
             .prepare_cached(
-                "SELECT position, question, action, new_question, new_answer FROM decisions
+                "SELECT position, question, action, new_question, new_answer, new_follow_ups FROM decisions
                  WHERE stem = ?1 ORDER BY position, question, seq",
             )
             .map_err(|e| self.fail(e))?;
@@ -247,6 +269,7 @@ impl CheckpointStore {
                         action: DecisionAction::parse(&row.get::<_, String>(2)?),
                         new_question: row.get(3)?,
                         new_answer: row.get(4)?,
+                        new_follow_ups: row.get(5)?,
                     },
                 ))
             })
@@ -296,11 +319,24 @@ pub(super) fn absorb_attached(tx: &rusqlite::Transaction) -> rusqlite::Result<us
         return Ok(0);
     }
     tx.execute_batch(&CREATE_DECISIONS.replace("EXISTS decisions", "EXISTS main.decisions"))?;
+    // A shard of schema 3 or before has no edited follow-ups.
+    let has_follow_ups: bool = tx.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('decisions', 'shard') WHERE name = 'new_follow_ups'",
+        [],
+        |row| row.get(0),
+    )?;
+    let follow_ups = if has_follow_ups {
+        "new_follow_ups"
+    } else {
+        "NULL"
+    };
     tx.execute(
-        "INSERT OR IGNORE INTO main.decisions
-             (stem, position, question, seq, action, new_question, new_answer, reviewer, decided_at)
-         SELECT stem, position, question, seq, action, new_question, new_answer, reviewer, decided_at
-         FROM shard.decisions",
+        &format!(
+            "INSERT OR IGNORE INTO main.decisions
+             (stem, position, question, seq, action, new_question, new_answer, reviewer, decided_at, new_follow_ups)
+         SELECT stem, position, question, seq, action, new_question, new_answer, reviewer, decided_at, {follow_ups}
+         FROM shard.decisions"
+        ),
         [],
     )
 }
@@ -310,6 +346,7 @@ fn read_row(row: &rusqlite::Row) -> rusqlite::Result<Row> {
         action: DecisionAction::parse(&row.get::<_, String>(0)?),
         new_question: row.get(1)?,
         new_answer: row.get(2)?,
+        new_follow_ups: row.get(3)?,
     })
 }
 
@@ -322,6 +359,7 @@ mod tests {
             action: Some(action),
             new_question: Some("Q2?".into()),
             new_answer: Some("A2".into()),
+            new_follow_ups: None,
         }
     }
 
@@ -338,11 +376,13 @@ mod tests {
             question: "Q?".into(),
             action: DecisionAction::Edit,
             edit: Some(("Q2?".into(), "A2".into())),
+            edit_follow_ups: None,
             reviewer: "ada".into(),
         };
         let edited = Verdict::Edited {
             question: "Q2?".into(),
             answer: "A2".into(),
+            follow_ups: None,
         };
         assert_eq!(
             store.record_decision(&decision).unwrap(),
@@ -387,7 +427,8 @@ mod tests {
             in_force([row(Edit)]),
             Some(Verdict::Edited {
                 question: "Q2?".into(),
-                answer: "A2".into()
+                answer: "A2".into(),
+                follow_ups: None,
             })
         );
     }

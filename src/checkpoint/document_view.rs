@@ -125,9 +125,23 @@ impl CheckpointStore {
                 match decided.get(&key) {
                     Some(Verdict::Rejected) => continue,
                     Some(Verdict::Accepted) => {}
-                    Some(Verdict::Edited { question, answer }) => {
+                    Some(Verdict::Edited {
+                        question,
+                        answer,
+                        follow_ups,
+                    }) => {
                         pair.question.clone_from(question);
                         pair.answer.clone_from(answer);
+                        if let Some(turns) = follow_ups {
+                            pair.follow_ups = turns
+                                .iter()
+                                .map(|turn| super::StoredTurn {
+                                    question: turn.question.clone(),
+                                    answer: turn.answer.clone(),
+                                    quality: None,
+                                })
+                                .collect();
+                        }
                     }
                     None if dropped => continue,
                     None => {}

@@ -18,7 +18,8 @@ pub const STORE_FILE: &str = ".tdg-checkpoint.sqlite3";
 /// The schema this code writes. 1: the first; 2: typed run records (`settings.imported`)
 /// and a hash of each chunk's text (`chunks.text_hash`); 3: each chunk's page and
 /// heading path (`chunks.place`); 4: the reasoning's share of a chunk's output tokens
-/// (`chunks.tokens_reasoning`).
+/// (`chunks.tokens_reasoning`) and a reviewer's edit of a conversation's follow-ups
+/// (`decisions.new_follow_ups`).
 pub const SCHEMA_VERSION: i64 = 4;
 
 const CREATE_TABLES: &str = "
@@ -223,6 +224,15 @@ fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
         tx.execute_batch(
             "ALTER TABLE chunks ADD COLUMN tokens_reasoning INTEGER NOT NULL DEFAULT 0;",
         )?;
+        // And a reviewer's edit of a conversation's follow-ups, where decisions exist.
+        let has_decisions: bool = tx.query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'",
+            [],
+            |row| row.get(0),
+        )?;
+        if has_decisions {
+            tx.execute_batch("ALTER TABLE decisions ADD COLUMN new_follow_ups TEXT;")?;
+        }
     }
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

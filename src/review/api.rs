@@ -189,6 +189,8 @@ struct DecideBody {
     action: DecisionAction,
     new_question: Option<String>,
     new_answer: Option<String>,
+    /// A conversation's edited follow-up exchanges, all of them, in order.
+    new_follow_ups: Option<Vec<crate::task::Turn>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -207,6 +209,10 @@ async fn decide(
         DecisionAction::Edit => Some(edited_text(&body)?),
         _ => None,
     };
+    let edit_follow_ups = match (body.action, &body.new_follow_ups) {
+        (DecisionAction::Edit, Some(turns)) => Some(edited_turns(turns)?),
+        _ => None,
+    };
     with_inner(state, move |inner, state| {
         let id = inner
             .index
@@ -223,6 +229,7 @@ async fn decide(
             question: body.question,
             action: body.action,
             edit,
+            edit_follow_ups,
             reviewer: current_reviewer(),
         })?;
         inner.index.set_verdict(id, verdict);
@@ -254,24 +261,43 @@ async fn decide(
     .map(Json)
 }
 
+/// An edit's follow-ups: each exchange's two sides checked as an edit's text is.
+fn edited_turns(turns: &[crate::task::Turn]) -> Result<Vec<crate::task::Turn>, ApiError> {
+    turns
+        .iter()
+        .enumerate()
+        .map(|(at, turn)| {
+            let side = |text: &str, name: &str| {
+                edited_field(Some(text), &format!("new_follow_ups[{at}].{name}"))
+            };
+            Ok(crate::task::Turn {
+                question: side(&turn.question, "question")?,
+                answer: side(&turn.answer, "answer")?,
+            })
+        })
+        .collect()
+}
+
+/// One edited text: given, not blank, not huge; trimmed.
+fn edited_field(value: Option<&str>, name: &str) -> Result<String, ApiError> {
+    let text = value.map(str::trim).unwrap_or_default();
+    if text.is_empty() {
+        return Err(ApiError::BadRequest(format!(
+            "an edit needs a non-empty {name}"
+        )));
+    }
+    if text.len() > MAX_EDIT {
+        return Err(ApiError::BadRequest(format!(
+            "the edited {name} is longer than {MAX_EDIT} bytes"
+        )));
+    }
+    Ok(text.to_string())
+}
+
 /// An edit's new question and answer: both given, not blank, not huge.
 fn edited_text(body: &DecideBody) -> Result<(String, String), ApiError> {
-    let field = |value: &Option<String>, name: &str| {
-        let text = value.as_deref().map(str::trim).unwrap_or_default();
-        if text.is_empty() {
-            return Err(ApiError::BadRequest(format!(
-                "an edit needs a non-empty {name}"
-            )));
-        }
-        if text.len() > MAX_EDIT {
-            return Err(ApiError::BadRequest(format!(
-                "the edited {name} is longer than {MAX_EDIT} bytes"
-            )));
-        }
-        Ok(text.to_string())
-    };
     Ok((
-        field(&body.new_question, "new_question")?,
-        field(&body.new_answer, "new_answer")?,
+        edited_field(body.new_question.as_deref(), "new_question")?,
+        edited_field(body.new_answer.as_deref(), "new_answer")?,
     ))
 }

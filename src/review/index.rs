@@ -92,6 +92,9 @@ pub struct JudgeView {
 pub struct EditedText {
     pub question: String,
     pub answer: String,
+    /// A conversation's edited follow-ups, when they were edited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_ups: Option<Vec<crate::task::Turn>>,
 }
 
 /// A document and its counts.
@@ -271,7 +274,10 @@ impl<'a> Matcher<'a> {
         }
         if !self.words.is_empty() {
             let mut text = format!("{}\n{}", pair.question, pair.answer);
-            if let Some(Verdict::Edited { question, answer }) = &pair.verdict {
+            if let Some(Verdict::Edited {
+                question, answer, ..
+            }) = &pair.verdict
+            {
                 text.push_str(&format!("\n{question}\n{answer}"));
             }
             let text = text.to_lowercase();
@@ -288,11 +294,16 @@ fn view(id: usize, pair: &ReviewPair) -> PairView {
         None => (None, None),
         Some(Verdict::Accepted) => (Some("accepted"), None),
         Some(Verdict::Rejected) => (Some("rejected"), None),
-        Some(Verdict::Edited { question, answer }) => (
+        Some(Verdict::Edited {
+            question,
+            answer,
+            follow_ups,
+        }) => (
             Some("edited"),
             Some(EditedText {
                 question: question.clone(),
                 answer: answer.clone(),
+                follow_ups: follow_ups.clone(),
             }),
         ),
     };

@@ -95,7 +95,9 @@ function badges(pair) {
 }
 
 function shown(pair) {
-  return pair.edited ? pair.edited : { question: pair.question, answer: pair.answer };
+  const text = pair.edited ? pair.edited : { question: pair.question, answer: pair.answer };
+  const followUps = (pair.edited && pair.edited.follow_ups) || pair.follow_ups || [];
+  return { question: text.question, answer: text.answer, follow_ups: followUps };
 }
 
 function renderList() {
@@ -144,7 +146,7 @@ function renderDetail(chunk) {
     list.append(el('dt', '', ''), dd);
   }
   if (pair.edited) { row('Model question', pair.question); row('Model answer', pair.answer); }
-  (pair.follow_ups || []).forEach((turn, i) => {
+  text.follow_ups.forEach((turn, i) => {
     row(`Exchange ${i + 2}: user`, turn.question);
     row(`Exchange ${i + 2}: assistant`, turn.answer);
   });
@@ -205,7 +207,11 @@ async function decide(action, edit) {
   const pair = state.pairs[state.selected];
   if (!pair) { say('Select a pair first (j/k).'); return; }
   const body = { stem: pair.stem, position: pair.position, question: pair.question, action };
-  if (edit) { body.new_question = edit.question; body.new_answer = edit.answer; }
+  if (edit) {
+    body.new_question = edit.question;
+    body.new_answer = edit.answer;
+    if (edit.follow_ups.length) body.new_follow_ups = edit.follow_ups;
+  }
   try {
     const result = await api('/api/decide', body);
     state.pairs[state.selected] = result.pair;
@@ -225,6 +231,21 @@ function openEditor() {
   const text = shown(pair);
   $('edit-question').value = text.question;
   $('edit-answer').value = text.answer;
+  // A conversation's follow-ups are edited with it, each exchange in two fields.
+  const turns = $('edit-turns');
+  turns.replaceChildren();
+  text.follow_ups.forEach((turn, i) => {
+    for (const [side, value] of [['question', turn.question], ['answer', turn.answer]]) {
+      const label = el('label', '', `Exchange ${i + 2}: ${side === 'question' ? 'user' : 'assistant'} `);
+      const area = el('textarea');
+      area.rows = 2;
+      area.dataset.turn = i;
+      area.dataset.side = side;
+      area.value = value;
+      label.append(area);
+      turns.append(label);
+    }
+  });
   $('editor').hidden = false;
   state.editing = true;
   $('edit-answer').focus();
@@ -233,7 +254,12 @@ function openEditor() {
 function closeEditor() { $('editor').hidden = true; state.editing = false; }
 
 function saveEdit() {
-  const edit = { question: $('edit-question').value, answer: $('edit-answer').value };
+  const followUps = [];
+  for (const area of $('edit-turns').querySelectorAll('textarea')) {
+    const turn = followUps[area.dataset.turn] || (followUps[area.dataset.turn] = {});
+    turn[area.dataset.side] = area.value;
+  }
+  const edit = { question: $('edit-question').value, answer: $('edit-answer').value, follow_ups: followUps };
   closeEditor();
   return decide('edit', edit);
 }

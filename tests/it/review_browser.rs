@@ -215,6 +215,43 @@ fn a_trace_is_folded_under_its_answer_and_follow_ups_shown_as_turns_in_chromium(
 }
 
 #[test]
+fn a_conversation_s_follow_ups_are_shown_and_edited_as_turns_in_chromium() {
+    let Some((driver, chromium)) = browser_tools() else {
+        return;
+    };
+    let server = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let extra = ["--task", "conversation", "--turns", "3"];
+    let qa = crate::tasks::generate(&server, "openai", dir.path(), &extra);
+    let pair = qa["training_pairs"][0].clone();
+    let review = ReviewServer::start(&dir.path().join("qa"));
+    let browser = Browser::start(driver, chromium);
+    browser.session("/url", json!({"url": review.url}));
+    browser.status_starts_with("Ready.");
+    browser.wait_for(
+        "return document.getElementById('pair-detail').textContent.includes('Exchange 3: assistant')",
+    );
+    let detail = browser.run("return document.getElementById('pair-detail').textContent");
+    let last = pair["conversation"][2]["answer"].as_str().unwrap();
+    assert!(detail.as_str().unwrap().contains(last), "{detail}");
+    browser.click("header h1");
+    browser.press(&["e"]);
+    browser.wait_for("return document.querySelectorAll('#edit-turns textarea').length === 4");
+    browser.run(
+        "document.querySelector('#edit-turns textarea[data-turn=\"1\"][data-side=\"answer\"]').value = 'The reviewer\\'s own reply.';",
+    );
+    browser.press(&["\u{E009}", "\u{E007}"]);
+    browser.status_starts_with("Edited: the Q&A file is rewritten.");
+    let file = crate::common::read_json(dir.path().join("qa/licence_qa.json"));
+    let edited = &file["training_pairs"][0];
+    assert_eq!(
+        edited["conversation"][2]["answer"],
+        "The reviewer's own reply."
+    );
+    assert_eq!(edited["conversation"][1], pair["conversation"][1]);
+}
+
+#[test]
 fn a_reviewer_filters_rejects_and_edits_with_the_keyboard_in_chromium() {
     let Some((driver, chromium)) = browser_tools() else {
         return;

@@ -175,6 +175,7 @@ fn four_shards_one_killed_and_rerun_merge_into_the_files_of_one_run() {
                 question: rejected.clone(),
                 action: DecisionAction::Reject,
                 edit: None,
+                edit_follow_ups: None,
                 reviewer: "ada".into(),
             })
             .unwrap();

@@ -2,7 +2,7 @@
 //! turn in the chat exports, the first exchange alone in Alpaca (said once), and a
 //! follow-up that fails the gate cutting or dropping its conversation.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{exported_first_record, generate};
 use crate::common::mock_server::MockServer;
@@ -197,4 +197,45 @@ fn the_review_page_gets_each_conversation_s_turns_and_says_where_the_gate_cut_it
     assert_eq!(follow_ups.len(), 2, "{shown:#}");
     assert_eq!(follow_ups[0]["answer"], pair["conversation"][1]["answer"]);
     assert!(shown["cut_at"].is_null(), "{shown:#}");
+
+    // An edit of one turn is an edit of that example: the Q&A file's dialogue takes
+    // it, and the model's text stays in the checkpoint.
+    let mut turns: Vec<Value> = follow_ups.clone();
+    turns[1]["answer"] = json!("An answer the reviewer wrote.");
+    let (status, decided) = review.decide(&json!({
+        "stem": shown["stem"], "position": shown["position"], "question": shown["question"],
+        "action": "edit", "new_question": shown["question"], "new_answer": shown["answer"],
+        "new_follow_ups": turns,
+    }));
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(
+        decided["pair"]["edited"]["follow_ups"][1]["answer"],
+        "An answer the reviewer wrote."
+    );
+    let file = read_json(dir.path().join("qa/licence_qa.json"));
+    let edited = file["training_pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["question"] == pair["question"])
+        .unwrap();
+    assert_eq!(
+        edited["conversation"][2]["answer"],
+        "An answer the reviewer wrote."
+    );
+    assert_eq!(edited["conversation"][1], pair["conversation"][1]);
+    // A blank turn is refused, naming it.
+    turns[0]["question"] = json!("  ");
+    let (status, refused) = review.decide(&json!({
+        "stem": shown["stem"], "position": shown["position"], "question": shown["question"],
+        "action": "edit", "new_question": shown["question"], "new_answer": shown["answer"],
+        "new_follow_ups": turns,
+    }));
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("new_follow_ups[0].question")
+    );
 }

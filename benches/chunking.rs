@@ -6,7 +6,10 @@
 //!   (a SHA-256 of every chunk text, in order);
 //! - `markdown` in MB/s;
 //! - the peak RSS of `tdg chunk` on the whole folder (it should be that of its largest
-//!   document, not of the folder), under `/usr/bin/time`.
+//!   document, not of the folder), under `/usr/bin/time`, beside its peak RSS on that
+//!   largest document alone;
+//! - PDF pages per second: `tdg chunk` on a 200-page PDF that groff typesets from the
+//!   GPL-3 text (the whole command: the PDF loader's sandboxed component included).
 //!
 //! The text: the licence texts Debian installs (`/usr/share/common-licenses`) and the
 //! tests' Markdown fixture, repeated into 100 documents of about 1 MB each.
@@ -105,12 +108,94 @@ fn main() {
 
     let largest = texts.iter().map(String::len).max().unwrap_or(0);
     let peak = peak_rss_kib(&root.path().join("docs"), &root.path().join("chunks"));
+    let alone = root.path().join("largest");
+    std::fs::create_dir_all(&alone).unwrap();
+    let biggest = files
+        .iter()
+        .max_by_key(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .unwrap();
+    std::fs::copy(biggest, alone.join("largest.md")).unwrap();
+    let peak_alone = peak_rss_kib(&alone, &root.path().join("chunks-largest"));
     println!(
-        "tdg chunk on the folder: peak RSS {:.1} MiB (largest document {:.1} MiB, folder {:.1} MiB)",
+        "tdg chunk on the folder: peak RSS {:.1} MiB; on its largest document alone {:.1} MiB (largest document {:.1} MiB, folder {:.1} MiB)",
         peak as f64 / 1024.0,
+        peak_alone as f64 / 1024.0,
         largest as f64 / (1 << 20) as f64,
         bytes as f64 / (1 << 20) as f64
     );
+
+    let (pdf, pages) = typeset_pdf(&root.path().join("pdf"), 200);
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_tdg"))
+        .args(["-q", "chunk"])
+        .arg(pdf.parent().unwrap())
+        .arg("--chunks-dir")
+        .arg(root.path().join("chunks-pdf"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "pdf (tdg chunk, pdf-loader): {:>6.1} pages/s, {pages} pages in {seconds:.2} s",
+        pages as f64 / seconds
+    );
+}
+
+/// A PDF of at least `pages` pages typeset by groff from the GPL-3 text, repeated, in
+/// `dir`; and its page count, as `pdfinfo` reads it.
+fn typeset_pdf(dir: &Path, pages: usize) -> (PathBuf, usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let gpl = std::fs::read_to_string("/usr/share/common-licenses/GPL-3").unwrap();
+    // Plain paragraphs for groff's ms macros: a line starting with `.` or `'` would be
+    // a request, so it is escaped.
+    let body: String = gpl
+        .split("\n\n")
+        .map(|paragraph| {
+            let lines: Vec<String> = paragraph
+                .lines()
+                .map(|line| line.trim())
+                .filter(|line| !line.is_empty())
+                .map(|line| format!("\\&{}", line.replace('\\', "\\e")))
+                .collect();
+            format!(".LP\n{}\n", lines.join("\n"))
+        })
+        .collect();
+    let path = dir.join("gpl-typeset.pdf");
+    let mut copies = 1;
+    loop {
+        let source = body.repeat(copies);
+        let mut groff = Command::new("groff")
+            .args(["-ms", "-Tpdf"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("groff (Debian's groff package) typesets the PDF");
+        use std::io::Write;
+        groff
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(source.as_bytes())
+            .unwrap();
+        let output = groff.wait_with_output().unwrap();
+        assert!(output.status.success());
+        std::fs::write(&path, &output.stdout).unwrap();
+        let info = Command::new("pdfinfo")
+            .arg(&path)
+            .output()
+            .expect("pdfinfo (poppler-utils)");
+        let found = String::from_utf8_lossy(&info.stdout)
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("Pages:")
+                    .map(|n| n.trim().parse::<usize>().unwrap())
+            })
+            .unwrap();
+        if found >= pages {
+            return (path, found);
+        }
+        copies = copies * pages / found.max(1) + 1;
+    }
 }
 
 /// `megabytes` MB of real text in documents of about [`DOCUMENT_BYTES`] under `dir`.

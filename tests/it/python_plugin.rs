@@ -92,3 +92,28 @@ fn reparse_needs_a_tdg_checkpoint() {
     let output = tdg(dir.path(), &["reparse", "--qa-dir", "qa"]);
     common::assert_fails_with(&output, "holds no tdg checkpoint");
 }
+
+#[test]
+fn a_python_parser_gives_each_pair_its_reasoning_under_the_reasoning_task() {
+    let parser = common::python_parser();
+    let server = MockServer::start();
+    server.set_thinking(common::mock_server::Thinking::InText);
+    let dir = tempfile::tempdir().unwrap();
+    let output = generate(
+        &server,
+        dir.path(),
+        &["--parser", parser.to_str().unwrap(), "--task", "reasoning"],
+    );
+    common::assert_success(&output);
+    let qa = read_json(dir.path().join("qa/coast_qa.json"));
+    let pairs = qa["training_pairs"].as_array().unwrap();
+    assert!(!pairs.is_empty(), "{qa:#}");
+    for pair in pairs {
+        let chunk = pair["source_text"].as_str().unwrap();
+        assert_eq!(
+            pair["reasoning"].as_str(),
+            Some(common::mock_server::trace_for(chunk).as_str()),
+            "{pair:#}"
+        );
+    }
+}

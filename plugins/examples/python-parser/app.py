@@ -10,7 +10,9 @@ fall back to instead of JSON:
 Numbered forms ("Q1.", "Question 2:") work too, and a JSON array of
 {"question", "answer"} objects is accepted as well. A "Type: factual" line after a
 pair (or a "type" field in JSON) labels its question type, kept when it is one of
-the types asked for (or, when none were, one tdg knows).
+the types asked for (or, when none were, one tdg knows). With `--task reasoning`, a
+"Reasoning: ..." line before the answer (or a "reasoning" field in JSON), or else the
+<think> block before the pairs, is each pair's reasoning.
 
 Build:  componentize-py -d ../../../wit/v0.3 -w parser-plugin componentize app -o python_parser.wasm
 Use:    tdg generate ... --parser plugins/examples/python-parser/python_parser.wasm
@@ -27,6 +29,8 @@ from wit_world.imports import host, types
 QUESTION = re.compile(r"^\s*(?:q|question)\s*\d*\s*[:.)\-]\s*(.+)$", re.IGNORECASE)
 ANSWER = re.compile(r"^\s*(?:a|answer)\s*\d*\s*[:.)\-]\s*(.+)$", re.IGNORECASE)
 TYPE = re.compile(r"^\s*type\s*\d*\s*[:.)\-]\s*(.+)$", re.IGNORECASE)
+REASONING = re.compile(r"^\s*reasoning\s*\d*\s*[:.)\-]\s*(.+)$", re.IGNORECASE)
+THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
 KNOWN_TYPES = ("factual", "analytical", "explanatory", "inferential")
 
 
@@ -39,20 +43,22 @@ def checked_type(label, asked: list):
 
 
 def from_lines(response: str) -> list:
-    """(question, answer, type) from "Q: ..." / "A: ..." lines, with an optional
-    "Type: ..." line; an answer may continue on later lines."""
+    """(question, answer, type, reasoning) from "Q: ..." / "A: ..." lines, with optional
+    "Reasoning: ..." (before the answer) and "Type: ..." lines; an answer may continue
+    on later lines."""
     pairs = []
-    question = None
-    answer = None
-    kind = None
+    question = answer = kind = reasoning = None
     for line in response.splitlines():
         q = QUESTION.match(line)
         a = ANSWER.match(line)
         t = TYPE.match(line)
+        r = REASONING.match(line)
         if q:
             if question and answer:
-                pairs.append((question, answer, kind))
-            question, answer, kind = q.group(1).strip(), None, None
+                pairs.append((question, answer, kind, reasoning))
+            question, answer, kind, reasoning = q.group(1).strip(), None, None, None
+        elif r and question and answer is None:
+            reasoning = r.group(1).strip()
         elif a and question:
             answer = a.group(1).strip()
         elif t and answer is not None:
@@ -60,7 +66,7 @@ def from_lines(response: str) -> list:
         elif answer is not None and line.strip():
             answer += " " + line.strip()
     if question and answer:
-        pairs.append((question, answer, kind))
+        pairs.append((question, answer, kind, reasoning))
     return pairs
 
 
@@ -79,6 +85,7 @@ def from_json(response: str) -> list:
             str(item.get("question", "")).strip(),
             str(item.get("answer", "")).strip(),
             item.get("type"),
+            item.get("reasoning"),
         )
         for item in items
         if isinstance(item, dict)
@@ -88,7 +95,9 @@ def from_json(response: str) -> list:
 class Parser(exports.Parser):
     def parse(self, response: str, request) -> list:
         expected, question_types = request.expected, request.question_types
-        pairs = [(q, a, t) for q, a, t in from_lines(response) or from_json(response) if q and a]
+        thinking = "\n\n".join(t.strip() for t in THINK.findall(response) if t.strip())
+        response = THINK.sub("", response)
+        pairs = [p for p in from_lines(response) or from_json(response) if p[0] and p[1]]
         if not pairs:
             if "Q:" in response or "{" in response:
                 raise Err(ParseError_NoPairs("Every question or answer was empty. Write each pair as a 'Q:' line and an 'A:' line."))
@@ -99,8 +108,9 @@ class Parser(exports.Parser):
                 question=q,
                 answer=a,
                 question_type=checked_type(t, question_types),
-                reasoning=None,
+                # The host keeps reasoning only under the reasoning task.
+                reasoning=(str(r).strip() if r else None) or thinking or None,
                 follow_ups=[],
             )
-            for q, a, t in pairs
+            for q, a, t, r in pairs
         ]

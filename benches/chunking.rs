@@ -163,21 +163,13 @@ fn typeset_pdf(dir: &Path, pages: usize) -> (PathBuf, usize) {
     let path = dir.join("gpl-typeset.pdf");
     let mut copies = 1;
     loop {
-        let source = body.repeat(copies);
-        let mut groff = Command::new("groff")
+        let source = dir.join("gpl.ms");
+        std::fs::write(&source, body.repeat(copies)).unwrap();
+        let output = Command::new("groff")
             .args(["-ms", "-Tpdf"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
+            .arg(&source)
+            .output()
             .expect("groff (Debian's groff package) typesets the PDF");
-        use std::io::Write;
-        groff
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(source.as_bytes())
-            .unwrap();
-        let output = groff.wait_with_output().unwrap();
         assert!(output.status.success());
         std::fs::write(&path, &output.stdout).unwrap();
         let info = Command::new("pdfinfo")

@@ -47,6 +47,26 @@ pub fn run(host: &PluginHost, args: ExportArgs) -> Result<ExitCode> {
         request.output_dir.display(),
         splits.join(", ")
     );
+    if report.with_reasoning > 0 {
+        tracing::info!(
+            "{} record(s) carry reasoning, written {} (--reasoning-style {}); for LLaMA-Factory, train with a reasoning template (template: qwen3 or deepseekr1)",
+            report.with_reasoning,
+            match request.reasoning_style {
+                tdg::task::ReasoningStyle::Think => "as a <think> block before the first answer",
+                tdg::task::ReasoningStyle::Field => "in a reasoning_content field",
+            },
+            match request.reasoning_style {
+                tdg::task::ReasoningStyle::Think => "think",
+                tdg::task::ReasoningStyle::Field => "field",
+            }
+        );
+    }
+    if report.conversations > 0 {
+        tracing::info!(
+            "{} record(s) are multi-turn conversations",
+            report.conversations
+        );
+    }
     if let Some(lines) = trainers::axolotl_lines(&request, &report) {
         outln!("# Axolotl: add to your config\n{}", lines.trim_end());
     }

@@ -3,6 +3,7 @@
 //! with its answer wherever the provider returns it, a conversation keeps every
 //! exchange, and the exports put both where trainers read them.
 
+mod calibration;
 mod conversation;
 mod embedded;
 
@@ -263,4 +264,43 @@ fn a_provider_batch_keeps_each_trace_as_a_live_run_does() {
             );
         }
     }
+}
+
+#[test]
+fn tdg_prompt_shows_each_task_s_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = licence_chunks(dir.path());
+    let prompt = |extra: &[&str]| {
+        let output = tdg_isolated(dir.path())
+            .arg("prompt")
+            .arg("--chunks-dir")
+            .arg(&chunks)
+            .args(["--provider", "openai"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_success(&output);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let qa = prompt(&[]);
+    assert!(
+        qa.contains("Generate 3 high-quality question-answer pairs"),
+        "{qa}"
+    );
+    let reasoning = prompt(&["--task", "reasoning"]);
+    assert!(
+        reasoning.contains("each with a \"question\", a \"reasoning\", an \"answer\""),
+        "{reasoning}"
+    );
+    let conversation = prompt(&["--task", "conversation", "--turns", "4"]);
+    assert!(
+        conversation.contains("each of 4 exchanges"),
+        "{conversation}"
+    );
+    assert!(conversation.contains("a list of 3 more"), "{conversation}");
+    // Quoted answers are for pairs: no other task's prompt asks for them.
+    assert!(
+        !conversation.contains("one sentence copied from the text"),
+        "{conversation}"
+    );
 }

@@ -304,3 +304,66 @@ fn tdg_prompt_shows_each_task_s_prompt() {
         "{conversation}"
     );
 }
+
+#[test]
+fn shards_merge_into_the_traces_conversations_and_reasoning_tokens_of_one_run() {
+    let server = MockServer::start();
+    server.set_thinking(Thinking::Apart);
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = licence_chunks(dir.path());
+    let run = |qa_dir: &Path, extra: &[&str]| {
+        let output = tdg_isolated(dir.path())
+            .args([
+                "generate",
+                "--provider",
+                "gemini",
+                "--base-url",
+                &server.url,
+            ])
+            .arg("--chunks-dir")
+            .arg(&chunks)
+            .arg("--qa-dir")
+            .arg(qa_dir)
+            .args(["--questions-per-chunk", "2"])
+            .args(extra)
+            .env("GEMINI_API_KEY", "g-test")
+            .output()
+            .unwrap();
+        assert_success(&output);
+    };
+    for task in [
+        &["--task", "reasoning"][..],
+        &["--task", "conversation", "--turns", "3"][..],
+    ] {
+        let single = dir.path().join(format!("single-{}", task[1]));
+        run(&single, task);
+        let sharded = dir.path().join(format!("sharded-{}", task[1]));
+        for shard in ["0/2", "1/2"] {
+            run(&sharded, &[task, &["--shard", shard]].concat());
+        }
+        let merged = tdg_isolated(dir.path())
+            .arg("merge")
+            .arg(&sharded)
+            .output()
+            .unwrap();
+        assert_success(&merged);
+        let pairs = |qa: &Path| read_json(qa.join("licence_qa.json"))["training_pairs"].clone();
+        assert_eq!(pairs(&sharded), pairs(&single), "{task:?}");
+        let stats = |qa: &Path| {
+            let output = tdg_isolated(dir.path())
+                .arg("stats")
+                .arg(qa)
+                .output()
+                .unwrap();
+            assert_success(&output);
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .find(|line| line.starts_with("Of the "))
+                .map(str::to_string)
+        };
+        assert_eq!(stats(&sharded), stats(&single), "{task:?}");
+        // The reasoning tokens reached the merged checkpoint (the conversation's
+        // run asked for no trace).
+        assert_eq!(stats(&single).is_some(), task[1] == "reasoning", "{task:?}");
+    }
+}

@@ -90,6 +90,14 @@ pub enum ModelError {
         reason: String,
     },
 
+    /// The model does not think on request (handled by asking without it).
+    #[error("{url} refused to return the model's reasoning (HTTP {status}): {message}")]
+    ThinkingRefused {
+        url: String,
+        status: u16,
+        message: String,
+    },
+
     /// The server refuses `response_format: json_schema` (handled by falling back).
     #[error("{url} refused the JSON schema of --structured (HTTP {status}): {message}")]
     SchemaRefused {

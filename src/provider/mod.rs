@@ -100,6 +100,9 @@ pub struct ModelClient {
     structured_settled: Arc<AtomicBool>,
     /// Held by the one request that tries an unsettled form.
     structured_probe: Arc<tokio::sync::Mutex<()>>,
+    /// Set when the model refused to return its reasoning (`--task reasoning` on a
+    /// model that does not think): every later request asks without it.
+    thinking_refused: Arc<AtomicBool>,
     /// The secrets in the key and the base URLs, kept out of every message.
     secrets: Arc<Vec<String>>,
     /// The in-process engine, for `--provider embedded`.
@@ -148,6 +151,7 @@ impl ModelClient {
             structured_form: Arc::new(AtomicU8::new(StructuredForm::JsonSchema as u8)),
             structured_settled: Arc::new(AtomicBool::new(false)),
             structured_probe: Arc::new(tokio::sync::Mutex::new(())),
+            thinking_refused: Arc::new(AtomicBool::new(false)),
             secrets: Arc::new(secrets),
             settings,
             http,
@@ -272,6 +276,23 @@ impl ModelClient {
                     }
                     return Ok(response);
                 }
+                Err(ModelError::ThinkingRefused { url, message, .. })
+                    if !self.thinking_refused.swap(true, Ordering::AcqRel) =>
+                {
+                    drop(permit);
+                    drop(probe);
+                    tracing::warn!(
+                        "{url} does not return this model's reasoning (it answered: {message}); asking without it: the prompt's reasoning field is each pair's reasoning"
+                    );
+                }
+                Err(ModelError::ThinkingRefused { .. })
+                    if self.thinking_refused.load(Ordering::Acquire) && attempt == 0 =>
+                {
+                    // Sent before another worker learned of the refusal: ask again.
+                    drop(permit);
+                    drop(probe);
+                    attempt += 1;
+                }
                 Err(ModelError::SchemaRefused { url, message, .. })
                     if form != StructuredForm::Plain =>
                 {
@@ -347,11 +368,19 @@ impl ModelClient {
 
     fn call(&self, messages: &[Message], form: StructuredForm) -> HttpCall {
         let structured = form != StructuredForm::Plain;
-        match self.settings.provider {
-            ProviderKind::OpenAi => openai::request(&self.settings, messages, form),
-            ProviderKind::Claude => claude::request(&self.settings, messages),
-            ProviderKind::Gemini => gemini::request(&self.settings, messages, structured),
-            ProviderKind::Local => ollama::request(&self.settings, messages, structured),
+        let settings = if self.settings.reasoning && self.thinking_refused.load(Ordering::Acquire) {
+            &ModelSettings {
+                reasoning: false,
+                ..self.settings.clone()
+            }
+        } else {
+            &self.settings
+        };
+        match settings.provider {
+            ProviderKind::OpenAi => openai::request(settings, messages, form),
+            ProviderKind::Claude => claude::request(settings, messages),
+            ProviderKind::Gemini => gemini::request(settings, messages, structured),
+            ProviderKind::Local => ollama::request(settings, messages, structured),
             // Never sent: the embedded engine is called in-process.
             ProviderKind::Embedded => HttpCall {
                 path: String::new(),

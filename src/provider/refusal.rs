@@ -98,6 +98,21 @@ impl ServerSays {
             ])
     }
 
+    /// The model does not think on request: Ollama's "does not support thinking",
+    /// Anthropic's and Gemini's refusals of `thinking` / `thinkingConfig` on a model
+    /// without it.
+    pub fn refuses_thinking(&self) -> bool {
+        self.says(&[
+            "does not support thinking",
+            "thinking is not supported",
+            "thinking is not enabled",
+            "thinking_config",
+            "thinkingconfig",
+            "thinking.budget",
+            "extended thinking",
+        ])
+    }
+
     /// The server does not take `response_format: json_schema` (llama-cpp-python
     /// answers HTTP 500 with a validation error naming it).
     pub fn refuses_json_schema(&self) -> bool {
@@ -127,6 +142,13 @@ pub(super) fn status_error(
     }
     if status == 413 || (matches!(status, 400 | 422) && says.prompt_too_long()) {
         return ModelError::ChunkRefused {
+            url,
+            status,
+            message,
+        };
+    }
+    if settings.reasoning && matches!(status, 400 | 422) && says.refuses_thinking() {
+        return ModelError::ThinkingRefused {
             url,
             status,
             message,

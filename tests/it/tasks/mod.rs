@@ -367,3 +367,39 @@ fn shards_merge_into_the_traces_conversations_and_reasoning_tokens_of_one_run() 
         assert_eq!(stats(&single).is_some(), task[1] == "reasoning", "{task:?}");
     }
 }
+
+#[test]
+fn a_model_that_does_not_think_is_asked_again_without_it_once_for_the_run() {
+    let server = MockServer::start();
+    server.refuse_thinking();
+    let dir = tempfile::tempdir().unwrap();
+    let chunks = licence_chunks(dir.path());
+    let output = tdg_isolated(dir.path())
+        .args(["generate", "--provider", "local", "--base-url", &server.url])
+        .args(["--task", "reasoning", "--concurrency", "1"])
+        .arg("--chunks-dir")
+        .arg(&chunks)
+        .arg("--qa-dir")
+        .arg(dir.path().join("qa"))
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr
+            .matches("does not return this model's reasoning")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let asked: Vec<bool> = server
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/api/chat")
+        .map(|request| request.body.get("think") == Some(&serde_json::json!(true)))
+        .collect();
+    // One refused request with `think`, then the two chunks without it.
+    assert_eq!(asked, [true, false, false], "{stderr}");
+    let qa = read_json(dir.path().join("qa/licence_qa.json"));
+    assert_eq!(qa["completed_chunks"], serde_json::json!([0, 1]), "{qa:#}");
+}

@@ -156,6 +156,8 @@ struct MockState {
     batches: Mutex<batches::Batches>,
     /// Where answers carry a reasoning model's trace ([`Thinking`]).
     thinking: std::sync::atomic::AtomicU8,
+    /// Answer `think: true` as Ollama does for a model that does not think.
+    refuse_thinking: std::sync::atomic::AtomicBool,
 }
 
 /// A running mock server; it stops when dropped.
@@ -288,6 +290,13 @@ impl MockServer {
         self.state
             .thinking
             .store(thinking as u8, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Refuses Ollama's `think: true` as Ollama does for a model without thinking.
+    pub fn refuse_thinking(&self) {
+        self.state
+            .refuse_thinking
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn refuse_json_schema(&self) {
@@ -769,6 +778,17 @@ async fn ollama(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             body.pointer("/options/num_predict").is_some(),
             "options.num_predict missing",
         )?;
+        if body["think"] == json!(true)
+            && state
+                .refuse_thinking
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({"error": "\"mock-model\" does not support thinking"})),
+            )
+                .into_response());
+        }
         let (user, turns) = chat_messages(body.get("messages"), true)?;
         let (text, trace) = thought_answer(&state, &user, turns);
         let mut message = json!({"role": "assistant", "content": text});

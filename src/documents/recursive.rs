@@ -46,7 +46,7 @@ impl RecursiveSplitter {
                 separator = candidate;
                 break;
             }
-            if segment.contains(candidate) {
+            if memchr::memmem::find(segment.as_bytes(), candidate.as_bytes()).is_some() {
                 separator = candidate;
                 rest = &separators[i + 1..];
                 break;
@@ -115,7 +115,8 @@ fn pieces_keeping_separator(segment: &str, separator: &str, offset: usize) -> Ve
         return pieces;
     }
     let mut start = 0;
-    for (at, _) in segment.match_indices(separator) {
+    // Non-overlapping, leftmost first, as `str::match_indices` and Python's `re.split`.
+    for at in memchr::memmem::find_iter(segment.as_bytes(), separator.as_bytes()) {
         if at > start {
             pieces.push(offset + start..offset + at);
         }

@@ -14,6 +14,10 @@ use crate::provider::embedded::EmbeddedOptions;
 use crate::provider::settings::ProviderKind;
 use crate::question_types::QuestionMix;
 
+/// The most exchanges a conversation may be asked for (`--turns`): beyond it, the
+/// answer no longer fits in a model's output.
+const MAX_TURNS: u32 = 20;
+
 impl GenerateArgs {
     /// Fills what the command line and environment left unset from the config file
     /// (`--config`, else `tdg.toml` in `working_dir` if present).
@@ -193,15 +197,27 @@ impl GenerateArgs {
         }
         prompt.task = self.generation.task.unwrap_or_default();
         prompt.turns = match (prompt.task, self.generation.turns) {
-            (_, Some(0)) => {
+            (_, Some(turns)) if !(1..=MAX_TURNS).contains(&turns) => {
                 let name = option("turns");
-                return Err(ConfigError::invalid(name, "at least 1".into(), 0.0, &env));
+                let rule = format!("between 1 and {MAX_TURNS}");
+                return Err(ConfigError::invalid(name, rule, f64::from(turns), &env));
             }
             (crate::task::Task::Conversation, turns) => turns.unwrap_or(crate::task::DEFAULT_TURNS),
             _ => 1,
         };
         settings.model.reasoning = prompt.task == crate::task::Task::Reasoning;
         if let Some(budget) = self.generation.thinking_budget {
+            // Anthropic refuses a budget under 1,024 tokens.
+            if settings.model.provider == ProviderKind::Claude && budget < 1024 {
+                let rule =
+                    "at least 1024 with --provider claude (Anthropic's smallest budget)".into();
+                return Err(ConfigError::invalid(
+                    option("thinking-budget"),
+                    rule,
+                    f64::from(budget),
+                    &env,
+                ));
+            }
             settings.model.thinking_budget = Some(budget);
         }
         for (flag, value) in [

@@ -340,7 +340,25 @@ fn only_pairs_are_quoted_and_the_tasks_set_what_is_asked() {
     let settings = conversation.clone().resolve(|_| None).unwrap();
     assert_eq!(settings.prompt.turns, crate::task::DEFAULT_TURNS);
     assert!(!settings.model.reasoning);
-    conversation.generation.turns = Some(0);
-    let refused = conversation.resolve(|_| None).unwrap_err().to_string();
-    assert!(refused.contains("--turns"), "{refused}");
+    for turns in [0, 21] {
+        conversation.generation.turns = Some(turns);
+        let refused = conversation
+            .clone()
+            .resolve(|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("--turns") && refused.contains("between 1 and 20"),
+            "{refused}"
+        );
+    }
+    let mut claude = args("c");
+    claude.model.provider = Some("claude".into());
+    claude.generation.task = Some(crate::task::Task::Reasoning);
+    claude.generation.thinking_budget = Some(512);
+    let refused = claude
+        .resolve(|var| (var == "ANTHROPIC_API_KEY").then(|| "k".to_string()))
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("--thinking-budget"), "{refused}");
 }

@@ -23,7 +23,7 @@ pub struct GenerationArgs {
 
     /// Exchanges (a user message and the reply) per conversation, the first included (`--task conversation`).
     #[arg(long, env = "GENERATOR_TURNS", value_name = "N", help_heading = "Generation",
-          help = help::with_default("Exchanges (a user message and the reply) per conversation, the first included (--task conversation)", DEFAULT_TURNS))]
+          help = help::with_default("Exchanges (a user message and the reply) per conversation, the first included, 1 to 20 (--task conversation)", DEFAULT_TURNS))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub turns: Option<u32>,
 

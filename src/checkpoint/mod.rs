@@ -114,6 +114,16 @@ pub struct StoredTurn {
     pub quality: Option<PairQuality>,
 }
 
+impl StoredTurn {
+    /// The exchange's text.
+    pub fn turn(&self) -> crate::task::Turn {
+        crate::task::Turn {
+            question: self.question.clone(),
+            answer: self.answer.clone(),
+        }
+    }
+}
+
 impl StoredPair {
     /// A pair without quality figures.
     pub fn new(question: impl Into<String>, answer: impl Into<String>) -> Self {
@@ -127,6 +137,21 @@ impl StoredPair {
             follow_ups: Vec::new(),
             cut_at: None,
         }
+    }
+
+    /// A conversation's whole dialogue, its first exchange the pair's own; empty for
+    /// a pair without follow-ups.
+    pub fn conversation(&self) -> Vec<crate::task::Turn> {
+        if self.follow_ups.is_empty() {
+            return Vec::new();
+        }
+        let first = crate::task::Turn {
+            question: self.question.clone(),
+            answer: self.answer.clone(),
+        };
+        std::iter::once(first)
+            .chain(self.follow_ups.iter().map(StoredTurn::turn))
+            .collect()
     }
 
     /// A parser's example as stored: its pair, its reasoning (under `task`

@@ -35,16 +35,13 @@ pub(super) fn gate_pair(
     ) {
         return Some(reason);
     }
-    let mut earlier = vec![(pair.question.as_str(), pair.answer.as_str())];
-    let mut bad_turn = None;
-    for (at, turn) in pair.follow_ups.iter().enumerate() {
-        let exchange = (turn.question.as_str(), turn.answer.as_str());
-        if let Some(reason) = gate.check_follow_up(exchange, &earlier, turn.quality.as_ref()) {
-            bad_turn = Some((at, reason));
-            break;
-        }
-        earlier.push(exchange);
-    }
+    let bad_turn = gate.first_bad_follow_up(
+        (&pair.question, &pair.answer),
+        pair.follow_ups.iter().map(|turn| {
+            let exchange = (turn.question.as_str(), turn.answer.as_str());
+            (exchange, turn.quality.as_ref())
+        }),
+    );
     match (bad_turn, gate.filter().conversation_cut) {
         (Some((_, reason)), ConversationCut::Drop) => return Some(reason),
         (Some((at, _)), ConversationCut::Cut) => {

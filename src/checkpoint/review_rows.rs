@@ -84,10 +84,7 @@ impl CheckpointStore {
                     follow_ups: pair
                         .follow_ups
                         .iter()
-                        .map(|turn| crate::task::Turn {
-                            question: turn.question.clone(),
-                            answer: turn.answer.clone(),
-                        })
+                        .map(super::StoredTurn::turn)
                         .collect(),
                     cut_at: pair.cut_at,
                     grounding: pair.quality.as_ref().map(|q| q.grounding),

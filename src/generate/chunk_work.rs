@@ -35,7 +35,9 @@ pub struct WorkerContext {
     pub client: ModelClient,
     /// The settings every outcome records it was made with.
     pub run_record: Arc<crate::checkpoint::RunRecord>,
-    pub questions: u32,
+    /// What every prompt asks for (derived from the run record once): what the
+    /// parser is told.
+    pub asked: crate::task::Asked,
     pub parse_retries: u32,
     /// How long a request in flight may go on after Ctrl+C.
     pub grace: Duration,
@@ -143,7 +145,7 @@ pub async fn begin(context: &Arc<WorkerContext>, job: Job) -> Step {
     let model = context.client.settings();
     let quotes = model
         .quote_answers
-        .then(|| AnswerQuotes::for_answer(&chunk.text, context.questions, model.max_tokens));
+        .then(|| AnswerQuotes::for_answer(&chunk.text, context.asked.examples, model.max_tokens));
     Step::Ask(Box::new(ChunkWork {
         job,
         outcome,
@@ -188,7 +190,7 @@ impl ChunkWork {
         let counted_reasoning = response.tokens_reasoning;
         // A trace the provider returned apart goes before the text in a `<think>`
         // block, as the contract says: where reparse finds it again.
-        let raw = match (&response.reasoning, context.run_record.task) {
+        let raw = match (&response.reasoning, context.asked.task) {
             (Some(trace), crate::task::Task::Reasoning) => {
                 format!("<think>\n{trace}\n</think>\n{}", response.text)
             }
@@ -199,7 +201,7 @@ impl ChunkWork {
             .plugin_threads
             .run({
                 let (context, text) = (context.clone(), raw);
-                move || context.parser.parse(&text, &context.run_record.asked())
+                move || context.parser.parse(&text, &context.asked)
             })
             .await;
         let verdict = match parsed {
@@ -214,9 +216,7 @@ impl ChunkWork {
                 });
                 self.outcome.pairs = pairs
                     .into_iter()
-                    .map(|example| {
-                        StoredPair::assessed(example, &assessor, context.run_record.task)
-                    })
+                    .map(|example| StoredPair::assessed(example, &assessor, context.asked.task))
                     .collect();
                 return Step::Done(Box::new(self.finish()));
             }

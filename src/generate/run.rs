@@ -210,12 +210,13 @@ impl<'a> Planned<'a> {
             generator.progress,
             display_stop.clone(),
         ));
+        let run_record = record::run_record(settings);
         let context = Arc::new(WorkerContext {
             prompt: self.prompt,
             parser: self.parser,
             client: self.client.clone(),
-            run_record: Arc::new(record::run_record(settings)),
-            questions: settings.prompt.questions_per_chunk,
+            asked: run_record.asked(),
+            run_record: Arc::new(run_record),
             parse_retries: settings.prompt.parse_retries,
             grace: GRACE,
             prompt_sides: Default::default(),

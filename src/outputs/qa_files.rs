@@ -28,22 +28,6 @@ pub struct WrittenView {
     pub pairs: u64,
 }
 
-/// A stored conversation's whole dialogue, for the Q&A file; empty for a pair.
-fn conversation_of(pair: &crate::checkpoint::StoredPair) -> Vec<crate::task::Turn> {
-    if pair.follow_ups.is_empty() {
-        return Vec::new();
-    }
-    std::iter::once(crate::task::Turn {
-        question: pair.question.clone(),
-        answer: pair.answer.clone(),
-    })
-    .chain(pair.follow_ups.iter().map(|turn| crate::task::Turn {
-        question: turn.question.clone(),
-        answer: turn.answer.clone(),
-    }))
-    .collect()
-}
-
 /// The Q&A file of `view`, with `status`.
 pub fn render(view: DocumentView, status: DocumentStatus) -> QaFile {
     let metadata = &view.record.metadata;
@@ -60,7 +44,7 @@ pub fn render(view: DocumentView, status: DocumentStatus) -> QaFile {
         .kept
         .into_iter()
         .map(|kept| TrainingPair {
-            conversation: conversation_of(&kept.pair),
+            conversation: kept.pair.conversation(),
             quality: match (&kept.pair.quality, view.with_quality) {
                 (Some(quality), true) => Some(serde_json::json!({
                     "grounding": (quality.grounding * 1000.0).round() / 1000.0,

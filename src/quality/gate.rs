@@ -197,31 +197,38 @@ impl Gate {
         None
     }
 
-    /// Why a conversation's follow-up exchange fails the gate, or `None` when it
-    /// passes: the checks of a pair's own content, but neither the duplicate check (a
-    /// "why?" may follow many answers) nor the off-topic one (a follow-up builds on
-    /// the earlier answers, not only on the chunk's words).
-    ///
-    /// `earlier` are the conversation's exchanges before it: a follow-up that asks one
-    /// of their questions again, or answers with one of their answers, is a
-    /// [`DropReason::RepeatedTurn`] (small models repeat the opening question).
-    pub fn check_follow_up(
+    /// The first of a conversation's follow-up exchanges (after `opening`, the pair
+    /// itself) that fails the gate, by its place among the follow-ups, and why; `None`
+    /// when all pass. A follow-up gets the checks of a pair's own content, but neither
+    /// the duplicate check (a "why?" may follow many answers) nor the off-topic one (a
+    /// follow-up builds on the earlier answers, not only on the chunk's words); and one
+    /// that asks an earlier question of its conversation again, or gives an earlier
+    /// answer again, is a [`DropReason::RepeatedTurn`] (small models repeat the
+    /// opening question). Each exchange's word sets are made once.
+    pub fn first_bad_follow_up<'a>(
         &self,
-        (question, answer): (&str, &str),
-        earlier: &[(&str, &str)],
-        quality: Option<&PairQuality>,
-    ) -> Option<DropReason> {
-        if self.filter.drop_repeated_turns {
-            let (asked, said) = (Question::new(question), Question::new(answer));
-            let repeats = earlier.iter().any(|(q, a)| {
-                asked.near_duplicate_of(&Question::new(q))
-                    || said.near_duplicate_of(&Question::new(a))
-            });
-            if repeats {
-                return Some(DropReason::RepeatedTurn);
+        opening: (&str, &str),
+        follow_ups: impl IntoIterator<Item = ((&'a str, &'a str), Option<&'a PairQuality>)>,
+    ) -> Option<(usize, DropReason)> {
+        let forms =
+            |(question, answer): (&str, &str)| (Question::new(question), Question::new(answer));
+        let mut earlier = vec![forms(opening)];
+        for (at, (exchange, quality)) in follow_ups.into_iter().enumerate() {
+            if self.filter.drop_repeated_turns {
+                let (asked, said) = forms(exchange);
+                let repeats = earlier.iter().any(|(question, answer)| {
+                    asked.near_duplicate_of(question) || said.near_duplicate_of(answer)
+                });
+                if repeats {
+                    return Some((at, DropReason::RepeatedTurn));
+                }
+                earlier.push((asked, said));
+            }
+            if let Some(reason) = quality.and_then(|quality| self.content_verdict(quality, false)) {
+                return Some((at, reason));
             }
         }
-        self.content_verdict(quality?, false)
+        None
     }
 
     /// The first failing check of one exchange's own content, in the gate's order.

@@ -244,14 +244,17 @@ fn a_follow_up_repeating_its_conversation_and_a_trace_copying_its_answer_fail() 
         "A copyleft license.",
     );
     assert_eq!(
-        gate.check_follow_up(again, &[opening], Some(&good)),
-        Some(DropReason::RepeatedTurn)
+        gate.first_bad_follow_up(opening, [(again, Some(&good))]),
+        Some((0, DropReason::RepeatedTurn))
     );
     let onward = (
         "Why is it called copyleft?",
         "It keeps the same freedoms in copies.",
     );
-    assert_eq!(gate.check_follow_up(onward, &[opening], Some(&good)), None);
+    assert_eq!(
+        gate.first_bad_follow_up(opening, [(onward, Some(&good))]),
+        None
+    );
     let answer = "The purpose of the GPL is to protect users' freedom to change the software.";
     assert_eq!(
         gate.check_reasoning(Some(answer), answer, Some(&good)),

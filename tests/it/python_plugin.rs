@@ -108,12 +108,5 @@ fn a_python_parser_gives_each_pair_its_reasoning_under_the_reasoning_task() {
     let qa = read_json(dir.path().join("qa/coast_qa.json"));
     let pairs = qa["training_pairs"].as_array().unwrap();
     assert!(!pairs.is_empty(), "{qa:#}");
-    for pair in pairs {
-        let chunk = pair["source_text"].as_str().unwrap();
-        assert_eq!(
-            pair["reasoning"].as_str(),
-            Some(common::mock_server::trace_for(chunk).as_str()),
-            "{pair:#}"
-        );
-    }
+    crate::tasks::assert_mock_traces(pairs, "the Python parser");
 }

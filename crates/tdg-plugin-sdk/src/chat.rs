@@ -3,7 +3,43 @@
 //! where the user asked for it (`--reasoning-style`). Here once, so that each chat
 //! format only names its keys.
 
-use crate::{Options, PluginError, ReasoningStyle, TrainingExample};
+use crate::{Options, PluginError, ReasoningStyle, TrainingExample, Turn};
+
+/// An example's exchanges in order: the first (`question`, `answer`), then the
+/// follow-ups. [`crate::Example`] and [`TrainingExample`] both walk theirs so.
+pub(crate) fn exchanges<'a>(
+    question: &'a str,
+    answer: &'a str,
+    follow_ups: &'a [Turn],
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    std::iter::once((question, answer)).chain(
+        follow_ups
+            .iter()
+            .map(|turn| (turn.question.as_str(), turn.answer.as_str())),
+    )
+}
+
+/// A training example with empty provenance, for the SDK's own tests.
+#[cfg(test)]
+pub(crate) fn test_example(question: &str, answer: &str) -> TrainingExample {
+    TrainingExample {
+        question: question.into(),
+        answer: answer.into(),
+        reasoning: None,
+        reasoning_style: ReasoningStyle::Think,
+        follow_ups: Vec::new(),
+        source_text: String::new(),
+        provenance: crate::Provenance {
+            source_file: String::new(),
+            file_name: String::new(),
+            file_type: String::new(),
+            chunk_id: String::new(),
+            chunk_index: 0,
+            chunk_start: 0,
+            chunk_end: 0,
+        },
+    }
+}
 
 /// One message of an example written as a chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +57,7 @@ pub struct ChatTurn {
 impl TrainingExample {
     /// Every exchange of the example in order: the first, then the follow-ups.
     pub fn exchanges(&self) -> impl Iterator<Item = (&str, &str)> {
-        std::iter::once((self.question.as_str(), self.answer.as_str())).chain(
-            self.follow_ups
-                .iter()
-                .map(|turn| (turn.question.as_str(), turn.answer.as_str())),
-        )
+        exchanges(&self.question, &self.answer, &self.follow_ups)
     }
 
     /// The answer with the reasoning before it in a `<think>` block, when the example
@@ -80,28 +112,16 @@ impl TrainingExample {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Provenance, Turn};
 
     fn example(style: ReasoningStyle) -> TrainingExample {
         TrainingExample {
-            question: "Q1".into(),
-            answer: "A1".into(),
             reasoning: Some("R".into()),
             reasoning_style: style,
             follow_ups: vec![Turn {
                 question: "Q2".into(),
                 answer: "A2".into(),
             }],
-            source_text: String::new(),
-            provenance: Provenance {
-                source_file: String::new(),
-                file_name: String::new(),
-                file_type: String::new(),
-                chunk_id: String::new(),
-                chunk_index: 0,
-                chunk_start: 0,
-                chunk_end: 0,
-            },
+            ..test_example("Q1", "A1")
         }
     }
 

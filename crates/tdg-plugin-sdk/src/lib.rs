@@ -88,11 +88,7 @@ impl Example {
 
     /// Every exchange of the example in order: the first, then the follow-ups.
     pub fn exchanges(&self) -> impl Iterator<Item = (&str, &str)> {
-        std::iter::once((self.question.as_str(), self.answer.as_str())).chain(
-            self.follow_ups
-                .iter()
-                .map(|turn| (turn.question.as_str(), turn.answer.as_str())),
-        )
+        chat::exchanges(&self.question, &self.answer, &self.follow_ups)
     }
 }
 

@@ -126,7 +126,7 @@ pub fn format_example<F: Format>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyValue, Provenance, ReasoningStyle};
+    use crate::KeyValue;
 
     /// Echoes the question after the last `prefix=` option.
     struct Prefixed;
@@ -151,21 +151,8 @@ mod tests {
 
     fn example() -> TrainingExample {
         TrainingExample {
-            question: "Q?".into(),
-            answer: "A.".into(),
-            reasoning: None,
-            reasoning_style: ReasoningStyle::Think,
-            follow_ups: Vec::new(),
             source_text: "text".into(),
-            provenance: Provenance {
-                source_file: String::new(),
-                file_name: String::new(),
-                file_type: String::new(),
-                chunk_id: String::new(),
-                chunk_index: 0,
-                chunk_start: 0,
-                chunk_end: 0,
-            },
+            ..crate::chat::test_example("Q?", "A.")
         }
     }
 

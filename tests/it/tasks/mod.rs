@@ -52,6 +52,19 @@ pub(crate) fn generate(server: &MockServer, provider: &str, root: &Path, extra: 
     read_json(qa_dir.join("licence_qa.json"))
 }
 
+/// Asserts that each of `pairs` (a Q&A file's) carries the mock server's trace for
+/// its chunk as its reasoning; `what` names the run in the message.
+pub(crate) fn assert_mock_traces(pairs: &[Value], what: &str) {
+    for pair in pairs {
+        let chunk = pair["source_text"].as_str().unwrap();
+        assert_eq!(
+            pair["reasoning"].as_str(),
+            Some(trace_for(chunk).as_str()),
+            "{what}: {pair:#}"
+        );
+    }
+}
+
 /// The last request body the server saw on `path`.
 fn last_body(server: &MockServer, path_part: &str) -> Value {
     server
@@ -78,13 +91,8 @@ fn a_reasoning_model_s_trace_is_kept_with_each_answer_from_every_provider() {
         let qa = generate(&server, provider, dir.path(), &["--task", "reasoning"]);
         let pairs = qa["training_pairs"].as_array().unwrap();
         assert_eq!(pairs.len(), 4, "{provider} {thinking:?}: {qa:#}");
+        assert_mock_traces(pairs, &format!("{provider} {thinking:?}"));
         for pair in pairs {
-            let chunk = pair["source_text"].as_str().unwrap();
-            assert_eq!(
-                pair["reasoning"].as_str(),
-                Some(trace_for(chunk).as_str()),
-                "{provider} {thinking:?}: {pair:#}"
-            );
             assert!(!pair["answer"].as_str().unwrap().contains("<think>"));
         }
         // Each provider was asked for its trace as it documents.
@@ -255,14 +263,7 @@ fn a_provider_batch_keeps_each_trace_as_a_live_run_does() {
         assert_eq!(server.batches_created(), 1, "{provider}");
         let pairs = qa["training_pairs"].as_array().unwrap();
         assert_eq!(pairs.len(), 4, "{provider}: {qa:#}");
-        for pair in pairs {
-            let chunk = pair["source_text"].as_str().unwrap();
-            assert_eq!(
-                pair["reasoning"].as_str(),
-                Some(trace_for(chunk).as_str()),
-                "{provider}"
-            );
-        }
+        assert_mock_traces(pairs, provider);
     }
 }
 

@@ -432,4 +432,57 @@ mod tests {
             })
         );
     }
+
+    #[test]
+    fn decisions_of_a_schema_3_checkpoint_are_migrated_and_take_edited_follow_ups() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = CheckpointStore::open(dir.path()).unwrap();
+        let decision = Decision {
+            stem: "doc".into(),
+            position: 0,
+            question: "Q?".into(),
+            action: DecisionAction::Reject,
+            edit: None,
+            edit_follow_ups: None,
+            reviewer: "ada".into(),
+        };
+        store.record_decision(&decision).unwrap();
+        // Back to schema 3: no edited follow-ups, no reasoning tokens.
+        store
+            .conn
+            .execute_batch(
+                "ALTER TABLE decisions DROP COLUMN new_follow_ups;
+                 ALTER TABLE chunks DROP COLUMN tokens_reasoning;
+                 UPDATE meta SET value = '3' WHERE key = 'schema_version';",
+            )
+            .unwrap();
+        drop(store);
+        let mut store =
+            CheckpointStore::open_existing(dir.path(), super::super::Access::ReadWrite).unwrap();
+        assert_eq!(
+            store
+                .decisions_of("doc")
+                .unwrap()
+                .get(&(0, "Q?".to_string())),
+            Some(&Verdict::Rejected)
+        );
+        let turns = vec![crate::task::Turn {
+            question: "Why?".into(),
+            answer: "Because.".into(),
+        }];
+        let edit = Decision {
+            action: DecisionAction::Edit,
+            edit: Some(("Q2?".into(), "A2".into())),
+            edit_follow_ups: Some(turns.clone()),
+            ..decision
+        };
+        assert_eq!(
+            store.record_decision(&edit).unwrap(),
+            Some(Verdict::Edited {
+                question: "Q2?".into(),
+                answer: "A2".into(),
+                follow_ups: Some(turns),
+            })
+        );
+    }
 }

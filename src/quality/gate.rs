@@ -212,9 +212,14 @@ impl Gate {
     ) -> Option<(usize, DropReason)> {
         let forms =
             |(question, answer): (&str, &str)| (Question::new(question), Question::new(answer));
-        let mut earlier = vec![forms(opening)];
+        // Made at the first follow-up: a pair without any (every pair of the other
+        // tasks) costs nothing here.
+        let mut earlier = Vec::new();
         for (at, (exchange, quality)) in follow_ups.into_iter().enumerate() {
             if self.filter.drop_repeated_turns {
+                if earlier.is_empty() {
+                    earlier.push(forms(opening));
+                }
                 let (asked, said) = forms(exchange);
                 let repeats = earlier.iter().any(|(question, answer)| {
                     asked.near_duplicate_of(question) || said.near_duplicate_of(answer)

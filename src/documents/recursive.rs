@@ -8,6 +8,7 @@
 //! text, which gives its exact offsets for free.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// The original's separators, tried in order.
 pub const SEPARATORS: [&str; 4] = ["\n\n", "\n", " ", ""];
@@ -23,55 +24,54 @@ impl RecursiveSplitter {
     /// The byte ranges of `text`'s chunks, in order, as LangChain's `split_text` gives
     /// them (each already stripped; none empty).
     pub fn split(&self, text: &str) -> Vec<Range<usize>> {
-        let mut chunks = Vec::new();
-        self.split_range(text, 0..text.len(), &SEPARATORS, &mut chunks);
+        let mut chunks = Vec::with_capacity(text.len() / self.chunk_size.max(1) + 1);
+        let mut pieces = Vec::new();
+        self.split_range(text, 0..text.len(), &SEPARATORS, &mut pieces, &mut chunks);
         chunks
     }
 
     /// `_split_text`: splits `range` at the first separator it holds, merges the
     /// pieces shorter than the chunk size, and splits the longer ones with the
-    /// separators after it.
+    /// separators after it. `short` holds the short pieces waiting to be merged (empty
+    /// between calls: one buffer serves every level of the recursion).
     fn split_range(
         &self,
         text: &str,
         range: Range<usize>,
         separators: &[&str],
+        short: &mut Vec<(Range<usize>, usize)>,
         chunks: &mut Vec<Range<usize>>,
     ) {
-        let segment = &text[range.clone()];
-        let mut separator = separators.last().copied().unwrap_or("");
-        let mut rest: &[&str] = &[];
-        for (i, candidate) in separators.iter().enumerate() {
-            if candidate.is_empty() {
-                separator = candidate;
-                break;
-            }
-            if memchr::memmem::find(segment.as_bytes(), candidate.as_bytes()).is_some() {
-                separator = candidate;
-                rest = &separators[i + 1..];
-                break;
-            }
-        }
-        let pieces = pieces_keeping_separator(segment, separator, range.start);
-        let mut good: Vec<(Range<usize>, usize)> = Vec::new();
-        for piece in pieces {
+        let segment = &text.as_bytes()[range.clone()];
+        let (separator, rest) = match separators
+            .iter()
+            .position(|candidate| candidate.is_empty() || contains(segment, candidate))
+        {
+            Some(i) if separators[i].is_empty() => ("", &[][..]),
+            Some(i) => (separators[i], &separators[i + 1..]),
+            // As LangChain: the last separator, though the segment does not hold it.
+            None => (separators.last().copied().unwrap_or(""), &[][..]),
+        };
+        let waiting = short.len();
+        for_each_piece(segment, separator, range.start, |piece| {
             let length = code_points(&text[piece.clone()]);
             if length < self.chunk_size {
-                good.push((piece, length));
-                continue;
+                short.push((piece, length));
+                return;
             }
-            if !good.is_empty() {
-                self.merge(text, &good, chunks);
-                good.clear();
+            if short.len() > waiting {
+                self.merge(text, &short[waiting..], chunks);
+                short.truncate(waiting);
             }
             if rest.is_empty() {
                 push_stripped(text, piece, chunks);
             } else {
-                self.split_range(text, piece, rest, chunks);
+                self.split_range(text, piece, rest, short, chunks);
             }
-        }
-        if !good.is_empty() {
-            self.merge(text, &good, chunks);
+        });
+        if short.len() > waiting {
+            self.merge(text, &short[waiting..], chunks);
+            short.truncate(waiting);
         }
     }
 
@@ -103,29 +103,49 @@ impl RecursiveSplitter {
     }
 }
 
-/// `_split_text_with_regex` with `keep_separator="start"`: the text before the first
-/// separator, then each separator with the text up to the next; empty pieces left out.
-/// An empty separator splits into code points.
-fn pieces_keeping_separator(segment: &str, separator: &str, offset: usize) -> Vec<Range<usize>> {
-    let mut pieces = Vec::new();
-    if separator.is_empty() {
-        for (start, c) in segment.char_indices() {
-            pieces.push(offset + start..offset + start + c.len_utf8());
-        }
-        return pieces;
-    }
+/// `_split_text_with_regex` with `keep_separator="start"`: gives `segment`'s pieces
+/// (as ranges of the text, `offset` being the segment's start) to `piece`: the text
+/// before the first separator, then each separator with the text up to the next, empty
+/// pieces left out. An empty separator splits into code points.
+fn for_each_piece(
+    segment: &[u8],
+    separator: &str,
+    offset: usize,
+    mut piece: impl FnMut(Range<usize>),
+) {
     let mut start = 0;
     // Non-overlapping, leftmost first, as `str::match_indices` and Python's `re.split`.
-    for at in memchr::memmem::find_iter(segment.as_bytes(), separator.as_bytes()) {
+    let mut boundary = |at: usize| {
         if at > start {
-            pieces.push(offset + start..offset + at);
+            piece(offset + start..offset + at);
         }
         start = at;
+    };
+    match separator.as_bytes() {
+        [] => {
+            // A code point starts at every byte that does not continue a UTF-8 sequence.
+            (1..segment.len())
+                .filter(|&at| (segment[at] as i8) >= -64)
+                .for_each(&mut boundary);
+        }
+        [byte] => memchr::memchr_iter(*byte, segment).for_each(&mut boundary),
+        b"\n\n" => PARAGRAPH.find_iter(segment).for_each(&mut boundary),
+        bytes => memchr::memmem::find_iter(segment, bytes).for_each(&mut boundary),
     }
-    if segment.len() > start {
-        pieces.push(offset + start..offset + segment.len());
+    boundary(segment.len());
+}
+
+/// The searcher for the first separator, made once: most calls search for it.
+static PARAGRAPH: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"\n\n"));
+
+/// Whether `segment` holds `separator` (not empty).
+fn contains(segment: &[u8], separator: &str) -> bool {
+    match separator.as_bytes() {
+        [byte] => memchr::memchr(*byte, segment).is_some(),
+        b"\n\n" => PARAGRAPH.find(segment).is_some(),
+        bytes => memchr::memmem::find(segment, bytes).is_some(),
     }
-    pieces
 }
 
 /// Pushes `range` with Python's `str.strip()` applied, unless nothing is left.
@@ -162,8 +182,17 @@ pub fn python_word_count(text: &str) -> usize {
 
 /// The number of Unicode code points, Python's `len(text)`.
 pub fn code_points(text: &str) -> usize {
-    // Every byte that does not continue a UTF-8 sequence starts a code point.
-    text.bytes().filter(|byte| (byte & 0xC0) != 0x80).count()
+    text.as_bytes().chunks(128).map(starts_of_code_points).sum()
+}
+
+/// How many of `block`'s bytes (at most 255) start a code point: every byte that does
+/// not continue a UTF-8 sequence. Summed in a byte per lane, which the compiler turns
+/// into SIMD (a `usize` per lane would be several times slower).
+fn starts_of_code_points(block: &[u8]) -> usize {
+    let starts = block
+        .iter()
+        .fold(0u8, |count, &byte| count + u8::from((byte as i8) >= -64));
+    usize::from(starts)
 }
 
 #[cfg(test)]
@@ -193,12 +222,23 @@ mod tests {
             ["para one", "para two is", "longer", "with lines"]
         );
         assert_eq!(texts("abcdefghij", 4, 1), ["abcd", "defg", "ghij"]);
+        // Sizes in code points, and words longer than a chunk cut between code points.
+        assert_eq!(
+            texts("héllo wörld€😀ab\n\nçç", 4, 1),
+            ["héll", "lo", "wör", "rld€", "€😀ab", "çç"]
+        );
+        assert_eq!(
+            texts("naïve café\u{2003}déjà vu — straße", 6, 2),
+            ["naïve", "café", "é\u{2003}déjà", "vu —", "straß", "aße"]
+        );
     }
 
     #[test]
     fn strips_and_counts_as_python() {
         assert_eq!(python_word_count(" a\u{1f}b  c\u{a0}d "), 4);
         assert_eq!(code_points("é€😀"), 3);
+        let long = "é€😀 ascii ".repeat(100);
+        assert_eq!(code_points(&long), long.chars().count());
         let text = "\u{1c} x \u{2003}";
         assert_eq!(&text[python_strip(text, 0..text.len())], "x");
     }

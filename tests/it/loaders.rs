@@ -24,9 +24,12 @@ fn loaders() -> DocumentLoaders {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/documents")
-        .join(name);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let path = ["documents", "pdf-outline", "pdf-interleaved"]
+        .iter()
+        .map(|dir| fixtures.join(dir).join(name))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| fixtures.join("documents").join(name));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -355,4 +358,91 @@ fn a_typeset_pdf_reads_as_words_not_as_glyphs() {
     );
     assert!(first.contains("collection of files"), "{first}");
     assert!(!first.contains('\u{FB01}'), "{first}");
+}
+
+#[test]
+fn a_pdf_keeps_the_lines_drawn_with_the_next_line_operators() {
+    // Ghostscript writes most lines of a paragraph with `'` (next line, show text),
+    // which pdf-extract skips: each of these lines was missing, whole.
+    let text: String = load("zstd-manual.pdf")
+        .iter()
+        .map(|part| part.text.as_str())
+        .collect();
+    for line in [
+        "other operation mode is implied from the command name (for example, unzstd",
+        "absolute directory (i.e. \"/var/tmp/abc\")",
+        "available. This command´s output can be augmented with the",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+    // `sav e` in the PDF: a space drawn with a negative word spacing, inside the word.
+    assert!(text.contains("save result into FILE"), "{text}");
+    // Words broken at a line's end in capitals, and in an identifier, joined again.
+    assert!(text.contains("ZSTDMT_NBWORKERS_MAX"), "{text}");
+    let artistic: String = load("artistic-two-column.pdf")
+        .iter()
+        .map(|part| part.text.as_str())
+        .collect();
+    assert!(artistic.contains("IMPLIED WARRANTIES"), "{artistic}");
+}
+
+#[test]
+fn a_pdf_with_an_outline_gets_its_headings_from_it() {
+    // The Shared MIME-info spec (DocBook through LaTeX): its outline names each section.
+    let parts = load("shared-mime-info-spec.pdf");
+    assert_eq!(parts.len(), 17);
+    let first = &parts[0].text;
+    for heading in [
+        "# 1. Introduction",
+        "## 1.1. Version",
+        "## 1.2. What is this spec?",
+    ] {
+        assert!(
+            has_line(first, |line| line == heading),
+            "{heading:?} in:\n{first}"
+        );
+    }
+    // The title page's lines in large type are not in the outline, so not headings.
+    assert!(has_line(first, |line| line == "Thomas Leonard"), "{first}");
+    let second = &parts[1].text;
+    assert!(
+        has_line(second, |line| line
+            == "## 1.3. Language used in this specification"),
+        "{second}"
+    );
+    assert!(
+        has_line(second, |line| line == "# 2. Unified system"),
+        "{second}"
+    );
+}
+
+#[test]
+fn a_pdf_that_draws_two_columns_row_by_row_reads_column_by_column() {
+    // Each row of this PDF is drawn across both columns (make.py beside it), so the
+    // glyphs in drawing order alternate between the columns line by line.
+    let parts = load("artistic-interleaved.pdf");
+    let first = &parts[0].text;
+    assert!(
+        first.starts_with("# The \"Artistic License\"\n\nPreamble"),
+        "{first}"
+    );
+    // A paragraph of the left column reads whole, its lines in order.
+    assert!(
+        first.contains(
+            "The intent of this document is to state the\nconditions under which a Package may be\ncopied, such that the Copyright Holder"
+        ),
+        "{first}"
+    );
+    // The left column ends before the right one begins.
+    let left_end = first
+        .find("Public Domain or from the Copyright Holder. A")
+        .unwrap();
+    let right_start = first
+        .find("Package modified in such a way shall still be")
+        .unwrap();
+    assert!(left_end < right_start, "{first}");
+    assert!(
+        first.contains("3. You may otherwise modify your copy of this\nPackage in any way"),
+        "{first}"
+    );
 }

@@ -4,11 +4,15 @@
 //! word processors and typesetters write, a two-column page reads column by column.
 //! A page without a text layer (a scan) gives an empty text; the host warns of it.
 //!
-//! Text extraction is `pdf-extract` (pure Rust), its glyphs laid out into lines, words
-//! and headings by [`layout`]; it runs in tdg's sandbox, so a
+//! Text extraction is `pdf-extract` (pure Rust), after [`text_operators`] spells out
+//! the operators it does not know; its glyphs are laid out into lines, words and
+//! headings (from the PDF's [`outline`], or by type size) by [`layout`]; it runs in tdg's sandbox, so a
 //! panic or a runaway on an odd font or colour space fails that file alone.
 
+mod columns;
 mod layout;
+mod outline;
+mod text_operators;
 
 use tdg_plugin_sdk::{DocumentPart, Loader, Options, PluginError};
 
@@ -46,11 +50,16 @@ impl Loader for Pdf {
                 ))
             })?;
         }
+        text_operators::spell_out_next_line_operators(&mut document);
+        let outline = outline::headings_by_page(&document);
         let mut parts = Vec::new();
         for page in document.get_pages().into_keys() {
             let mut text = layout::PageText::default();
             pdf_extract::output_doc_page(&document, &mut text, page).map_err(|e| damaged(&e))?;
-            let mut part = DocumentPart::new(tidy(&text.into_text()));
+            let headings = outline
+                .as_ref()
+                .map(|pages| pages.get(&page).map(Vec::as_slice).unwrap_or_default());
+            let mut part = DocumentPart::new(tidy(&text.into_text(headings)));
             part.page = Some(page);
             parts.push(part);
         }

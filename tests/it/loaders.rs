@@ -56,6 +56,11 @@ fn only_part(name: &str) -> LoadedPart {
     part
 }
 
+/// The text of every page of a PDF fixture, in order.
+fn all_pages(name: &str) -> String {
+    load(name).iter().map(|part| part.text.as_str()).collect()
+}
+
 fn has_line(text: &str, wanted: impl Fn(&str) -> bool) -> bool {
     text.lines().any(|line| wanted(line.trim()))
 }
@@ -364,10 +369,7 @@ fn a_typeset_pdf_reads_as_words_not_as_glyphs() {
 fn a_pdf_keeps_the_lines_drawn_with_the_next_line_operators() {
     // Ghostscript writes most lines of a paragraph with `'` (next line, show text),
     // which pdf-extract skips: each of these lines was missing, whole.
-    let text: String = load("zstd-manual.pdf")
-        .iter()
-        .map(|part| part.text.as_str())
-        .collect();
+    let text = all_pages("zstd-manual.pdf");
     for line in [
         "other operation mode is implied from the command name (for example, unzstd",
         "absolute directory (i.e. \"/var/tmp/abc\")",
@@ -379,10 +381,7 @@ fn a_pdf_keeps_the_lines_drawn_with_the_next_line_operators() {
     assert!(text.contains("save result into FILE"), "{text}");
     // Words broken at a line's end in capitals, and in an identifier, joined again.
     assert!(text.contains("ZSTDMT_NBWORKERS_MAX"), "{text}");
-    let artistic: String = load("artistic-two-column.pdf")
-        .iter()
-        .map(|part| part.text.as_str())
-        .collect();
+    let artistic = all_pages("artistic-two-column.pdf");
     assert!(artistic.contains("IMPLIED WARRANTIES"), "{artistic}");
 }
 
